@@ -1,0 +1,327 @@
+//! Failures: what a failed action or an `eliot:traceback` message records
+//! about an error.
+//!
+//! Eliot writes three things about a failure: `exception`, the error's type;
+//! `reason`, its message; and, for `eliot:traceback`, `traceback`. In Rust the
+//! type is the error's type path (`std::io::error::Error`), the reason is its
+//! `Display`, and the traceback is the chain of `source()`s followed by a
+//! backtrace when one was captured. Exception extractors add fields of their
+//! own, as Eliot's `register_exception_extractor` does (`errno` for
+//! [`std::io::Error`] is registered by default).
+
+use std::backtrace::{Backtrace, BacktraceStatus};
+use std::borrow::Cow;
+use std::error::Error;
+use std::fmt;
+use std::sync::{OnceLock, RwLock};
+
+use crate::field::{Field, FieldValue, OwnedFields};
+
+/// The `exception` of an action that failed because of a panic.
+pub const PANIC_EXCEPTION: &str = "panic";
+/// The `exception` of an action whose future was dropped before completing.
+pub const CANCELLED_EXCEPTION: &str = "cancelled";
+
+/// Everything Eliot records about one error.
+///
+/// Usually made for you: any `std::error::Error` (and `dyn Error` trait
+/// objects) can be passed where a failure is expected, through
+/// [`AsFailure`]. Build one by hand for failures that are not errors.
+///
+/// ```
+/// use eliot_core::Failure;
+///
+/// let err = "x".parse::<u8>().unwrap_err();
+/// let failure = Failure::from_error(&err);
+/// assert_eq!(failure.exception(), "core::num::error::ParseIntError");
+/// assert_eq!(failure.reason(), "invalid digit found in string");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Failure {
+    exception: Cow<'static, str>,
+    reason: String,
+    causes: Vec<String>,
+    backtrace: Option<String>,
+    fields: OwnedFields,
+}
+
+impl Failure {
+    /// A failure with the given exception name and reason, no cause.
+    pub fn new(exception: impl Into<Cow<'static, str>>, reason: impl Into<String>) -> Self {
+        Failure {
+            exception: exception.into(),
+            reason: reason.into(),
+            causes: Vec::new(),
+            backtrace: None,
+            fields: OwnedFields::default(),
+        }
+    }
+
+    /// The failure of a concrete error type: its type path, message,
+    /// `source()` chain and extracted fields.
+    pub fn from_error<E: Error + 'static>(error: &E) -> Self {
+        Self::describe(std::any::type_name::<E>(), error)
+    }
+
+    /// The failure of an error known only as a trait object. Its type is
+    /// named when it is one that has an exception extractor (such as
+    /// [`std::io::Error`]) and as `dyn core::error::Error` otherwise.
+    pub fn from_dyn_error(error: &(dyn Error + 'static)) -> Self {
+        let name = extractors()
+            .read()
+            .ok()
+            .and_then(|list| {
+                list.iter()
+                    .find(|e| e.matches(error))
+                    .map(|e| e.type_name)
+            })
+            .unwrap_or("dyn core::error::Error");
+        Self::describe(name, error)
+    }
+
+    fn describe(type_name: &'static str, error: &(dyn Error + 'static)) -> Self {
+        let mut causes = Vec::new();
+        let mut source = error.source();
+        while let Some(cause) = source {
+            causes.push(cause.to_string());
+            source = cause.source();
+        }
+        let mut failure = Failure {
+            exception: Cow::Borrowed(type_name),
+            reason: error.to_string(),
+            causes,
+            backtrace: None,
+            fields: OwnedFields::default(),
+        };
+        if let Ok(list) = extractors().read() {
+            for extractor in list.iter().filter(|e| e.matches(error)) {
+                (extractor.extract)(error, &mut ExceptionFields(&mut failure.fields));
+            }
+        }
+        failure
+    }
+
+    /// The failure recorded when a panic ends an action.
+    pub fn panic(message: impl Into<String>) -> Self {
+        Failure::new(PANIC_EXCEPTION, message)
+    }
+
+    /// The failure recorded when a future is dropped before it completed.
+    pub fn cancelled() -> Self {
+        Failure::new(
+            CANCELLED_EXCEPTION,
+            "cancelled: the future was dropped before it completed",
+        )
+    }
+
+    /// Attaches a backtrace, written after the cause chain in `traceback`.
+    /// Only a backtrace that was actually captured is kept.
+    pub fn with_backtrace(mut self, backtrace: &Backtrace) -> Self {
+        if backtrace.status() == BacktraceStatus::Captured {
+            self.backtrace = Some(backtrace.to_string());
+        }
+        self
+    }
+
+    /// The error's type, Eliot's `exception` field.
+    pub fn exception(&self) -> &str {
+        &self.exception
+    }
+
+    /// The error's message, Eliot's `reason` field.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The `traceback` field of an `eliot:traceback` message: the error,
+    /// each of its causes, then the backtrace if one was captured.
+    pub fn traceback(&self) -> String {
+        let mut text = format!("{}: {}\n", self.exception, self.reason);
+        for (i, cause) in self.causes.iter().enumerate() {
+            if i == 0 {
+                text.push_str("\nCaused by:\n");
+            }
+            text.push_str(&format!("    {i}: {cause}\n"));
+        }
+        if let Some(backtrace) = &self.backtrace {
+            text.push_str("\nStack backtrace:\n");
+            text.push_str(backtrace);
+            if !backtrace.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    /// The fields the exception extractors added, in order, as JSON.
+    pub(crate) fn extracted_fields(&self) -> &OwnedFields {
+        &self.fields
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.exception, self.reason)
+    }
+}
+
+/// Anything that can be recorded as a [`Failure`]: every `std::error::Error`,
+/// `dyn Error` trait objects, and `Failure` itself.
+///
+/// A `Box<dyn Error>` is passed as `&*boxed` (the coherence rules forbid an
+/// impl for the box itself next to the one for every error type):
+///
+/// ```
+/// use eliot_core::start_action;
+///
+/// let error: Box<dyn std::error::Error> = "bad input".into();
+/// start_action!("app:check").finish_with_error(&*error);
+/// ```
+pub trait AsFailure {
+    /// Describes `self` as a failure.
+    fn to_failure(&self) -> Failure;
+}
+
+impl<E: Error + 'static> AsFailure for E {
+    fn to_failure(&self) -> Failure {
+        Failure::from_error(self)
+    }
+}
+
+impl AsFailure for dyn Error + 'static {
+    fn to_failure(&self) -> Failure {
+        Failure::from_dyn_error(self)
+    }
+}
+
+impl AsFailure for dyn Error + Send + Sync + 'static {
+    fn to_failure(&self) -> Failure {
+        Failure::from_dyn_error(self)
+    }
+}
+
+impl AsFailure for Failure {
+    fn to_failure(&self) -> Failure {
+        self.clone()
+    }
+}
+
+/// The fields an exception extractor adds to a failure.
+pub struct ExceptionFields<'a>(&'a mut OwnedFields);
+
+impl ExceptionFields<'_> {
+    /// Adds a field; `exception` and `reason` are Eliot's own and are ignored.
+    pub fn add(&mut self, key: &str, value: &dyn FieldValue) {
+        if key != "exception" && key != "reason" {
+            self.0.extend(&[Field::new(key, value)]);
+        }
+    }
+}
+
+impl fmt::Debug for ExceptionFields<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExceptionFields").finish_non_exhaustive()
+    }
+}
+
+type ExtractFn = dyn Fn(&(dyn Error + 'static), &mut ExceptionFields<'_>) + Send + Sync;
+
+struct Extractor {
+    type_name: &'static str,
+    is_type: fn(&(dyn Error + 'static)) -> bool,
+    extract: Box<ExtractFn>,
+}
+
+impl Extractor {
+    fn matches(&self, error: &(dyn Error + 'static)) -> bool {
+        (self.is_type)(error)
+    }
+}
+
+fn extractors() -> &'static RwLock<Vec<Extractor>> {
+    static EXTRACTORS: OnceLock<RwLock<Vec<Extractor>>> = OnceLock::new();
+    EXTRACTORS.get_or_init(|| {
+        let mut list = Vec::new();
+        list.push(extractor_for::<std::io::Error>(|e, fields| {
+            fields.add("errno", &e.raw_os_error());
+        }));
+        // Common std errors, registered so that their names survive `dyn Error`.
+        list.push(extractor_for::<std::fmt::Error>(|_, _| {}));
+        list.push(extractor_for::<std::num::ParseIntError>(|_, _| {}));
+        list.push(extractor_for::<std::num::ParseFloatError>(|_, _| {}));
+        list.push(extractor_for::<std::str::Utf8Error>(|_, _| {}));
+        list.push(extractor_for::<std::string::FromUtf8Error>(|_, _| {}));
+        list.push(extractor_for::<serde_json::Error>(|_, _| {}));
+        RwLock::new(list)
+    })
+}
+
+fn extractor_for<E: Error + 'static>(
+    extract: impl Fn(&E, &mut ExceptionFields<'_>) + Send + Sync + 'static,
+) -> Extractor {
+    Extractor {
+        is_type: |error| error.is::<E>(),
+        type_name: std::any::type_name::<E>(),
+        extract: Box::new(move |error, fields| {
+            if let Some(error) = error.downcast_ref::<E>() {
+                extract(error, fields);
+            }
+        }),
+    }
+}
+
+/// Registers a function that adds fields to the failure of every error of
+/// type `E`, in failed actions and `eliot:traceback` messages alike (Eliot's
+/// `register_exception_extractor`). Extractors registered for the same type
+/// all run, in registration order.
+///
+/// ```
+/// use eliot_core::register_exception_extractor;
+///
+/// #[derive(Debug)]
+/// struct HttpError { status: u16 }
+/// impl std::fmt::Display for HttpError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "HTTP {}", self.status)
+///     }
+/// }
+/// impl std::error::Error for HttpError {}
+///
+/// register_exception_extractor(|e: &HttpError, fields| fields.add("status", &e.status));
+/// let failure = eliot_core::Failure::from_error(&HttpError { status: 503 });
+/// assert_eq!(failure.reason(), "HTTP 503");
+/// ```
+pub fn register_exception_extractor<E: Error + 'static>(
+    extract: impl Fn(&E, &mut ExceptionFields<'_>) + Send + Sync + 'static,
+) {
+    let mut list = extractors()
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    list.push(extractor_for(extract));
+}
+
+/// Logs `error` as an `eliot:traceback` message in the current action (or as
+/// a task of its own when there is none): `reason`, `traceback`, `exception`,
+/// then any extracted fields. Eliot's `write_traceback`.
+///
+/// A backtrace is captured here and added to the traceback when
+/// `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` enables it.
+///
+/// ```
+/// use eliot_core::{start_action, write_traceback};
+///
+/// let _action = start_action!("app:load");
+/// if let Err(e) = std::fs::read("/nonexistent/config") {
+///     write_traceback(&e);
+/// }
+/// ```
+pub fn write_traceback<E: AsFailure + ?Sized>(error: &E) {
+    let failure = error.to_failure().with_backtrace(&Backtrace::capture());
+    crate::message::log_traceback(&failure);
+}
+
+/// Twisted's name for [`write_traceback`]: logs an error as
+/// `eliot:traceback` in the current action.
+pub fn write_failure<E: AsFailure + ?Sized>(error: &E) {
+    write_traceback(error);
+}

@@ -1,0 +1,175 @@
+//! Fields: the `key = value` pairs a message or action carries.
+//!
+//! A field's value is anything that implements [`serde::Serialize`]. Values are
+//! serialized straight into the message's JSON line when the message is
+//! created, so a field borrows its value only for the duration of the call.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A value that can be written as one JSON value.
+///
+/// Implemented for every [`Serialize`] type; you never implement it yourself.
+/// It exists so that a slice of fields can hold values of different types
+/// without boxing them.
+pub trait FieldValue {
+    /// Appends the value's JSON to `out`. On error, `out` may hold a partial
+    /// value; the caller truncates it.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
+
+    /// The Rust type of the value, named in the placeholder written when
+    /// serialization fails.
+    fn type_name(&self) -> &'static str;
+}
+
+impl<T: Serialize + ?Sized> FieldValue for T {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(out, self)
+    }
+
+    fn type_name(&self) -> &'static str {
+        std::any::type_name::<T>()
+    }
+}
+
+/// One `key = value` pair, borrowed for the length of a logging call.
+///
+/// Usually built by the [`fields!`](crate::fields) macro or by the field lists
+/// of [`log_message!`](crate::log_message) and [`start_action!`](crate::start_action).
+///
+/// ```
+/// use eliot_core::Field;
+///
+/// let user = "alice";
+/// let fields = [Field::new("user", &user), Field::new("attempt", &3)];
+/// assert_eq!(fields[0].key(), "user");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Field<'a> {
+    key: &'a str,
+    value: &'a dyn FieldValue,
+}
+
+impl<'a> Field<'a> {
+    /// A field named `key` holding `value`.
+    pub fn new(key: &'a str, value: &'a dyn FieldValue) -> Self {
+        Field { key, value }
+    }
+
+    /// The field's name.
+    pub fn key(&self) -> &'a str {
+        self.key
+    }
+
+    /// The field's value.
+    pub fn value(&self) -> &'a dyn FieldValue {
+        self.value
+    }
+}
+
+impl fmt::Debug for Field<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut json = Vec::new();
+        let shown = match self.value.write_json(&mut json) {
+            Ok(()) => String::from_utf8_lossy(&json).into_owned(),
+            Err(e) => format!("<unserializable {}: {e}>", self.value.type_name()),
+        };
+        f.debug_struct("Field")
+            .field("key", &self.key)
+            .field("value", &shown)
+            .finish()
+    }
+}
+
+/// Fields serialized ahead of time, owned: success fields waiting for an
+/// action's end, and global fields.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OwnedFields {
+    /// `(key, JSON value)` pairs, in insertion order, keys unique.
+    entries: Vec<(Box<str>, Box<str>)>,
+}
+
+impl OwnedFields {
+    pub(crate) const fn new() -> Self {
+        OwnedFields {
+            entries: Vec::new(),
+        }
+    }
+
+    /// Serializes `fields` and adds them; a key already present is replaced in
+    /// place, keeping its position (later values win, as with Python's
+    /// `dict.update`).
+    pub(crate) fn extend(&mut self, fields: &[Field<'_>]) {
+        for field in fields {
+            let mut json = Vec::new();
+            crate::json::write_value_or_placeholder(&mut json, field.value);
+            // The JSON writer only produces UTF-8.
+            let json = String::from_utf8_lossy(&json).into_owned().into_boxed_str();
+            match self.entries.iter_mut().find(|(k, _)| &**k == field.key) {
+                Some(entry) => entry.1 = json,
+                None => self.entries.push((field.key.into(), json)),
+            }
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    pub(crate) fn contains_key(&self, key: &str) -> bool {
+        self.entries.iter().any(|(k, _)| &**k == key)
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Writes a value with its [`Debug`](fmt::Debug) form as a JSON string; what
+/// `key = ?value` means in the field macros.
+///
+/// ```
+/// use eliot_core::DebugValue;
+///
+/// let v = DebugValue(Some(3));
+/// assert_eq!(serde_json::to_string(&v).unwrap(), r#""Some(3)""#);
+/// ```
+#[derive(Clone, Copy)]
+pub struct DebugValue<T>(pub T);
+
+impl<T: fmt::Debug> Serialize for DebugValue<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&format_args!("{:?}", self.0))
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for DebugValue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Writes a value with its [`Display`](fmt::Display) form as a JSON string;
+/// what `key = %value` means in the field macros.
+///
+/// ```
+/// use eliot_core::DisplayValue;
+///
+/// let addr: std::net::Ipv4Addr = "10.0.0.1".parse().unwrap();
+/// assert_eq!(serde_json::to_string(&DisplayValue(addr)).unwrap(), r#""10.0.0.1""#);
+/// ```
+#[derive(Clone, Copy)]
+pub struct DisplayValue<T>(pub T);
+
+impl<T: fmt::Display> Serialize for DisplayValue<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for DisplayValue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}

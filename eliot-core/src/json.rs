@@ -1,0 +1,160 @@
+//! Writing Eliot's JSON lines: compact, UTF-8 unescaped, keys in Eliot's order.
+//!
+//! Every message is built here into a reusable buffer, field by field, with no
+//! intermediate `serde_json::Value`: that is what keeps a logging call to one
+//! allocation (the finished line).
+
+use std::cell::RefCell;
+
+use crate::field::{Field, FieldValue};
+
+/// Keys that always hold Eliot's own values.
+pub(crate) const RESERVED_KEYS: [&str; 6] = [
+    "timestamp",
+    "task_uuid",
+    "task_level",
+    "action_status",
+    "action_type",
+    "message_type",
+];
+
+/// The prefix a user field gets when its name is one of [`RESERVED_KEYS`].
+pub(crate) const RENAMED_PREFIX: &str = "user:";
+
+/// The key of the object written in place of a value that failed to serialize.
+pub(crate) const UNSERIALIZABLE_KEY: &str = "eliot:unserializable";
+
+pub(crate) fn is_reserved(key: &str) -> bool {
+    RESERVED_KEYS.contains(&key)
+}
+
+/// Writes `value`'s JSON, or, when its serialization fails, the placeholder
+/// `{"eliot:unserializable":"<type>","error":"<error>"}`, so that one bad
+/// field never costs the rest of the message.
+pub(crate) fn write_value_or_placeholder(out: &mut Vec<u8>, value: &dyn FieldValue) {
+    let mark = out.len();
+    if let Err(error) = value.write_json(out) {
+        out.truncate(mark);
+        out.extend_from_slice(b"{");
+        write_str(out, UNSERIALIZABLE_KEY);
+        out.push(b':');
+        write_str(out, value.type_name());
+        out.extend_from_slice(b",\"error\":");
+        write_str(out, &error.to_string());
+        out.push(b'}');
+    }
+}
+
+/// Appends `s` as a JSON string.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Writing a `str` into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Builds one JSON object into a buffer.
+pub(crate) struct LineWriter<'b> {
+    out: &'b mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'b> LineWriter<'b> {
+    pub(crate) fn new(out: &'b mut Vec<u8>) -> Self {
+        out.push(b'{');
+        LineWriter { out, empty: true }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        write_str(self.out, key);
+        self.out.push(b':');
+    }
+
+    /// The user's fields, in order. A key given twice keeps its last value (as
+    /// a Python dict literal would); a reserved key is kept under
+    /// `user:<key>` so that Eliot's own fields are never shadowed and the
+    /// user's value is never lost.
+    pub(crate) fn user_fields(&mut self, fields: &[Field<'_>]) {
+        for (i, field) in fields.iter().enumerate() {
+            let key = field.key();
+            if fields[i + 1..].iter().any(|later| later.key() == key) {
+                continue;
+            }
+            if is_reserved(key) {
+                if !self.empty {
+                    self.out.push(b',');
+                }
+                self.empty = false;
+                let mut renamed = String::with_capacity(RENAMED_PREFIX.len() + key.len());
+                renamed.push_str(RENAMED_PREFIX);
+                renamed.push_str(key);
+                write_str(self.out, &renamed);
+                self.out.push(b':');
+            } else {
+                self.key(key);
+            }
+            write_value_or_placeholder(self.out, field.value());
+        }
+    }
+
+    /// A field whose value is already JSON.
+    pub(crate) fn raw(&mut self, key: &str, json: &str) {
+        self.key(key);
+        self.out.extend_from_slice(json.as_bytes());
+    }
+
+    pub(crate) fn str(&mut self, key: &str, value: &str) {
+        self.key(key);
+        write_str(self.out, value);
+    }
+
+    pub(crate) fn f64(&mut self, key: &str, value: f64) {
+        self.key(key);
+        let _ = serde_json::to_writer(&mut *self.out, &value);
+    }
+
+    /// `"task_level":[prefix..., last]`
+    pub(crate) fn task_level(&mut self, prefix: &[u32], last: u32) {
+        self.key("task_level");
+        self.out.push(b'[');
+        for n in prefix {
+            let _ = serde_json::to_writer(&mut *self.out, n);
+            self.out.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut *self.out, &last);
+        self.out.push(b']');
+    }
+
+    pub(crate) fn finish(self) {
+        self.out.push(b'}');
+    }
+}
+
+thread_local! {
+    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `build` with an empty buffer and returns what it wrote as a string.
+///
+/// The buffer is reused across calls on a thread. It is taken out of the
+/// thread-local while `build` runs, so a `Serialize` impl that itself logs
+/// simply gets a fresh buffer instead of a `RefCell` panic.
+pub(crate) fn build_line(build: impl FnOnce(&mut Vec<u8>)) -> std::sync::Arc<str> {
+    let mut buf = BUFFER
+        .try_with(|b| std::mem::take(&mut *b.borrow_mut()))
+        .unwrap_or_default();
+    buf.clear();
+    build(&mut buf);
+    // Everything written is UTF-8: JSON punctuation, serde_json output and
+    // escaped strings.
+    let line: std::sync::Arc<str> = match std::str::from_utf8(&buf) {
+        Ok(s) => s.into(),
+        Err(_) => String::from_utf8_lossy(&buf).into(),
+    };
+    if buf.capacity() <= 64 * 1024 {
+        let _ = BUFFER.try_with(|b| *b.borrow_mut() = buf);
+    }
+    line
+}

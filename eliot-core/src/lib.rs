@@ -1,0 +1,151 @@
+//! Causal, structured logging: Eliot's actions, tasks and messages for Rust.
+//!
+//! A log line written by Eliot says not only *what* happened but *why*: every
+//! message belongs to an action, actions nest into one tree per task, and the
+//! lines carry enough (`task_uuid`, `task_level`) for tools to rebuild that
+//! tree from a file, even when the lines of many tasks interleave.
+//!
+//! This crate writes the exact JSON-lines format of Python Eliot 1.18, so
+//! `eliot.parse`, `eliot-tree` and Python services read our logs and continue
+//! our tasks, and the other way round.
+//!
+//! # A first log
+//!
+//! ```
+//! use eliot_core::{add_destination, fields, log_message, remove_destination, start_action, FileDestination};
+//!
+//! let path = std::env::temp_dir().join("eliot-doc-first.log");
+//! # let _ = std::fs::remove_file(&path);
+//! let file = add_destination(FileDestination::create(&path)?);
+//!
+//! {
+//!     let request = start_action!("app:request", path = "/users/7");
+//!     log_message!("app:request:received", size = 512);
+//!     {
+//!         let query = start_action!("app:db:query", table = "users");
+//!         query.add_success_fields(fields!(rows = 1));
+//!     } // the query succeeds when its guard is dropped
+//!     request.log("app:request:sent", fields!(status = 200));
+//! } // ... and so does the request
+//!
+//! remove_destination(&file).unwrap();
+//! let log = std::fs::read_to_string(&path)?;
+//! assert_eq!(log.lines().count(), 6);
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
+//! The file now holds one task, whose lines nest like this:
+//!
+//! ```text
+//! app:request/1 ⇒ started
+//! ├── app:request:received/2
+//! ├── app:db:query/3/1 ⇒ started
+//! │   └── app:db:query/3/2 ⇒ succeeded   rows: 1
+//! ├── app:request:sent/4
+//! └── app:request/5 ⇒ succeeded
+//! ```
+//!
+//! # Actions, tasks and context
+//!
+//! [`start_action!`] starts a child of the *current* action (or a new task when
+//! there is none) and makes it current until its [`ActionGuard`] is dropped.
+//! [`log_message!`] logs into the current action. The current action is kept
+//! per thread:
+//!
+//! - sync code: guards nest like scopes; [`Action::run`] runs a closure in an
+//!   action; [`preserve_context`] carries the current action into another
+//!   thread;
+//! - async code: the thread is not the task. Use `#[inline_actions]` (crate
+//!   `eliot-macros`) on `async fn`s: the function's context is swapped in and
+//!   out on every poll, so it survives every `.await` and never leaks to other
+//!   tasks;
+//! - other processes: [`Action::serialize_task_id`] and [`continue_task`].
+//!
+//! An action finishes when its guard is dropped: it succeeds, or it fails when
+//! the drop happens while panicking (`exception` `"panic"`, `reason` the panic
+//! message). [`ActionGuard::finish_with_error`] and [`ActionGuard::within`]
+//! record errors; [`write_traceback`] logs an error as `eliot:traceback`.
+//!
+//! # Guards and `.await`
+//!
+//! An [`ActionGuard`] or [`ContextGuard`] held across an `.await` in a plain
+//! `async fn` is a bug: the task may resume on another thread, and other tasks
+//! polled meanwhile on this thread would see its action. eliot-rs detects it
+//! when the guard is dropped (it reports it once on stderr and as an
+//! `eliot:context_misuse` message, and leaves the thread's context alone; see
+//! [`context_misuse_count`]). Clippy can also catch it at compile time; put
+//! this in your `clippy.toml`:
+//!
+//! ```toml
+//! await-holding-invalid-types = [
+//!     { path = "eliot_core::action::ActionGuard", reason = "use #[inline_actions], or drop the guard before awaiting" },
+//!     { path = "eliot_core::context::ContextGuard", reason = "use #[inline_actions], or drop the guard before awaiting" },
+//! ]
+//! ```
+//!
+//! `#[inline_actions]` functions hold guards across awaits legitimately; the
+//! macro allows the lint inside them.
+//!
+//! # Destinations
+//!
+//! Messages go to every registered [`Destination`]: [`add_destination`],
+//! [`remove_destination`], [`add_global_fields`]. Messages logged before the
+//! first destination is added are kept (up to [`STARTUP_BUFFER_SIZE`]) and
+//! delivered to it. A destination that fails or panics does not stop the
+//! others; the failure is logged as `eliot:destination_failure`.
+//! [`FileDestination`] writes JSON lines to a file or any writer.
+//!
+//! # The format
+//!
+//! One compact JSON object per line, keys in Eliot's order, `timestamp` taken
+//! when the message is created, `task_uuid` a UUID4, NaN and infinities as
+//! `null`. Where Python Eliot is quirky, eliot-rs does better:
+//!
+//! - a field whose serialization fails does not lose the message: its value is
+//!   written as `{"eliot:unserializable":"<Rust type>","error":"<why>"}`;
+//! - a field named like one of Eliot's own keys (`timestamp`, `task_uuid`,
+//!   `task_level`, `action_status`, `action_type`, `message_type`) is kept as
+//!   `user:<key>`;
+//! - global fields never override a message's own fields.
+
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+mod action;
+mod context;
+mod destination;
+mod failure;
+mod field;
+mod file;
+mod interruption;
+mod json;
+mod macros;
+mod message;
+mod registry;
+mod task_id;
+
+pub use action::{
+    Action, ActionGuard, AlreadyFinished, continue_task, continue_task_with, start_action,
+    start_task,
+};
+pub use context::{ContextGuard, context_misuse_count, current_action, preserve_context};
+pub use destination::{Destination, DestinationError, FnDestination, destination_fn};
+pub use failure::{
+    AsFailure, CANCELLED_EXCEPTION, ExceptionFields, Failure, PANIC_EXCEPTION,
+    register_exception_extractor, write_failure, write_traceback,
+};
+pub use field::{DebugValue, DisplayValue, Field, FieldValue};
+pub use file::FileDestination;
+pub use message::{Message, log_message};
+pub use registry::{
+    IntoDestination, NotRegistered, STARTUP_BUFFER_SIZE, add_destination, add_destinations,
+    add_global_fields, destination_failure_count, remove_destination,
+};
+pub use task_id::{TaskId, TaskIdError};
+
+/// What the `eliot-macros` and `eliot-tokio` crates build on. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::context::SavedContext;
+    pub use crate::interruption::{Interruption, payload_message, while_interrupted};
+}

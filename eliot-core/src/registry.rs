@@ -1,0 +1,346 @@
+//! The process-wide registry of destinations and global fields, and the
+//! delivery of each message to them.
+//!
+//! Logging threads read the registry through a per-thread cached snapshot,
+//! checked against a generation counter: the hot path takes no lock and
+//! writes no shared memory. Changes (adding, removing, global fields) take a
+//! mutex, publish a new snapshot and bump the generation.
+//!
+//! Until the first destination is added, messages are kept in a startup buffer
+//! of the newest [`STARTUP_BUFFER_SIZE`] messages and handed to the first
+//! destinations added (Eliot issue #260: logs written before set-up were lost).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use crate::destination::Destination;
+use crate::failure::Failure;
+use crate::field::{Field, OwnedFields};
+use crate::message::Message;
+
+/// How many messages logged before any destination exists are kept for the
+/// first destinations added. When more are logged, the oldest are dropped and
+/// an `eliot:startup_buffer_overflow` message says how many.
+pub const STARTUP_BUFFER_SIZE: usize = 1000;
+
+/// A destination that replaces the registered ones for a context: what a
+/// test's capturing logger installs.
+pub(crate) type Route = Arc<dyn Destination>;
+
+pub(crate) struct Snapshot {
+    destinations: Vec<Arc<dyn Destination>>,
+    pub(crate) global_fields: OwnedFields,
+    buffering: bool,
+}
+
+struct State {
+    destinations: Vec<Arc<dyn Destination>>,
+    global_fields: OwnedFields,
+    any_added: bool,
+    startup: VecDeque<Message>,
+    startup_dropped: u64,
+    snapshot: Option<Arc<Snapshot>>,
+}
+
+static STATE: Mutex<State> = Mutex::new(State {
+    destinations: Vec::new(),
+    global_fields: OwnedFields::new(),
+    any_added: false,
+    startup: VecDeque::new(),
+    startup_dropped: 0,
+    snapshot: None,
+});
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+fn state() -> MutexGuard<'static, State> {
+    // Nothing in the registry can be left half-updated by a panic.
+    STATE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl State {
+    fn snapshot(&mut self) -> Arc<Snapshot> {
+        self.snapshot
+            .get_or_insert_with(|| {
+                Arc::new(Snapshot {
+                    destinations: self.destinations.clone(),
+                    global_fields: self.global_fields.clone(),
+                    buffering: !self.any_added,
+                })
+            })
+            .clone()
+    }
+
+    fn changed(&mut self) {
+        self.snapshot = None;
+        GENERATION.fetch_add(1, Ordering::Release);
+    }
+}
+
+thread_local! {
+    static CACHED: RefCell<Option<(u64, Arc<Snapshot>)>> = const { RefCell::new(None) };
+    /// Set while destination failures are being logged, so that a failure to
+    /// deliver the failure report is not reported again.
+    static REPORTING_FAILURE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with the current registry snapshot.
+pub(crate) fn with_snapshot<R>(f: impl FnOnce(&Snapshot) -> R) -> R {
+    let generation = GENERATION.load(Ordering::Acquire);
+    let mut f = Some(f);
+    let cached = CACHED.try_with(|cache| {
+        // A destination that logs re-enters here while the cache is borrowed;
+        // it then reads the cache as it is, or falls back to the registry.
+        if let Ok(mut slot) = cache.try_borrow_mut() {
+            if slot.as_ref().is_none_or(|(g, _)| *g != generation) {
+                let fresh = state().snapshot();
+                let stale = slot.replace((generation, fresh));
+                drop(slot);
+                drop(stale);
+            }
+        }
+        let slot = cache.try_borrow().ok()?;
+        match &*slot {
+            Some((g, snapshot)) if *g == generation => f.take().map(|f| f(snapshot)),
+            _ => None,
+        }
+    });
+    match (cached, f) {
+        (Ok(Some(result)), _) => result,
+        (_, Some(f)) => {
+            let snapshot = state().snapshot();
+            f(&snapshot)
+        }
+        (_, None) => unreachable!("the closure runs at most once and returns a value when it ran"),
+    }
+}
+
+/// Delivers `message` to the registered destinations, or keeps it in the
+/// startup buffer when none was ever added.
+pub(crate) fn dispatch(snapshot: &Snapshot, message: Message) {
+    if !snapshot.buffering {
+        deliver(&snapshot.destinations, &message);
+        return;
+    }
+    let mut state = state();
+    if state.any_added {
+        // Destinations arrived since the snapshot was taken.
+        let destinations = state.destinations.clone();
+        drop(state);
+        deliver(&destinations, &message);
+        return;
+    }
+    if state.startup.len() == STARTUP_BUFFER_SIZE {
+        state.startup.pop_front();
+        state.startup_dropped += 1;
+    }
+    state.startup.push_back(message);
+}
+
+/// Writes `message` to each destination; failures are collected and logged
+/// after all destinations had their turn.
+pub(crate) fn deliver(destinations: &[Arc<dyn Destination>], message: &Message) {
+    let mut failures = Vec::new();
+    for destination in destinations {
+        match catch_unwind(AssertUnwindSafe(|| destination.write(message))) {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => failures.push(error.into_failure()),
+            Err(payload) => failures.push(Failure::panic(
+                crate::interruption::payload_message(&*payload),
+            )),
+        }
+    }
+    if !failures.is_empty() {
+        report_destination_failures(failures, message);
+    }
+}
+
+static DESTINATION_FAILURES: AtomicU64 = AtomicU64::new(0);
+static UNREPORTED_SHOWN: AtomicU64 = AtomicU64::new(0);
+const UNREPORTED_SHOWN_MAX: u64 = 10;
+
+/// How many times a destination failed to write a message (returned an error
+/// or panicked) since the process started.
+pub fn destination_failure_count() -> u64 {
+    DESTINATION_FAILURES.load(Ordering::Relaxed)
+}
+
+fn report_destination_failures(failures: Vec<Failure>, message: &Message) {
+    DESTINATION_FAILURES.fetch_add(failures.len() as u64, Ordering::Relaxed);
+    if REPORTING_FAILURE.try_with(Cell::get).unwrap_or(true) {
+        // The failure report itself could not be written somewhere. It is not
+        // logged again (that could recurse forever); stderr is the last resort.
+        let shown = UNREPORTED_SHOWN.fetch_add(1, Ordering::Relaxed);
+        if shown < UNREPORTED_SHOWN_MAX {
+            for failure in &failures {
+                eprintln!("eliot: a destination failed while a destination failure was reported: {failure}");
+            }
+            if shown + 1 == UNREPORTED_SHOWN_MAX {
+                eprintln!("eliot: further such failures are counted but not printed");
+            }
+        }
+        return;
+    }
+    struct Reporting;
+    impl Drop for Reporting {
+        fn drop(&mut self) {
+            let _ = REPORTING_FAILURE.try_with(|r| r.set(false));
+        }
+    }
+    let _ = REPORTING_FAILURE.try_with(|r| r.set(true));
+    let _reporting = Reporting;
+    let original = serde_json::value::RawValue::from_string(message.as_json().to_owned()).ok();
+    for failure in &failures {
+        crate::message::log_message(
+            "eliot:destination_failure",
+            &[
+                Field::new("reason", &failure.reason()),
+                Field::new("exception", &failure.exception()),
+                Field::new("message", &original),
+            ],
+        );
+    }
+}
+
+/// Something that can be registered as a destination: a destination value, an
+/// `Arc` of one, or an `Arc<dyn Destination>`.
+pub trait IntoDestination {
+    /// The shared handle the registry keeps.
+    fn into_destination(self) -> Arc<dyn Destination>;
+}
+
+impl<D: Destination + 'static> IntoDestination for D {
+    fn into_destination(self) -> Arc<dyn Destination> {
+        Arc::new(self)
+    }
+}
+
+impl<D: Destination + 'static> IntoDestination for Arc<D> {
+    fn into_destination(self) -> Arc<dyn Destination> {
+        self
+    }
+}
+
+impl IntoDestination for Arc<dyn Destination> {
+    fn into_destination(self) -> Arc<dyn Destination> {
+        self
+    }
+}
+
+/// Registers a destination and returns the handle that
+/// [`remove_destination`] takes. The first destinations added also receive
+/// the messages logged before them (up to [`STARTUP_BUFFER_SIZE`]).
+///
+/// ```
+/// use eliot_core::{add_destination, remove_destination, FileDestination};
+///
+/// let file = add_destination(FileDestination::new(std::io::sink()));
+/// remove_destination(&file).unwrap();
+/// ```
+pub fn add_destination(destination: impl IntoDestination) -> Arc<dyn Destination> {
+    let destination = destination.into_destination();
+    add_destinations([destination.clone()]);
+    destination
+}
+
+/// Registers several destinations at once (Eliot's `add_destinations`); they
+/// all receive the startup buffer if they are the first.
+pub fn add_destinations<I>(destinations: I)
+where
+    I: IntoIterator,
+    I::Item: IntoDestination,
+{
+    let added: Vec<Arc<dyn Destination>> = destinations
+        .into_iter()
+        .map(IntoDestination::into_destination)
+        .collect();
+    if added.is_empty() {
+        return;
+    }
+    let mut state = state();
+    state.destinations.extend(added.iter().cloned());
+    let first = !state.any_added;
+    state.any_added = true;
+    let buffered = std::mem::take(&mut state.startup);
+    let dropped = std::mem::take(&mut state.startup_dropped);
+    state.changed();
+    drop(state);
+    if first {
+        for message in &buffered {
+            deliver(&added, message);
+        }
+        if dropped > 0 {
+            crate::message::log_detached(
+                "eliot:startup_buffer_overflow",
+                &[
+                    Field::new("dropped", &dropped),
+                    Field::new("kept", &buffered.len()),
+                ],
+            );
+        }
+    }
+}
+
+/// The destination passed to [`remove_destination`] was not registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotRegistered;
+
+impl fmt::Display for NotRegistered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("this destination is not registered (never added, or already removed)")
+    }
+}
+
+impl std::error::Error for NotRegistered {}
+
+/// Unregisters a destination added earlier. Messages logged after this
+/// returns no longer reach it (a message whose delivery already started on
+/// another thread may still arrive).
+pub fn remove_destination<D: ?Sized>(destination: &Arc<D>) -> Result<(), NotRegistered> {
+    let wanted = Arc::as_ptr(destination) as *const ();
+    let mut state = state();
+    let position = state
+        .destinations
+        .iter()
+        .position(|d| Arc::as_ptr(d) as *const () == wanted)
+        .ok_or(NotRegistered)?;
+    let removed = state.destinations.remove(position);
+    state.changed();
+    drop(state);
+    drop(removed);
+    Ok(())
+}
+
+/// Adds fields to every message written to the registered destinations
+/// (Eliot's `add_global_fields`). Unlike Python Eliot, a global field never
+/// overrides a field the message has itself; a global field named like one
+/// of Eliot's reserved keys is kept as `user:<key>`.
+///
+/// ```
+/// use eliot_core::{add_global_fields, fields};
+///
+/// add_global_fields(fields!(service = "billing", pid = std::process::id()));
+/// ```
+pub fn add_global_fields(fields: &[Field<'_>]) {
+    let renamed: Vec<(String, &Field<'_>)> = fields
+        .iter()
+        .map(|f| {
+            let key = if crate::json::is_reserved(f.key()) {
+                format!("{}{}", crate::json::RENAMED_PREFIX, f.key())
+            } else {
+                f.key().to_owned()
+            };
+            (key, f)
+        })
+        .collect();
+    let fields: Vec<Field<'_>> = renamed
+        .iter()
+        .map(|(k, f)| Field::new(k, f.value()))
+        .collect();
+    let mut state = state();
+    state.global_fields.extend(&fields);
+    state.changed();
+}

@@ -1,0 +1,22 @@
+//! eliot-rs: causal, structured logging for async Rust.
+//!
+//! This crate gathers the workspace's crates behind one dependency:
+//!
+//! - everything of [`eliot_core`] at the top level: actions, tasks, messages,
+//!   context, destinations;
+//! - the attribute macros of `eliot-macros`;
+//! - [`tokio`]: the integration with tokio (crate `eliot-tokio`).
+//!
+//! ```
+//! use eliot::{log_message, start_action};
+//!
+//! let action = start_action!("app:hello", who = "world");
+//! log_message!("app:hello:said");
+//! action.finish();
+//! ```
+
+#![deny(missing_docs)]
+
+pub use eliot_core::*;
+
+pub use eliot_tokio as tokio;
