@@ -5,7 +5,7 @@
 //! - everything of [`eliot_core`] at the top level: actions, tasks, messages,
 //!   context, destinations;
 //! - the attribute macros of `eliot-macros`;
-//! - [`tokio`]: the integration with tokio (crate `eliot-tokio`).
+//! - [`tokio_integration`]: the integration with tokio (crate `eliot-tokio`).
 //!
 //! ```
 //! use eliot::{log_message, start_action};
@@ -19,4 +19,4 @@
 
 pub use eliot_core::*;
 
-pub use eliot_tokio as tokio;
+pub use eliot_tokio as tokio_integration;

@@ -117,6 +117,7 @@ mod destination;
 mod failure;
 mod field;
 mod file;
+pub mod future;
 mod interruption;
 mod json;
 mod macros;
@@ -136,6 +137,7 @@ pub use failure::{
 };
 pub use field::{DebugValue, DisplayValue, Field, FieldValue};
 pub use file::FileDestination;
+pub use future::{FutureContextExt, WithContext};
 pub use message::{Message, log_message};
 pub use registry::{
     IntoDestination, NotRegistered, STARTUP_BUFFER_SIZE, add_destination, add_destinations,
