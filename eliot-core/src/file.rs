@@ -115,14 +115,17 @@ impl FileDestination<File> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn from_file(mut file: File) -> io::Result<Self> {
-        // A zero-length write checks the descriptor's mode without writing.
-        if let Err(e) = file.write(&[]) {
-            return Err(io::Error::new(
+        // A zero-length write checks the descriptor's mode without writing:
+        // EBADF means it was not opened for writing. Other errors (a full
+        // disk, say) may pass; they are reported per message instead.
+        const EBADF: i32 = 9;
+        match file.write(&[]) {
+            Err(e) if e.raw_os_error() == Some(EBADF) => Err(io::Error::new(
                 e.kind(),
                 format!("the file given to FileDestination is not open for writing: {e}"),
-            ));
+            )),
+            _ => Ok(Self::new(file)),
         }
-        Ok(Self::new(file))
     }
 }
 
@@ -134,6 +137,11 @@ impl<W: Write + Send> Destination for FileDestination<W> {
 
     fn flush(&self) -> Result<(), DestinationError> {
         self.lock().writer.flush()?;
+        Ok(())
+    }
+
+    fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
+        self.write_lines(messages)?;
         Ok(())
     }
 }

@@ -1,0 +1,178 @@
+//! The destination registry: adding and removing, global fields, failing and
+//! panicking destinations, FileDestination.
+//!
+//! Destinations are process-wide and the tests of this file run in parallel,
+//! so each test only looks at the messages it logged itself.
+
+mod core_support;
+
+use std::sync::Arc;
+
+use core_support::{Lines, keys, parse};
+use eliot::{
+    Destination, DestinationError, FileDestination, Message, NotRegistered, add_destination,
+    add_destinations, add_global_fields, destination_failure_count, log_message, remove_destination,
+};
+use serde_json::Value;
+
+/// Tests that add failing destinations take this lock, so that each sees
+/// only its own failures reported.
+static FAILING_DESTINATIONS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn mine(lines: &[String], message_type: &str) -> Vec<serde_json::Map<String, Value>> {
+    lines
+        .iter()
+        .map(|l| parse(l))
+        .filter(|m| m.get("message_type").and_then(Value::as_str) == Some(message_type))
+        .collect()
+}
+
+#[test]
+fn remove_is_an_error_when_not_registered() {
+    let lines = Arc::new(Lines::default());
+    let handle = add_destination(lines.clone());
+    log_message!("t:registered");
+    assert_eq!(remove_destination(&handle), Ok(()));
+    assert_eq!(remove_destination(&handle), Err(NotRegistered));
+    log_message!("t:after_remove");
+    let seen = lines.take();
+    assert_eq!(mine(&seen, "t:registered").len(), 1);
+    assert!(mine(&seen, "t:after_remove").is_empty());
+
+    let never_added = Arc::new(Lines::default());
+    let error = remove_destination(&never_added).unwrap_err();
+    assert!(error.to_string().contains("not registered"), "{error}");
+}
+
+#[test]
+fn global_fields_never_override_a_messages_own_fields() {
+    let lines = Arc::new(Lines::default());
+    let handle = add_destination(lines.clone());
+    add_global_fields(eliot::fields!(t_global_region = "eu", t_global_host = "a1"));
+    log_message!("t:global_plain", x = 1);
+    log_message!("t:global_own", t_global_region = "us");
+    remove_destination(&handle).unwrap();
+    let seen = lines.take();
+
+    let plain = &seen[seen.iter().position(|l| l.contains("t:global_plain")).unwrap()];
+    let order = keys(plain);
+    // Python appends global fields after the message's own keys.
+    assert_eq!(&order[order.len() - 2..], ["t_global_region", "t_global_host"]);
+    assert_eq!(parse(plain)["t_global_region"], "eu");
+
+    let own = &seen[seen.iter().position(|l| l.contains("t:global_own")).unwrap()];
+    assert_eq!(parse(own)["t_global_region"], "us");
+    assert_eq!(keys(own).iter().filter(|k| *k == "t_global_region").count(), 1);
+    assert_eq!(parse(own)["t_global_host"], "a1");
+}
+
+struct Failing;
+impl Destination for Failing {
+    fn write(&self, _: &Message) -> Result<(), DestinationError> {
+        Err(std::io::Error::other("the disk said no").into())
+    }
+}
+
+struct Panicking;
+impl Destination for Panicking {
+    fn write(&self, _: &Message) -> Result<(), DestinationError> {
+        panic!("destination exploded");
+    }
+}
+
+#[test]
+fn failing_and_panicking_destinations_are_reported_without_stopping_others() {
+    let _serial = FAILING_DESTINATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let lines = Arc::new(Lines::default());
+    let good = add_destination(lines.clone());
+    let failing = Arc::new(Failing);
+    let panicking = Arc::new(Panicking);
+    add_destinations([failing.clone()]);
+    add_destinations([panicking.clone()]);
+    let failures_before = destination_failure_count();
+
+    log_message!("t:survives_failures", n = 1);
+
+    remove_destination(&failing).unwrap();
+    remove_destination(&panicking).unwrap();
+    remove_destination(&good).unwrap();
+    assert!(destination_failure_count() >= failures_before + 2);
+
+    let seen = lines.take();
+    assert_eq!(mine(&seen, "t:survives_failures").len(), 1, "the good destination got the message");
+    let reports: Vec<_> = mine(&seen, "eliot:destination_failure")
+        .into_iter()
+        .filter(|m| m["message"]["message_type"] == "t:survives_failures")
+        .collect();
+    // One report per failing destination; the reports failing in turn are
+    // not reported again.
+    assert_eq!(reports.len(), 2, "{reports:#?}");
+    let mut exceptions: Vec<&str> = reports.iter().map(|m| m["exception"].as_str().unwrap()).collect();
+    exceptions.sort_unstable();
+    assert_eq!(exceptions, ["panic", "std::io::error::Error"]);
+    let reasons: Vec<&str> = reports.iter().map(|m| m["reason"].as_str().unwrap()).collect();
+    assert!(reasons.contains(&"the disk said no"));
+    assert!(reasons.contains(&"destination exploded"));
+    assert_eq!(reports[0]["message"]["n"], 1, "the failed message is kept whole");
+}
+
+#[test]
+fn file_destination_refuses_a_file_it_cannot_write() {
+    let read_only = std::fs::File::open(env!("CARGO_MANIFEST_PATH")).unwrap();
+    let error = FileDestination::from_file(read_only).unwrap_err();
+    assert!(error.to_string().contains("not open for writing"), "{error}");
+
+    let error = FileDestination::create("/nonexistent-dir/x.log").unwrap_err();
+    assert!(error.to_string().contains("/nonexistent-dir/x.log"), "{error}");
+}
+
+#[test]
+fn file_destination_on_a_full_disk_is_reported_with_errno() {
+    let _serial = FAILING_DESTINATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let lines = Arc::new(Lines::default());
+    let good = add_destination(lines.clone());
+    let full = add_destination(FileDestination::create("/dev/full").unwrap());
+    log_message!("t:disk_full");
+    remove_destination(&full).unwrap();
+    remove_destination(&good).unwrap();
+    let report = mine(&lines.take(), "eliot:destination_failure")
+        .into_iter()
+        .find(|m| m["message"]["message_type"] == "t:disk_full")
+        .expect("the failure is reported");
+    assert_eq!(report["exception"], "std::io::error::Error");
+    assert!(report["reason"].as_str().unwrap().contains("No space left on device"), "{report:?}");
+}
+
+#[test]
+fn file_destination_writes_whole_lines_from_many_threads() {
+    let path = std::env::temp_dir().join(format!("eliot-core-lines-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let file = add_destination(FileDestination::create(&path).unwrap());
+    let long = "x".repeat(3000);
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let long = long.clone();
+            std::thread::spawn(move || {
+                for i in 0..2000 {
+                    log_message!("t:many_threads", t = t, i = i, pad = long);
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    remove_destination(&file).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let mut per_thread = vec![Vec::new(); 8];
+    for line in text.lines() {
+        let message = parse(line); // panics on a torn line
+        if message["message_type"] == "t:many_threads" {
+            per_thread[message["t"].as_u64().unwrap() as usize].push(message["i"].as_u64().unwrap());
+        }
+    }
+    for (t, seen) in per_thread.iter().enumerate() {
+        assert_eq!(*seen, (0..2000).collect::<Vec<u64>>(), "thread {t}: all lines, in order");
+    }
+}
