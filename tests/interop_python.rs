@@ -1,0 +1,185 @@
+//! The real Python tools judge our format: every example is run, and every log
+//! it writes must be rebuilt by `eliot.parse` into complete tasks and rendered
+//! by `eliot-tree` (pinned in scripts/interop/requirements.txt).
+//!
+//! The tools live in a virtualenv under `target/interop-venv`, created on the
+//! first run (PyPI must be reachable then) and reused afterwards. The example
+//! binaries are the ones `cargo test` builds; when they are missing or older
+//! than the sources, they are built into a separate target directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime};
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The virtualenv's python, with the pinned tools installed.
+fn venv_python() -> PathBuf {
+    let venv = workspace().join("target/interop-venv");
+    let python = venv.join("bin/python");
+    let requirements = workspace().join("scripts/interop/requirements.txt");
+    let stamp = venv.join("requirements.installed");
+    let wanted = std::fs::read_to_string(&requirements).unwrap();
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
+        return python;
+    }
+    let status = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .expect("python3 is needed for the interop check");
+    assert!(status.success(), "python3 -m venv {} failed", venv.display());
+    let output = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(&requirements)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "installing the pinned Python tools failed (is PyPI reachable?):\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    std::fs::write(&stamp, wanted).unwrap();
+    python
+}
+
+fn example_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(workspace().join("examples"))
+        .unwrap()
+        .filter_map(|entry| {
+            let path = entry.unwrap().path();
+            match path.extension() {
+                Some(ext) if ext == "rs" => Some(path.file_stem()?.to_str()?.to_owned()),
+                None if path.join("main.rs").exists() => Some(path.file_name()?.to_str()?.to_owned()),
+                _ => None,
+            }
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+fn newest_source(dir: &Path, newest: &mut SystemTime) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name == "target" || name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            newest_source(&path, newest);
+        } else if path.extension().is_some_and(|e| e == "rs" || e == "toml") {
+            let modified = entry.metadata().unwrap().modified().unwrap();
+            *newest = (*newest).max(modified);
+        }
+    }
+}
+
+/// The directory holding up-to-date example binaries.
+fn examples_dir(names: &[String]) -> PathBuf {
+    // This test runs from <target>/<profile>/deps/; cargo test puts examples
+    // in <target>/<profile>/examples/.
+    let exe = std::env::current_exe().unwrap();
+    let built = exe.parent().unwrap().parent().unwrap().join("examples");
+    let mut newest = SystemTime::UNIX_EPOCH;
+    newest_source(&workspace(), &mut newest);
+    let fresh = names.iter().all(|name| {
+        std::fs::metadata(built.join(name))
+            .and_then(|m| m.modified())
+            .is_ok_and(|modified| modified >= newest)
+    });
+    if fresh {
+        return built;
+    }
+    // Built here in a separate target dir: the outer cargo holds the lock on ours.
+    let target = workspace().join("target/interop-build");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--quiet", "--examples", "--target-dir"])
+        .arg(&target)
+        .current_dir(workspace())
+        .status()
+        .unwrap();
+    assert!(status.success(), "building the examples failed");
+    target.join("debug/examples")
+}
+
+#[test]
+fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
+    let python = venv_python();
+    let names = example_names();
+    assert!(names.contains(&"quickstart".to_owned()), "{names:?}");
+    let binaries = examples_dir(&names);
+    let runs = workspace().join("target/interop-runs");
+    let mut logs = Vec::new();
+    for name in &names {
+        let dir = runs.join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let started = Instant::now();
+        let output = Command::new(binaries.join(name))
+            .current_dir(&dir)
+            .env("RUST_BACKTRACE", "0")
+            .output()
+            .unwrap_or_else(|e| panic!("running example {name}: {e}"));
+        assert!(
+            output.status.success(),
+            "example {name} failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(started.elapsed() < Duration::from_secs(120), "example {name} is too slow for CI");
+        let mut written: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "log"))
+            .collect();
+        assert!(!written.is_empty(), "example {name} wrote no .log file in its working directory");
+        written.sort();
+        logs.extend(written);
+    }
+    let output = Command::new(&python)
+        .arg(workspace().join("scripts/interop/check_logs.py"))
+        .args(&logs)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    eprintln!("{report}");
+    assert!(
+        output.status.success(),
+        "the Python tools rejected our logs:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(report.lines().filter(|l| l.starts_with("ok: ")).count(), logs.len());
+}
+
+/// The checker itself must fail on a bad log, or the test above proves nothing.
+#[test]
+fn the_checker_rejects_incomplete_and_malformed_logs() {
+    let python = venv_python();
+    let dir = workspace().join("target/interop-runs/checker-self-test");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let incomplete = dir.join("incomplete.log");
+    std::fs::write(
+        &incomplete,
+        concat!(
+            r#"{"action_status":"started","timestamp":1.0,"task_uuid":"a4d1a7a0-5b7e-4b43-9b0e-6f7d8a9b0c1d","action_type":"t:x","task_level":[1]}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    let malformed = dir.join("malformed.log");
+    std::fs::write(&malformed, "{\"not closed\n").unwrap();
+    for log in [&incomplete, &malformed] {
+        let status = Command::new(&python)
+            .arg(workspace().join("scripts/interop/check_logs.py"))
+            .arg(log)
+            .output()
+            .unwrap()
+            .status;
+        assert!(!status.success(), "{} should be rejected", log.display());
+    }
+}
