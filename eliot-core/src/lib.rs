@@ -120,6 +120,7 @@ mod file;
 pub mod future;
 mod interruption;
 mod json;
+mod macro_support;
 mod macros;
 mod message;
 mod registry;
@@ -150,4 +151,12 @@ pub use task_id::{TaskId, TaskIdError};
 pub mod __private {
     pub use crate::context::SavedContext;
     pub use crate::interruption::{Interruption, payload_message, while_interrupted};
+
+    // What `#[inline_actions]` and `#[log_call]` expand to.
+    pub use crate::future::WithContext;
+    pub use crate::macro_support::{
+        ErrorRef, LoggedArgument, LoggedResult, ViaAsFailure, ViaDeref, ViaDisplay, argument,
+        debug_await, finish, finish_with_failure, finish_with_result, function_path,
+    };
+    pub use crate::{ActionGuard, DebugValue, DisplayValue, Field, start_action};
 }
