@@ -20,3 +20,8 @@
 pub use eliot_core::*;
 
 pub use eliot_tokio as tokio_integration;
+
+/// The README's code blocks are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
