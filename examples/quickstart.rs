@@ -35,14 +35,31 @@ fn main() -> std::io::Result<()> {
     let path = "quickstart.log";
     let log = add_destination(FileDestination::from_file(File::create(path)?)?);
 
-    log_message!("quickstart:startup", version = env!("CARGO_PKG_VERSION"), pid = std::process::id());
+    log_message!(
+        "quickstart:startup",
+        version = env!("CARGO_PKG_VERSION"),
+        pid = std::process::id()
+    );
 
     {
         let request = start_task!("quickstart:request", method = "GET", path = "/users/7");
-        log_message!("quickstart:request:received", size = 512, ratio = 0.25, secure = true);
+        log_message!(
+            "quickstart:request:received",
+            size = 512,
+            ratio = 0.25,
+            secure = true
+        );
         {
-            let query = start_action!("quickstart:db:query", table = "users", limit = Option::<u32>::None);
-            let user = User { id: 7, name: "Ada", roles: vec!["admin", "ops"] };
+            let query = start_action!(
+                "quickstart:db:query",
+                table = "users",
+                limit = Option::<u32>::None
+            );
+            let user = User {
+                id: 7,
+                name: "Ada",
+                roles: vec!["admin", "ops"],
+            };
             log_message!("quickstart:db:row", row = user);
             query.add_success_fields(fields!(rows = 1, elapsed_ms = 1.25));
         }

@@ -22,7 +22,9 @@ use serde_json::{Map, Value};
 fn by_kind(lines: &[String]) -> HashMap<String, Vec<Map<String, Value>>> {
     let mut map: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
     for message in parse_all(lines) {
-        map.entry(kind(&message).to_owned()).or_default().push(message);
+        map.entry(kind(&message).to_owned())
+            .or_default()
+            .push(message);
     }
     map
 }
@@ -45,7 +47,14 @@ fn guards_nest_and_restore_the_previous_action() {
     let levels: Vec<Vec<u64>> = parse_all(&lines).iter().map(level).collect();
     assert_eq!(
         levels,
-        [vec![1], vec![2, 1], vec![2, 2], vec![2, 3], vec![3], vec![4]]
+        [
+            vec![1],
+            vec![2, 1],
+            vec![2, 2],
+            vec![2, 3],
+            vec![3],
+            vec![4]
+        ]
     );
 }
 
@@ -189,7 +198,10 @@ async fn with_context_futures_keep_their_action_across_awaits_and_threads() {
         let key = (m["task"].as_u64().unwrap(), m["step"].as_u64().unwrap());
         let (uuid, action_level) = &step_levels[&key];
         assert_eq!(&m["task_uuid"], uuid, "{m:?}");
-        assert_eq!(uuid, &root_uuid[&key.0], "steps are children of their request");
+        assert_eq!(
+            uuid, &root_uuid[&key.0],
+            "steps are children of their request"
+        );
         let level = level(m);
         assert_eq!(&level[..level.len() - 1], &action_level[..], "{m:?}");
         checked += 1;
@@ -209,14 +221,12 @@ async fn guard_held_across_await_in_plain_future_is_detected_and_contained() {
     let mut handles = Vec::new();
     for i in 0..16u32 {
         // Misbehaving: the guard lives across awaits, on whatever thread.
-        handles.push(tokio::spawn(
-            async move {
-                let _guard = start_task!("t:misbehaving", i = i);
-                for _ in 0..10 {
-                    tokio::time::sleep(Duration::from_micros(200)).await;
-                }
+        handles.push(tokio::spawn(async move {
+            let _guard = start_task!("t:misbehaving", i = i);
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_micros(200)).await;
             }
-        ));
+        }));
         // Well-behaved: its own context is swapped in on every poll.
         let root = start_task!("t:good", i = i);
         let action = root.action().clone();
@@ -239,10 +249,17 @@ async fn guard_held_across_await_in_plain_future_is_detected_and_contained() {
         .filter(|m| kind(m) == "t:good" && m["action_status"] == "started")
         .map(|m| (m["i"].as_u64().unwrap(), m["task_uuid"].clone()))
         .collect();
-    let steps: Vec<_> = messages.iter().filter(|m| kind(m) == "t:good_step").collect();
+    let steps: Vec<_> = messages
+        .iter()
+        .filter(|m| kind(m) == "t:good_step")
+        .collect();
     assert_eq!(steps.len(), 160);
     for m in steps {
-        assert_eq!(m["task_uuid"], good_roots[&m["i"].as_u64().unwrap()], "{m:?}");
+        assert_eq!(
+            m["task_uuid"],
+            good_roots[&m["i"].as_u64().unwrap()],
+            "{m:?}"
+        );
         assert_eq!(level(m).len(), 1);
     }
 }

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use core_support::{Lines, keys, parse};
 use eliot::{
     Destination, DestinationError, FileDestination, Message, NotRegistered, add_destination,
-    add_destinations, add_global_fields, destination_failure_count, log_message, remove_destination,
+    add_destinations, add_global_fields, destination_failure_count, log_message,
+    remove_destination,
 };
 use serde_json::Value;
 
@@ -54,15 +55,27 @@ fn global_fields_never_override_a_messages_own_fields() {
     remove_destination(&handle).unwrap();
     let seen = lines.take();
 
-    let plain = &seen[seen.iter().position(|l| l.contains("t:global_plain")).unwrap()];
+    let plain = &seen[seen
+        .iter()
+        .position(|l| l.contains("t:global_plain"))
+        .unwrap()];
     let order = keys(plain);
     // Python appends global fields after the message's own keys.
-    assert_eq!(&order[order.len() - 2..], ["t_global_region", "t_global_host"]);
+    assert_eq!(
+        &order[order.len() - 2..],
+        ["t_global_region", "t_global_host"]
+    );
     assert_eq!(parse(plain)["t_global_region"], "eu");
 
-    let own = &seen[seen.iter().position(|l| l.contains("t:global_own")).unwrap()];
+    let own = &seen[seen
+        .iter()
+        .position(|l| l.contains("t:global_own"))
+        .unwrap()];
     assert_eq!(parse(own)["t_global_region"], "us");
-    assert_eq!(keys(own).iter().filter(|k| *k == "t_global_region").count(), 1);
+    assert_eq!(
+        keys(own).iter().filter(|k| *k == "t_global_region").count(),
+        1
+    );
     assert_eq!(parse(own)["t_global_host"], "a1");
 }
 
@@ -82,7 +95,9 @@ impl Destination for Panicking {
 
 #[test]
 fn failing_and_panicking_destinations_are_reported_without_stopping_others() {
-    let _serial = FAILING_DESTINATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = FAILING_DESTINATIONS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let lines = Arc::new(Lines::default());
     let good = add_destination(lines.clone());
     let failing = Arc::new(Failing);
@@ -99,7 +114,11 @@ fn failing_and_panicking_destinations_are_reported_without_stopping_others() {
     assert!(destination_failure_count() >= failures_before + 2);
 
     let seen = lines.take();
-    assert_eq!(mine(&seen, "t:survives_failures").len(), 1, "the good destination got the message");
+    assert_eq!(
+        mine(&seen, "t:survives_failures").len(),
+        1,
+        "the good destination got the message"
+    );
     let reports: Vec<_> = mine(&seen, "eliot:destination_failure")
         .into_iter()
         .filter(|m| m["message"]["message_type"] == "t:survives_failures")
@@ -107,28 +126,45 @@ fn failing_and_panicking_destinations_are_reported_without_stopping_others() {
     // One report per failing destination; the reports failing in turn are
     // not reported again.
     assert_eq!(reports.len(), 2, "{reports:#?}");
-    let mut exceptions: Vec<&str> = reports.iter().map(|m| m["exception"].as_str().unwrap()).collect();
+    let mut exceptions: Vec<&str> = reports
+        .iter()
+        .map(|m| m["exception"].as_str().unwrap())
+        .collect();
     exceptions.sort_unstable();
     assert_eq!(exceptions, ["panic", "std::io::error::Error"]);
-    let reasons: Vec<&str> = reports.iter().map(|m| m["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> = reports
+        .iter()
+        .map(|m| m["reason"].as_str().unwrap())
+        .collect();
     assert!(reasons.contains(&"the disk said no"));
     assert!(reasons.contains(&"destination exploded"));
-    assert_eq!(reports[0]["message"]["n"], 1, "the failed message is kept whole");
+    assert_eq!(
+        reports[0]["message"]["n"], 1,
+        "the failed message is kept whole"
+    );
 }
 
 #[test]
 fn file_destination_refuses_a_file_it_cannot_write() {
     let read_only = std::fs::File::open(env!("CARGO_MANIFEST_PATH")).unwrap();
     let error = FileDestination::from_file(read_only).unwrap_err();
-    assert!(error.to_string().contains("not open for writing"), "{error}");
+    assert!(
+        error.to_string().contains("not open for writing"),
+        "{error}"
+    );
 
     let error = FileDestination::create("/nonexistent-dir/x.log").unwrap_err();
-    assert!(error.to_string().contains("/nonexistent-dir/x.log"), "{error}");
+    assert!(
+        error.to_string().contains("/nonexistent-dir/x.log"),
+        "{error}"
+    );
 }
 
 #[test]
 fn file_destination_on_a_full_disk_is_reported_with_errno() {
-    let _serial = FAILING_DESTINATIONS.lock().unwrap_or_else(|e| e.into_inner());
+    let _serial = FAILING_DESTINATIONS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let lines = Arc::new(Lines::default());
     let good = add_destination(lines.clone());
     let full = add_destination(FileDestination::create("/dev/full").unwrap());
@@ -140,7 +176,13 @@ fn file_destination_on_a_full_disk_is_reported_with_errno() {
         .find(|m| m["message"]["message_type"] == "t:disk_full")
         .expect("the failure is reported");
     assert_eq!(report["exception"], "std::io::error::Error");
-    assert!(report["reason"].as_str().unwrap().contains("No space left on device"), "{report:?}");
+    assert!(
+        report["reason"]
+            .as_str()
+            .unwrap()
+            .contains("No space left on device"),
+        "{report:?}"
+    );
 }
 
 #[test]
@@ -169,10 +211,15 @@ fn file_destination_writes_whole_lines_from_many_threads() {
     for line in text.lines() {
         let message = parse(line); // panics on a torn line
         if message["message_type"] == "t:many_threads" {
-            per_thread[message["t"].as_u64().unwrap() as usize].push(message["i"].as_u64().unwrap());
+            per_thread[message["t"].as_u64().unwrap() as usize]
+                .push(message["i"].as_u64().unwrap());
         }
     }
     for (t, seen) in per_thread.iter().enumerate() {
-        assert_eq!(*seen, (0..2000).collect::<Vec<u64>>(), "thread {t}: all lines, in order");
+        assert_eq!(
+            *seen,
+            (0..2000).collect::<Vec<u64>>(),
+            "thread {t}: all lines, in order"
+        );
     }
 }

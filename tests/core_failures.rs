@@ -37,7 +37,10 @@ fn a_panic_fails_the_action_with_the_panic_message() {
     });
     assert!(result.is_err());
     let messages = parse_all(&lines);
-    let ends: Vec<_> = messages.iter().filter(|m| m["action_status"] == "failed").collect();
+    let ends: Vec<_> = messages
+        .iter()
+        .filter(|m| m["action_status"] == "failed")
+        .collect();
     assert_eq!(ends.len(), 2, "both open actions fail");
     for end in ends {
         assert_eq!(end["exception"], PANIC_EXCEPTION);
@@ -57,7 +60,10 @@ fn within_finishes_from_the_result() {
     });
     assert_eq!(results.0, Ok(7));
     assert!(results.1.is_err());
-    let ends: Vec<_> = parse_all(&lines).into_iter().filter(|m| m["action_status"] != "started").collect();
+    let ends: Vec<_> = parse_all(&lines)
+        .into_iter()
+        .filter(|m| m["action_status"] != "started")
+        .collect();
     assert_eq!(ends[0]["action_status"], "succeeded");
     assert_eq!(ends[1]["action_status"], "failed");
     assert_eq!(ends[1]["exception"], "core::num::error::ParseIntError");
@@ -74,7 +80,12 @@ fn failure_drops_success_fields_and_keeps_extractor_fields() {
     let end = parse(&lines[1]);
     assert!(end.get("bytes").is_none());
     assert_eq!(end["errno"], 13);
-    assert!(end["reason"].as_str().unwrap().contains("Permission denied"));
+    assert!(
+        end["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Permission denied")
+    );
 }
 
 #[test]
@@ -85,7 +96,10 @@ fn dyn_errors_keep_the_name_of_registered_types() {
         let unknown: Box<dyn Error> = "just text".into();
         start_action!("t:dyn").finish_with_error(&*unknown);
     });
-    let ends: Vec<_> = parse_all(&lines).into_iter().filter(|m| m["action_status"] == "failed").collect();
+    let ends: Vec<_> = parse_all(&lines)
+        .into_iter()
+        .filter(|m| m["action_status"] == "failed")
+        .collect();
     assert_eq!(ends[0]["exception"], "std::io::error::Error");
     assert_eq!(ends[0]["errno"], serde_json::Value::Null);
     assert_eq!(ends[1]["exception"], "dyn core::error::Error");
@@ -106,7 +120,10 @@ fn custom_extractors_add_fields() {
     let ((), lines) = capture(|| start_action!("t:http").finish_with_error(&Http(503)));
     let end = parse(&lines[1]);
     assert_eq!(end["status"], 503);
-    assert_eq!(&core_support::keys(&lines[1])[..3], ["status", "exception", "reason"]);
+    assert_eq!(
+        &core_support::keys(&lines[1])[..3],
+        ["status", "exception", "reason"]
+    );
 }
 
 #[test]
@@ -124,8 +141,14 @@ fn tracebacks_carry_the_source_chain() {
     );
     assert_eq!(traceback["reason"], "could not load the settings");
     let text = traceback["traceback"].as_str().unwrap();
-    assert!(text.starts_with("core_failures::Outer: could not load the settings\n"), "{text}");
-    assert!(text.contains("Caused by:\n    0: No such file or directory (os error 2)"), "{text}");
+    assert!(
+        text.starts_with("core_failures::Outer: could not load the settings\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Caused by:\n    0: No such file or directory (os error 2)"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,7 +162,11 @@ async fn a_cancelled_future_fails_its_actions_as_cancelled() {
     }
     .in_current_context();
     drop(route);
-    assert!(tokio::time::timeout(Duration::from_millis(20), slow).await.is_err());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(20), slow)
+            .await
+            .is_err()
+    );
     let ends: Vec<_> = parse_all(&lines.take())
         .into_iter()
         .filter(|m| m["action_status"] == "failed")

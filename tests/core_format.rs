@@ -59,8 +59,19 @@ struct Row {
 
 /// The scenario that produced `a-sync.log`, written with eliot-rs.
 fn sync_scenario() {
-    let config = Config { debug: false, retries: 3, ratio: 0.5, nothing: None };
-    log_message!("ref:startup", version = "1.0", features = ["tree", "json"], config = config, text = "héllo ✓ 日本");
+    let config = Config {
+        debug: false,
+        retries: 3,
+        ratio: 0.5,
+        nothing: None,
+    };
+    log_message!(
+        "ref:startup",
+        version = "1.0",
+        features = ["tree", "json"],
+        config = config,
+        text = "héllo ✓ 日本"
+    );
 
     {
         let request = start_action!("ref:request", method = "GET", path = "/users/7");
@@ -104,7 +115,10 @@ fn sync_scenario() {
     {
         let explicit = start_action!("ref:explicit_finish", attempt = 1);
         log_message!("ref:giving_up");
-        explicit.finish_with_error(&Failure::new("builtins.RuntimeError", "gave up after 1 attempt"));
+        explicit.finish_with_error(&Failure::new(
+            "builtins.RuntimeError",
+            "gave up after 1 attempt",
+        ));
     }
 }
 
@@ -134,8 +148,14 @@ fn lines_are_compact_single_line_json_objects() {
     });
     assert_eq!(lines.len(), 1);
     let line = &lines[0];
-    assert!(!line.contains('\n') && !line.contains(": ") && !line.contains(", "), "{line}");
-    assert!(line.starts_with(r#"{"text":"line one\nline two\t\"quoted\" \u0001","timestamp":"#), "{line}");
+    assert!(
+        !line.contains('\n') && !line.contains(": ") && !line.contains(", "),
+        "{line}"
+    );
+    assert!(
+        line.starts_with(r#"{"text":"line one\nline two\t\"quoted\" \u0001","timestamp":"#),
+        "{line}"
+    );
 }
 
 #[test]
@@ -151,7 +171,13 @@ fn message_and_action_keys_are_in_eliots_order() {
     });
     let order: Vec<Vec<String>> = lines.iter().map(|l| keys(l)).collect();
     let message = ["timestamp", "task_uuid", "task_level", "message_type"];
-    let action = ["action_status", "timestamp", "task_uuid", "action_type", "task_level"];
+    let action = [
+        "action_status",
+        "timestamp",
+        "task_uuid",
+        "action_type",
+        "task_level",
+    ];
     let with = |first: &[&str], rest: &[&str]| -> Vec<String> {
         first.iter().chain(rest).map(|s| s.to_string()).collect()
     };
@@ -178,8 +204,16 @@ fn task_uuids_are_lowercase_hyphenated_uuid4() {
     for message in parse_all(&lines) {
         let uuid = message["task_uuid"].as_str().unwrap().to_owned();
         let groups: Vec<&str> = uuid.split('-').collect();
-        assert_eq!(groups.iter().map(|g| g.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12], "{uuid}");
-        assert!(uuid.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)), "{uuid}");
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12],
+            "{uuid}"
+        );
+        assert!(
+            uuid.chars()
+                .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c)),
+            "{uuid}"
+        );
         assert_eq!(&groups[2][..1], "4", "version 4: {uuid}");
         assert!("89ab".contains(&groups[3][..1]), "RFC 4122 variant: {uuid}");
         assert!(seen.insert(uuid), "a fresh UUID per task");
@@ -189,10 +223,21 @@ fn task_uuids_are_lowercase_hyphenated_uuid4() {
 #[test]
 fn non_finite_floats_are_null_and_floats_round_trip() {
     let ((), lines) = capture(|| {
-        log_message!("t:floats", nan = f64::NAN, inf = f64::INFINITY, neg = f64::NEG_INFINITY, third = 1.0 / 3.0, small = 1e-7, whole = 2.0);
+        log_message!(
+            "t:floats",
+            nan = f64::NAN,
+            inf = f64::INFINITY,
+            neg = f64::NEG_INFINITY,
+            third = 1.0 / 3.0,
+            small = 1e-7,
+            whole = 2.0
+        );
     });
     let line = &lines[0];
-    assert!(line.starts_with(r#"{"nan":null,"inf":null,"neg":null,"third":0.3333333333333333,"#), "{line}");
+    assert!(
+        line.starts_with(r#"{"nan":null,"inf":null,"neg":null,"third":0.3333333333333333,"#),
+        "{line}"
+    );
     let message = parse(line);
     assert_eq!(message["small"].as_f64(), Some(1e-7));
     assert_eq!(message["whole"].as_f64(), Some(2.0));
@@ -201,7 +246,13 @@ fn non_finite_floats_are_null_and_floats_round_trip() {
 #[test]
 fn reserved_keys_are_eliots_own_and_the_users_value_is_kept() {
     let ((), lines) = capture(|| {
-        log_message!("t:reserved", timestamp = "user's", task_level = 9, message_type = "spoofed", ok = 1);
+        log_message!(
+            "t:reserved",
+            timestamp = "user's",
+            task_level = 9,
+            message_type = "spoofed",
+            ok = 1
+        );
     });
     let message = parse(&lines[0]);
     assert_eq!(message["message_type"], "t:reserved");
@@ -230,13 +281,25 @@ fn a_field_that_fails_to_serialize_does_not_lose_the_message() {
     // JSON object keys must be strings: serde_json refuses this map.
     let mut by_pair = HashMap::new();
     by_pair.insert((1, 2), "x");
-    let ((), lines) = capture(|| log_message!("t:unserializable", before = 1, bad = by_pair, after = "kept"));
+    let ((), lines) = capture(|| {
+        log_message!(
+            "t:unserializable",
+            before = 1,
+            bad = by_pair,
+            after = "kept"
+        )
+    });
     let message = parse(&lines[0]);
     assert_eq!(message["before"], 1);
     assert_eq!(message["after"], "kept");
     assert_eq!(message["message_type"], "t:unserializable");
     let placeholder = message["bad"].as_object().unwrap();
-    assert!(placeholder["eliot:unserializable"].as_str().unwrap().contains("HashMap"));
+    assert!(
+        placeholder["eliot:unserializable"]
+            .as_str()
+            .unwrap()
+            .contains("HashMap")
+    );
     assert_eq!(placeholder["error"], "key must be a string");
 }
 
@@ -257,7 +320,12 @@ fn debug_display_and_shorthand_fields() {
 #[test]
 fn timestamps_are_taken_when_messages_are_created() {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
-    let now = || SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    let now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
     let ((before, after_start, after), lines) = capture(|| {
         let before = now();
         let action = start_action!("t:slow");
@@ -268,8 +336,14 @@ fn timestamps_are_taken_when_messages_are_created() {
     });
     let start = parse(&lines[0])["timestamp"].as_f64().unwrap();
     let end = parse(&lines[1])["timestamp"].as_f64().unwrap();
-    assert!(before <= start && start <= after_start, "{before} <= {start} <= {after_start}");
-    assert!(end - start >= 0.029 && end <= after, "start {start}, end {end}, after {after}");
+    assert!(
+        before <= start && start <= after_start,
+        "{before} <= {start} <= {after_start}"
+    );
+    assert!(
+        end - start >= 0.029 && end <= after,
+        "start {start}, end {end}, after {after}"
+    );
 }
 
 #[test]

@@ -88,7 +88,10 @@ fn many_threads_logging_under_one_action_never_share_a_slot() {
         let message = parse(line);
         assert_eq!(message["task_uuid"], uuid.as_str());
         let level = level(&message);
-        assert!(seen.insert(level.clone()), "task_level {level:?} written twice");
+        assert!(
+            seen.insert(level.clone()),
+            "task_level {level:?} written twice"
+        );
         if level.len() == 1 || level.last() == Some(&1) {
             top_slots.push(level[0]);
         }

@@ -9,7 +9,9 @@ mod core_support;
 use std::sync::Arc;
 
 use core_support::{Lines, parse};
-use eliot::{STARTUP_BUFFER_SIZE, add_destination, add_destinations, log_message, remove_destination};
+use eliot::{
+    STARTUP_BUFFER_SIZE, add_destination, add_destinations, log_message, remove_destination,
+};
 
 #[test]
 fn the_first_destinations_receive_the_startup_buffer() {
@@ -41,10 +43,18 @@ fn the_first_destinations_receive_the_startup_buffer() {
             .expect("the overflow is reported, not silent");
         assert_eq!(overflow["dropped"], 5);
         assert_eq!(overflow["kept"], 1000);
-        assert!(messages.iter().any(|m| m["message_type"] == "t:after_setup"));
+        assert!(
+            messages
+                .iter()
+                .any(|m| m["message_type"] == "t:after_setup")
+        );
     }
     let late_lines = late.take();
-    assert_eq!(late_lines.len(), 1, "a later destination gets no replay: {late_lines:?}");
+    assert_eq!(
+        late_lines.len(),
+        1,
+        "a later destination gets no replay: {late_lines:?}"
+    );
     assert!(late_lines[0].contains("t:after_late"));
     remove_destination(&late_handle).unwrap();
 }

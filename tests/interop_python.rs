@@ -30,9 +30,20 @@ fn venv_python() -> PathBuf {
         .arg(&venv)
         .status()
         .expect("python3 is needed for the interop check");
-    assert!(status.success(), "python3 -m venv {} failed", venv.display());
+    assert!(
+        status.success(),
+        "python3 -m venv {} failed",
+        venv.display()
+    );
     let output = Command::new(&python)
-        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
         .arg(&requirements)
         .output()
         .unwrap();
@@ -52,7 +63,9 @@ fn example_names() -> Vec<String> {
             let path = entry.unwrap().path();
             match path.extension() {
                 Some(ext) if ext == "rs" => Some(path.file_stem()?.to_str()?.to_owned()),
-                None if path.join("main.rs").exists() => Some(path.file_name()?.to_str()?.to_owned()),
+                None if path.join("main.rs").exists() => {
+                    Some(path.file_name()?.to_str()?.to_owned())
+                }
                 _ => None,
             }
         })
@@ -129,14 +142,20 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
             output.status,
             String::from_utf8_lossy(&output.stderr)
         );
-        assert!(started.elapsed() < Duration::from_secs(120), "example {name} is too slow for CI");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "example {name} is too slow for CI"
+        );
         let mut written: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap()
             .flatten()
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "log"))
             .collect();
-        assert!(!written.is_empty(), "example {name} wrote no .log file in its working directory");
+        assert!(
+            !written.is_empty(),
+            "example {name} wrote no .log file in its working directory"
+        );
         written.sort();
         logs.extend(written);
     }
@@ -152,7 +171,10 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
         "the Python tools rejected our logs:\n{report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert_eq!(report.lines().filter(|l| l.starts_with("ok: ")).count(), logs.len());
+    assert_eq!(
+        report.lines().filter(|l| l.starts_with("ok: ")).count(),
+        logs.len()
+    );
 }
 
 /// The checker itself must fail on a bad log, or the test above proves nothing.

@@ -1,0 +1,162 @@
+//! What one `log_message!` costs, beside the same event through `tracing`.
+//!
+//! Both pipelines format the same event (three fields: an int, a short
+//! string, a float) as one JSON line on the calling thread and write it to
+//! `io::sink()`: eliot-rs through `FileDestination`, `tracing` through
+//! `tracing-subscriber`'s JSON formatter. Each runs inside one action / span,
+//! and as a bare event. Rounds alternate between the two so that both see the
+//! same machine; the medians of the rounds are compared.
+//!
+//! ```text
+//! cargo bench --bench core
+//! ```
+
+use std::hint::black_box;
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use eliot::{
+    Destination, DestinationError, FileDestination, Message, add_destination, log_message,
+    start_action,
+};
+
+const EVENTS: u64 = 200_000;
+const ROUNDS: usize = 9;
+
+/// Counts lines and bytes on their way to the sink, so the figures can show
+/// that every event was formatted and written.
+struct Counted<D> {
+    inner: D,
+    lines: AtomicU64,
+    bytes: AtomicU64,
+}
+
+impl<D: Destination> Destination for Counted<D> {
+    fn write(&self, message: &Message) -> Result<(), DestinationError> {
+        self.lines.fetch_add(1, Ordering::Relaxed);
+        self.bytes
+            .fetch_add(message.as_json().len() as u64 + 1, Ordering::Relaxed);
+        self.inner.write(message)
+    }
+}
+
+#[derive(Clone, Default)]
+struct CountingSink(Arc<(AtomicU64, AtomicU64)>);
+
+impl io::Write for CountingSink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.0.fetch_add(
+            buf.iter().filter(|&&b| b == b'\n').count() as u64,
+            Ordering::Relaxed,
+        );
+        self.0.1.fetch_add(buf.len() as u64, Ordering::Relaxed);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+fn eliot_round(in_action: bool) -> f64 {
+    let _action = in_action.then(|| start_action!("bench:request", id = 1));
+    let start = Instant::now();
+    for i in 0..EVENTS {
+        log_message!(
+            "bench:event",
+            i = black_box(i),
+            name = black_box("short"),
+            value = black_box(1.5)
+        );
+    }
+    start.elapsed().as_nanos() as f64 / EVENTS as f64
+}
+
+fn tracing_round(in_span: bool) -> f64 {
+    let span = tracing::info_span!("bench:request", id = 1);
+    let _entered = in_span.then(|| span.enter());
+    let start = Instant::now();
+    for i in 0..EVENTS {
+        tracing::info!(
+            i = black_box(i),
+            name = black_box("short"),
+            value = black_box(1.5),
+            "bench:event"
+        );
+    }
+    start.elapsed().as_nanos() as f64 / EVENTS as f64
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+fn main() {
+    let eliot_dest = Arc::new(Counted {
+        inner: FileDestination::new(io::sink()),
+        lines: AtomicU64::new(0),
+        bytes: AtomicU64::new(0),
+    });
+    add_destination(eliot_dest.clone());
+
+    let tracing_sink = CountingSink::default();
+    let writer = tracing_sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(move || writer.clone())
+        .finish();
+
+    println!(
+        "core: {EVENTS} events x {ROUNDS} rounds per case, 3 fields, JSON to io::sink(), one thread"
+    );
+    println!(
+        "{:<34} {:>10} {:>10} {:>8}",
+        "case", "eliot ns", "tracing ns", "ratio"
+    );
+    let mut summary = Vec::new();
+    tracing::subscriber::with_default(subscriber, || {
+        for (label, nested) in [
+            ("bare event / message", false),
+            ("inside one action / span", true),
+        ] {
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            // Warm-up round for each, not counted.
+            eliot_round(nested);
+            tracing_round(nested);
+            for _ in 0..ROUNDS {
+                ours.push(eliot_round(nested));
+                theirs.push(tracing_round(nested));
+            }
+            let (ours, theirs) = (median(ours), median(theirs));
+            println!(
+                "{label:<34} {ours:>10.0} {theirs:>10.0} {:>8.2}",
+                ours / theirs
+            );
+            summary.push((ours, theirs));
+        }
+    });
+
+    let eliot_lines = eliot_dest.lines.load(Ordering::Relaxed);
+    let tracing_lines = tracing_sink.0.0.load(Ordering::Relaxed);
+    let expected_events = 2 * (ROUNDS as u64 + 1) * EVENTS;
+    // Eliot also writes each action's start and end.
+    let expected_eliot = expected_events + 2 * (ROUNDS as u64 + 1);
+    println!(
+        "lines written: eliot {eliot_lines} (expected {expected_eliot}), tracing {tracing_lines} (expected {expected_events})"
+    );
+    println!(
+        "bytes per line: eliot {:.0}, tracing {:.0}",
+        eliot_dest.bytes.load(Ordering::Relaxed) as f64 / eliot_lines as f64,
+        tracing_sink.0.1.load(Ordering::Relaxed) as f64 / tracing_lines as f64
+    );
+    let lost = expected_eliot.abs_diff(eliot_lines) + expected_events.abs_diff(tracing_lines);
+    let (ours, theirs) = summary[1];
+    println!(
+        "core: log_message_ns={ours:.0} tracing_json_ns={theirs:.0} ratio_vs_tracing={:.2} lost={lost}",
+        ours / theirs
+    );
+}
