@@ -205,3 +205,72 @@ fn the_checker_rejects_incomplete_and_malformed_logs() {
         assert!(!status.success(), "{} should be rejected", log.display());
     }
 }
+
+/// Task ids cross languages: Python continues a Rust task and Rust continues
+/// a Python one; the merged log holds complete trees for both tools.
+#[test]
+fn python_and_rust_continue_each_others_tasks() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::Stdio;
+    use std::sync::Arc;
+
+    use eliot::{FileDestination, continue_task, log_message, start_task};
+
+    let python = venv_python();
+    let dir = workspace().join("target/interop-runs/continue-task");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let rust_log = dir.join("rust.log");
+    let python_log = dir.join("python.log");
+
+    // Only this test's own messages reach rust.log.
+    let file: Arc<dyn eliot::Destination> = Arc::new(FileDestination::create(&rust_log).unwrap());
+    let _route = eliot::__private::SavedContext::routed_to(file).enter();
+
+    let request = start_task!("rust:request", language = "rust");
+    let task_id = request.serialize_task_id();
+    let mut child = Command::new(&python)
+        .arg(workspace().join("scripts/interop/continue_task.py"))
+        .arg(&task_id)
+        .arg(&python_log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut python_task_id = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut python_task_id)
+        .unwrap();
+    {
+        let remote = continue_task(python_task_id.trim()).expect("Python's task id parses");
+        log_message!("rust:handled", language = "rust");
+        remote.finish();
+    }
+    writeln!(child.stdin.take().unwrap(), "done").unwrap();
+    assert!(child.wait().unwrap().success());
+    log_message!("rust:after_python");
+    drop(request);
+    drop(_route);
+
+    let merged = dir.join("merged.log");
+    let mut text = std::fs::read_to_string(&rust_log).unwrap();
+    text.push_str(&std::fs::read_to_string(&python_log).unwrap());
+    std::fs::write(&merged, &text).unwrap();
+    let output = Command::new(&python)
+        .arg(workspace().join("scripts/interop/check_logs.py"))
+        .arg(&merged)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert!(report.contains("2 tasks, 2 complete"), "{report}");
+    // Each language's work sits inside the other's task.
+    let python_uuid = python_task_id.split('@').next().unwrap();
+    let rust_uuid = task_id.split('@').next().unwrap();
+    let in_task = |uuid: &str, kind: &str| {
+        text.lines()
+            .any(|l| l.contains(&format!("\"task_uuid\":\"{uuid}\"")) && l.contains(kind))
+    };
+    assert!(in_task(rust_uuid, "py:handled"), "{text}");
+    assert!(in_task(python_uuid, "rust:handled"), "{text}");
+}
