@@ -42,6 +42,18 @@ pub trait Destination: Send + Sync {
     fn flush(&self) -> Result<(), DestinationError> {
         Ok(())
     }
+
+    /// Writes several messages, in order. What a batching writer such as
+    /// [`ThreadedWriter`](crate::ThreadedWriter) calls; the default writes
+    /// them one by one and stops at the first error.
+    ///
+    /// Override it when one write of many lines is cheaper than many writes
+    /// ([`FileDestination`](crate::FileDestination) does: one `write_all`).
+    /// On error, any part of the batch may have been written; the caller
+    /// counts the whole batch as failed.
+    fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
+        messages.iter().try_for_each(|message| self.write(message))
+    }
 }
 
 /// Why a destination could not write a message.

@@ -124,7 +124,9 @@ mod macro_support;
 mod macros;
 mod message;
 mod registry;
+mod rotating_file;
 mod task_id;
+mod threaded_writer;
 
 pub use action::{
     Action, ActionGuard, AlreadyFinished, continue_task, continue_task_with, start_action,
@@ -138,6 +140,11 @@ pub use failure::{
 };
 pub use field::{DebugValue, DisplayValue, Field, FieldValue};
 pub use file::FileDestination;
+pub use rotating_file::{DEFAULT_KEEP, RotatingFile, RotatingFileBuilder};
+pub use threaded_writer::{
+    DEFAULT_CAPACITY, DROP_PATIENCE, IDLE_SPIN, MAX_BATCH, Shutdown, ThreadedWriter, WriterError,
+    WriterReport,
+};
 pub use future::{FutureContextExt, WithContext};
 pub use message::{Message, log_message};
 pub use registry::{

@@ -226,6 +226,24 @@ fn log_in_new_task(route: Option<&Route>, message_type: &str, fields: &[Field<'_
     );
 }
 
+/// A one-message task, built but not delivered (no global fields): what a
+/// writer thread writes straight into its own destination, such as the count
+/// of messages a lossy `ThreadedWriter` dropped.
+pub(crate) fn detached_message(message_type: &str, fields: &[Field<'_>]) -> Message {
+    let task_uuid = crate::action::new_task_uuid();
+    let timestamp = now();
+    let line = json::build_line(|buf| {
+        let mut w = LineWriter::new(buf);
+        w.user_fields(fields);
+        w.f64("timestamp", timestamp);
+        w.str("task_uuid", &task_uuid);
+        w.task_level(&[], 1);
+        w.str("message_type", message_type);
+        w.finish();
+    });
+    Message { line }
+}
+
 /// `eliot:traceback`: reason, traceback, exception, extracted fields; in the
 /// current action.
 pub(crate) fn log_traceback(failure: &Failure) {
