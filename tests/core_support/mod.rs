@@ -56,7 +56,10 @@ pub fn keys(line: &str) -> Vec<String> {
                 fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                     f.write_str("a JSON object")
                 }
-                fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<KeyOrder, A::Error> {
+                fn visit_map<A: serde::de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<KeyOrder, A::Error> {
                     let mut keys = Vec::new();
                     while let Some(key) = map.next_key::<String>()? {
                         map.next_value::<serde::de::IgnoredAny>()?;
