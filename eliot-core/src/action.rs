@@ -289,6 +289,15 @@ impl fmt::Debug for Action {
 }
 
 /// An action was finished a second time; the second finish logged nothing.
+///
+/// ```
+/// use eliot_core::start_action;
+///
+/// let action = start_action!("app:once").into_action();
+/// action.finish().unwrap();
+/// let error = action.finish().unwrap_err();
+/// assert!(error.to_string().contains("already finished"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlreadyFinished {
     action_type: String,
@@ -481,6 +490,14 @@ pub fn continue_task(task_id: &str) -> Result<ActionGuard, TaskIdError> {
 }
 
 /// [`continue_task`] with an action type and start fields of your own.
+///
+/// ```
+/// use eliot_core::{continue_task_with, fields};
+///
+/// let id = "8d0a0f2a-7c5e-4e57-9d8c-2f6a0c3b1e44@/4";
+/// let job = continue_task_with(id, "worker:job", fields!(queue = "emails")).unwrap();
+/// assert_eq!(job.action_type(), "worker:job");
+/// ```
 pub fn continue_task_with(
     task_id: &str,
     action_type: &str,

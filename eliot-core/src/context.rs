@@ -100,6 +100,18 @@ pub fn current_action() -> Option<Action> {
 /// guard is dropped, reported once on stderr and as an `eliot:context_misuse`
 /// message, and never corrupts another task's context. Clippy can flag it at
 /// compile time: see the crate docs on `await-holding-invalid-types`.
+///
+/// ```
+/// use eliot_core::{current_action, start_action};
+///
+/// let job = start_action!("app:job").into_action();
+/// {
+///     let _guard = job.enter();
+///     assert_eq!(current_action().as_ref(), Some(&job));
+/// }
+/// assert!(current_action().is_none());
+/// job.finish().unwrap();
+/// ```
 #[must_use = "the action is current only while the guard lives"]
 pub struct ContextGuard {
     entry: u64,
@@ -193,6 +205,17 @@ fn report_misuse() {
 
 /// How many context guards were dropped under another context than the one
 /// they entered, since the process started. See [`ContextGuard`].
+///
+/// ```
+/// use eliot_core::{context_misuse_count, start_action};
+///
+/// let before = context_misuse_count();
+/// let first = start_action!("app:first");
+/// let second = start_action!("app:second");
+/// drop(first); // out of order: `second` is the current context
+/// drop(second);
+/// assert_eq!(context_misuse_count(), before + 1);
+/// ```
 pub fn context_misuse_count() -> u64 {
     MISUSE_COUNT.load(Ordering::Relaxed)
 }

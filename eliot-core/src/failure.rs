@@ -18,8 +18,16 @@ use std::sync::{OnceLock, RwLock};
 use crate::field::{Field, FieldValue, OwnedFields};
 
 /// The `exception` of an action that failed because of a panic.
+///
+/// ```
+/// assert_eq!(eliot_core::Failure::panic("boom").exception(), eliot_core::PANIC_EXCEPTION);
+/// ```
 pub const PANIC_EXCEPTION: &str = "panic";
 /// The `exception` of an action whose future was dropped before completing.
+///
+/// ```
+/// assert_eq!(eliot_core::Failure::cancelled().exception(), eliot_core::CANCELLED_EXCEPTION);
+/// ```
 pub const CANCELLED_EXCEPTION: &str = "cancelled";
 
 /// Everything Eliot records about one error.
@@ -206,7 +214,19 @@ impl AsFailure for Failure {
     }
 }
 
-/// The fields an exception extractor adds to a failure.
+/// The fields an exception extractor adds to a failure; see
+/// [`register_exception_extractor`].
+///
+/// ```
+/// use eliot_core::{register_exception_extractor, Failure};
+///
+/// register_exception_extractor(|e: &std::num::TryFromIntError, fields| {
+///     fields.add("kind", &"overflow");
+///     fields.add("reason", &"ignored: Eliot's own field");
+/// });
+/// let error = u8::try_from(300u32).unwrap_err();
+/// assert_eq!(Failure::from_error(&error).reason(), "out of range integral type conversion attempted");
+/// ```
 pub struct ExceptionFields<'a>(&'a mut OwnedFields);
 
 impl ExceptionFields<'_> {
@@ -321,7 +341,17 @@ pub fn write_traceback<E: AsFailure + ?Sized>(error: &E) {
 }
 
 /// Twisted's name for [`write_traceback`]: logs an error as
-/// `eliot:traceback` in the current action.
+/// `eliot:traceback` in the current action (`eliot-tokio` adds adapters for
+/// `Result`s and futures).
+///
+/// ```
+/// use eliot_core::write_failure;
+///
+/// let result: Result<u8, _> = "300".parse::<u8>();
+/// if let Err(error) = &result {
+///     write_failure(error);
+/// }
+/// ```
 pub fn write_failure<E: AsFailure + ?Sized>(error: &E) {
     write_traceback(error);
 }

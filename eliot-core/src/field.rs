@@ -13,6 +13,14 @@ use serde::Serialize;
 /// Implemented for every [`Serialize`] type; you never implement it yourself.
 /// It exists so that a slice of fields can hold values of different types
 /// without boxing them.
+///
+/// ```
+/// use eliot_core::FieldValue;
+///
+/// let mut out = Vec::new();
+/// vec![1, 2].write_json(&mut out).unwrap();
+/// assert_eq!(out, b"[1,2]");
+/// ```
 pub trait FieldValue {
     /// Appends the value's JSON to `out`. On error, `out` may hold a partial
     /// value; the caller truncates it.

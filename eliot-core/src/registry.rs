@@ -25,6 +25,10 @@ use crate::message::Message;
 /// How many messages logged before any destination exists are kept for the
 /// first destinations added. When more are logged, the oldest are dropped and
 /// an `eliot:startup_buffer_overflow` message says how many.
+///
+/// ```
+/// assert_eq!(eliot_core::STARTUP_BUFFER_SIZE, 1000);
+/// ```
 pub const STARTUP_BUFFER_SIZE: usize = 1000;
 
 /// A destination that replaces the registered ones for a context: what a
@@ -164,6 +168,24 @@ const UNREPORTED_SHOWN_MAX: u64 = 10;
 
 /// How many times a destination failed to write a message (returned an error
 /// or panicked) since the process started.
+///
+/// ```
+/// use eliot_core::{add_destination, destination_failure_count, log_message, remove_destination};
+/// use eliot_core::{Destination, DestinationError, Message};
+///
+/// struct Broken;
+/// impl Destination for Broken {
+///     fn write(&self, _: &Message) -> Result<(), DestinationError> {
+///         Err(std::io::Error::other("unplugged").into())
+///     }
+/// }
+///
+/// let before = destination_failure_count();
+/// let broken = add_destination(Broken);
+/// log_message!("app:tick");
+/// remove_destination(&broken).unwrap();
+/// assert!(destination_failure_count() > before);
+/// ```
 pub fn destination_failure_count() -> u64 {
     DESTINATION_FAILURES.load(Ordering::Relaxed)
 }
@@ -207,6 +229,19 @@ fn report_destination_failures(failures: Vec<Failure>, message: &Message) {
 
 /// Something that can be registered as a destination: a destination value, an
 /// `Arc` of one, or an `Arc<dyn Destination>`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use eliot_core::{add_destination, remove_destination, FileDestination};
+///
+/// // By value: the registry's handle is returned for removal.
+/// let handle = add_destination(FileDestination::new(std::io::sink()));
+/// remove_destination(&handle).unwrap();
+/// // By Arc: keep your own handle, typed.
+/// let mine = Arc::new(FileDestination::new(Vec::new()));
+/// add_destination(mine.clone());
+/// remove_destination(&mine).unwrap();
+/// ```
 pub trait IntoDestination {
     /// The shared handle the registry keeps.
     fn into_destination(self) -> Arc<dyn Destination>;
@@ -248,6 +283,17 @@ pub fn add_destination(destination: impl IntoDestination) -> Arc<dyn Destination
 
 /// Registers several destinations at once (Eliot's `add_destinations`); they
 /// all receive the startup buffer if they are the first.
+///
+/// ```
+/// use std::sync::Arc;
+/// use eliot_core::{add_destinations, remove_destination, FileDestination};
+///
+/// let file = Arc::new(FileDestination::new(std::io::sink()));
+/// let copy = Arc::new(FileDestination::new(std::io::sink()));
+/// add_destinations([file.clone(), copy.clone()]);
+/// # remove_destination(&file).unwrap();
+/// # remove_destination(&copy).unwrap();
+/// ```
 pub fn add_destinations<I>(destinations: I)
 where
     I: IntoIterator,
@@ -285,6 +331,14 @@ where
 }
 
 /// The destination passed to [`remove_destination`] was not registered.
+///
+/// ```
+/// use eliot_core::{add_destination, remove_destination, FileDestination, NotRegistered};
+///
+/// let handle = add_destination(FileDestination::new(std::io::sink()));
+/// remove_destination(&handle).unwrap();
+/// assert_eq!(remove_destination(&handle), Err(NotRegistered));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotRegistered;
 

@@ -93,6 +93,11 @@ impl fmt::Display for TaskId {
 }
 
 /// A string that is not a serialized task id.
+///
+/// ```
+/// let error = eliot_core::TaskId::parse("abc@/0").unwrap_err();
+/// assert!(error.to_string().contains("positive integers"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskIdError {
     task_id: String,
