@@ -19,6 +19,18 @@ use eliot::{
 };
 use serde_json::{Map, Value};
 
+// Compile-time guarantees: actions cross threads freely, and guards may be
+// held across awaits inside futures that are spawned (#[inline_actions]).
+const _: () = {
+    const fn send<T: Send>() {}
+    const fn sync<T: Sync>() {}
+    send::<eliot::Action>();
+    sync::<eliot::Action>();
+    send::<eliot::ActionGuard>();
+    send::<eliot::ContextGuard>();
+    send::<WithContext<std::future::Ready<()>>>();
+};
+
 fn by_kind(lines: &[String]) -> HashMap<String, Vec<Map<String, Value>>> {
     let mut map: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
     for message in parse_all(lines) {

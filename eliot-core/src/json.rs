@@ -158,3 +158,73 @@ pub(crate) fn build_line(build: impl FnOnce(&mut Vec<u8>)) -> std::sync::Arc<str
     }
     line
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(build: impl FnOnce(&mut LineWriter<'_>)) -> String {
+        build_line(|buf| {
+            let mut writer = LineWriter::new(buf);
+            build(&mut writer);
+            writer.finish();
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn writes_compact_objects() {
+        let text = line(|w| {
+            w.user_fields(&[Field::new("a", &1), Field::new("b", &"x\"y")]);
+            w.f64("t", 0.5);
+            w.task_level(&[3, 1], 2);
+        });
+        assert_eq!(text, r#"{"a":1,"b":"x\"y","t":0.5,"task_level":[3,1,2]}"#);
+    }
+
+    #[test]
+    fn an_empty_field_list_and_a_root_level() {
+        assert_eq!(line(|w| w.task_level(&[], 1)), r#"{"task_level":[1]}"#);
+        assert_eq!(line(|w| w.user_fields(&[])), "{}");
+    }
+
+    #[test]
+    fn reserved_keys_are_renamed_and_duplicates_keep_the_last() {
+        let text = line(|w| {
+            w.user_fields(&[
+                Field::new("task_uuid", &1),
+                Field::new("k", &1),
+                Field::new("k", &2),
+            ]);
+        });
+        assert_eq!(text, r#"{"user:task_uuid":1,"k":2}"#);
+    }
+
+    #[test]
+    fn a_failing_value_becomes_a_placeholder_and_the_rest_stays() {
+        struct Refuses;
+        impl serde::Serialize for Refuses {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("refused"))
+            }
+        }
+        let text = line(|w| {
+            w.user_fields(&[Field::new("bad", &Refuses), Field::new("good", &true)]);
+        });
+        assert!(text.starts_with(r#"{"bad":{"eliot:unserializable":""#), "{text}");
+        assert!(text.ends_with(r#"Refuses","error":"refused"},"good":true}"#), "{text}");
+    }
+
+    #[test]
+    fn a_serialize_impl_that_logs_gets_its_own_buffer() {
+        struct Nested;
+        impl serde::Serialize for Nested {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let inner = build_line(|buf| buf.extend_from_slice(b"inner"));
+                s.serialize_str(&inner)
+            }
+        }
+        let text = line(|w| w.user_fields(&[Field::new("n", &Nested)]));
+        assert_eq!(text, r#"{"n":"inner"}"#);
+    }
+}

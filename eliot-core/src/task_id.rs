@@ -115,3 +115,37 @@ impl fmt::Display for TaskIdError {
 }
 
 impl std::error::Error for TaskIdError {}
+
+#[cfg(test)]
+mod tests {
+    use super::TaskId;
+
+    #[test]
+    fn round_trips_eliots_form() {
+        for id in ["0a4a8b70-b0a2-4b60-a4c1-1b7f3d0d2c55@/1", "x-1@/3/2/7"] {
+            assert_eq!(TaskId::parse(id).unwrap().to_string(), id);
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_ids_with_the_reason() {
+        let cases = [
+            ("", "no '@'"),
+            ("uuid", "no '@'"),
+            ("@/1", "empty"),
+            ("a b@/1", "only ASCII"),
+            ("uuid@1/2", "start with '/'"),
+            ("uuid@/", "positive integers"),
+            ("uuid@/1//2", "positive integers"),
+            ("uuid@/0", "positive integers"),
+            ("uuid@/-1", "positive integers"),
+            ("uuid@/1/x", "positive integers"),
+            ("uuid@/99999999999", "positive integers"),
+            ("a@b@/1", "start with '/'"),
+        ];
+        for (id, problem) in cases {
+            let error = TaskId::parse(id).expect_err(id).to_string();
+            assert!(error.contains(problem), "{id:?}: {error}");
+        }
+    }
+}
