@@ -223,3 +223,24 @@ fn file_destination_writes_whole_lines_from_many_threads() {
         );
     }
 }
+
+/// A destination that logs from inside its own write would recurse forever;
+/// the nesting is cut off, counted and reported instead of overflowing the
+/// stack.
+#[test]
+fn a_destination_that_logs_while_writing_does_not_recurse_forever() {
+    struct Echo;
+    impl Destination for Echo {
+        fn write(&self, message: &Message) -> Result<(), DestinationError> {
+            if message.as_json().contains("t:echo") {
+                log_message!("t:echo", depth = "again");
+            }
+            Ok(())
+        }
+    }
+    let before = eliot::recursive_delivery_drop_count();
+    let echo = add_destination(Echo);
+    log_message!("t:echo", depth = "first");
+    remove_destination(&echo).unwrap();
+    assert!(eliot::recursive_delivery_drop_count() > before);
+}

@@ -149,7 +149,7 @@ pub use future::{FutureContextExt, WithContext};
 pub use message::{Message, log_message};
 pub use registry::{
     IntoDestination, NotRegistered, STARTUP_BUFFER_SIZE, add_destination, add_destinations,
-    add_global_fields, destination_failure_count, remove_destination,
+    add_global_fields, destination_failure_count, recursive_delivery_drop_count, remove_destination,
 };
 pub use task_id::{TaskId, TaskIdError};
 

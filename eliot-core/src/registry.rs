@@ -144,9 +144,46 @@ pub(crate) fn dispatch(snapshot: &Snapshot, message: Message) {
     state.startup.push_back(message);
 }
 
+/// How deeply deliveries may nest on one thread: a destination that logs
+/// while writing (directly, or through a bridge to another logging system
+/// that comes back to Eliot) would otherwise recurse until the stack
+/// overflows.
+const MAX_DELIVERY_DEPTH: u32 = 8;
+
+static TOO_DEEP: AtomicU64 = AtomicU64::new(0);
+
+/// How many messages were not delivered because destinations kept logging
+/// from inside their own writes, deeper than eliot-rs allows (8 levels).
+pub fn recursive_delivery_drop_count() -> u64 {
+    TOO_DEEP.load(Ordering::Relaxed)
+}
+
+thread_local! {
+    static DELIVERY_DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
 /// Writes `message` to each destination; failures are collected and logged
 /// after all destinations had their turn.
 pub(crate) fn deliver(destinations: &[Arc<dyn Destination>], message: &Message) {
+    let depth = DELIVERY_DEPTH.try_with(Cell::get).unwrap_or(0);
+    if depth >= MAX_DELIVERY_DEPTH {
+        if TOO_DEEP.fetch_add(1, Ordering::Relaxed) == 0 {
+            eprintln!(
+                "eliot: a destination logs while writing a message, recursively ({MAX_DELIVERY_DEPTH} levels deep); \
+                 the message is dropped here and such drops are counted (recursive_delivery_drop_count): {}",
+                message.as_json()
+            );
+        }
+        return;
+    }
+    struct Nested;
+    impl Drop for Nested {
+        fn drop(&mut self) {
+            let _ = DELIVERY_DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
+        }
+    }
+    let _ = DELIVERY_DEPTH.try_with(|d| d.set(depth + 1));
+    let _nested = Nested;
     let mut failures = Vec::new();
     for destination in destinations {
         match catch_unwind(AssertUnwindSafe(|| destination.write(message))) {
@@ -352,7 +389,10 @@ impl std::error::Error for NotRegistered {}
 
 /// Unregisters a destination added earlier. Messages logged after this
 /// returns no longer reach it (a message whose delivery already started on
-/// another thread may still arrive).
+/// another thread may still arrive). The destination itself is dropped when
+/// the last handle to it goes: threads that logged before the removal keep a
+/// snapshot of the registry and release it with their next message or when
+/// they exit, so flush or close what matters through your own handle.
 pub fn remove_destination<D: ?Sized>(destination: &Arc<D>) -> Result<(), NotRegistered> {
     let wanted = Arc::as_ptr(destination) as *const ();
     let mut state = state();
