@@ -19,6 +19,8 @@
 
 pub use eliot_core::*;
 
+pub use eliot_macros::{inline_actions, log_call};
+
 pub use eliot_tokio as tokio_integration;
 
 /// The README's code blocks are compiled as doc tests.

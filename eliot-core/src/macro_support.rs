@@ -30,9 +30,7 @@ pub fn debug_await<F: IntoFuture>(future: F) -> F::IntoFuture {
 /// The action type of a `#[log_call]` function, from the type name of an item
 /// declared inside it (`my_crate::module::function::__eliot_fn`).
 pub fn function_path(type_name: &'static str) -> &'static str {
-    type_name
-        .strip_suffix("::__eliot_fn")
-        .unwrap_or(type_name)
+    type_name.strip_suffix("::__eliot_fn").unwrap_or(type_name)
 }
 
 /// An argument of a `#[log_call]` function, logged as a start field.
@@ -153,7 +151,10 @@ mod tests {
         let io = std::io::Error::other("disk on fire");
         let boxed: Box<dyn std::error::Error + Send + Sync> = "bad input".into();
         let text = String::from("plain text");
-        assert_eq!((&&&ErrorRef(&io)).eliot_failure().exception(), "std::io::error::Error");
+        assert_eq!(
+            (&&&ErrorRef(&io)).eliot_failure().exception(),
+            "std::io::error::Error"
+        );
         assert_eq!((&&&ErrorRef(&boxed)).eliot_failure().reason(), "bad input");
         let failure = (&&&ErrorRef(&text)).eliot_failure();
         assert_eq!(failure.exception(), "alloc::string::String");
@@ -164,6 +165,9 @@ mod tests {
     fn function_paths_drop_the_marker_item() {
         fn __eliot_fn() {}
         let path = function_path(std::any::type_name_of_val(&__eliot_fn));
-        assert!(path.ends_with("::function_paths_drop_the_marker_item"), "{path}");
+        assert!(
+            path.ends_with("::function_paths_drop_the_marker_item"),
+            "{path}"
+        );
     }
 }

@@ -1,6 +1,267 @@
-//! Attribute macros for eliot-rs.
+//! Attribute macros for eliot-rs: `#[inline_actions]` and `#[log_call]`.
 //!
-//! `#[inline_actions]` (the Rust stand-in for Eliot's `inline_callbacks`) and
-//! `#[log_call]` land here.
+//! Use them through the `eliot` crate (`use eliot::{inline_actions,
+//! log_call};`); they expand to code that calls `eliot`'s hidden support
+//! module. A crate that depends on `eliot_core` instead, or renames the
+//! dependency, says where the library is with `crate = path`:
+//! `#[inline_actions(crate = ::eliot_core)]`.
+//!
+//! # Why `#[inline_actions]`
+//!
+//! Eliot keeps the current action per thread. In async Rust the thread is
+//! not the task: between two polls of a future the same worker thread runs
+//! other tasks, and a task may resume on another thread. An action opened in
+//! a plain `async fn` and held across an `.await` would be "current" for
+//! whatever the thread runs next, and gone when the function resumes
+//! elsewhere. Eliot's page on Twisted describes the same bug with
+//! `inlineCallbacks`, and fixes it with `eliot.twisted.inline_callbacks`;
+//! `#[inline_actions]` is its Rust counterpart:
+//!
+//! ```
+//! use eliot::{inline_actions, start_action};
+//!
+//! # async fn some_async_api() -> u32 { 7 }
+//! #[inline_actions]
+//! async fn go() {
+//!     let action = start_action!("yourapp:subsystem:frob");
+//!     let x = some_async_api().await;
+//!     // Still inside `yourapp:subsystem:frob`, on whichever thread resumed us.
+//!     action.log("some-report", eliot::fields!(x = x));
+//! }
+//! # futures_block_on(go());
+//! # fn futures_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     let mut f = std::pin::pin!(f);
+//! #     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+//! #     loop { if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } }
+//! # }
+//! ```
 
 #![deny(missing_docs)]
+
+use proc_macro::TokenStream;
+
+mod attr;
+mod awaits;
+mod errors;
+mod expand;
+mod item;
+mod validate;
+
+/// Keeps an `async fn`'s action context across every `.await`, and
+/// contains it within the function.
+///
+/// The Rust counterpart of Eliot's `inline_callbacks`. The function's future
+/// captures the caller's current action **when the function is called** (so
+/// `tokio::spawn(f())` keeps the caller's action), and then:
+///
+/// - while the future is polled, its own context is current: messages and
+///   actions of the body, and of every future it awaits, are children of the
+///   actions the body opened;
+/// - when it suspends, its context is saved and the poller's is back, so
+///   nothing leaks to other tasks on the same worker thread; this also holds
+///   for awaits the macro cannot see, inside `tokio::select!`, `join!` or
+///   nested `async` blocks;
+/// - when it is dropped before completing (a timeout, a `select!` loser, an
+///   aborted task), every action the body opened finishes as failed with
+///   `exception` `"cancelled"`; when a poll panics, they finish as failed
+///   with the panic's message, and the poller's context is restored.
+///
+/// The cost per poll is one swap of two small thread-local structs: no
+/// allocation, no lock.
+///
+/// ```
+/// use eliot::{inline_actions, log_message, start_action};
+///
+/// #[inline_actions]
+/// async fn fetch(id: u64) -> Result<String, std::io::Error> {
+///     let _action = start_action!("app:fetch", id = id);
+///     tokio::task::yield_now().await; // other tasks run here ...
+///     log_message!("app:fetch:got"); // ... and this is still in `app:fetch`
+///     Ok(format!("item {id}"))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let item = tokio::spawn(fetch(7)).await.unwrap().unwrap();
+/// # assert_eq!(item, "item 7");
+/// # }
+/// ```
+///
+/// # What the function becomes
+///
+/// `async fn f(args) -> T` becomes `fn f(args) -> impl Future<Output = T>`,
+/// whose body captures the current context and returns the original body,
+/// as an `async move` block, wrapped in `eliot::WithContext`. Every argument
+/// moves into the future as with `async fn`. The future captures every
+/// lifetime and type parameter in scope, and is `Send` exactly when the body
+/// is (auto traits leak through `impl Trait`), so it can be spawned whenever
+/// the plain `async fn` could.
+///
+/// Accepted: free functions and methods (`&self`, `&mut self`, `self`,
+/// `self: Box<Self>`, `self: Pin<&mut Self>`), generics and where clauses,
+/// lifetimes (named and elided), `impl Trait` arguments and return types,
+/// `Result` with `?` and early `return`, `async fn` in traits (on a default
+/// body) and in trait impls, recursion through `Box::pin`, and:
+///
+/// - functions already desugared by `#[async_trait]` (put `#[async_trait]`
+///   on the `impl` or trait and `#[inline_actions]` on the method): a body
+///   ending in `Box::pin(async move { .. })` has its `async` block wrapped;
+/// - `#[tokio::main]` and `#[tokio::test]` in either order; put
+///   `#[inline_actions]` first to keep the function `async fn` for them.
+///
+/// Hand-written helpers that return `impl Future` without being `async fn`
+/// can use `eliot::FutureContextExt::in_current_context` instead.
+///
+/// # Arguments
+///
+/// - `debug`: also log a `yielded` message (no fields) in the function's
+///   context at every `.await` written in its body, just before it is
+///   awaited, as Python's `inline_callbacks(debug=True)` does at every
+///   `yield`. Awaits inside nested `async` blocks, closures, nested items
+///   and macro invocations (`select!`, `join!`) belong to other futures and
+///   are not rewritten; they still run in the function's context.
+/// - `crate = path`: where the library is, when it is not `::eliot` (for
+///   example `crate = ::eliot_core`, or a renamed dependency).
+///
+/// # Guards across awaits
+///
+/// Holding an `ActionGuard` across an `.await` is exactly what this
+/// attribute makes correct, so it allows Clippy's
+/// `await_holding_invalid_type` inside the function, for projects that
+/// configure that lint to flag eliot's guards elsewhere.
+#[proc_macro_attribute]
+pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let mut errors = errors::Errors::default();
+    let args = attr::InlineActionsArgs::parse(args.into(), &mut errors);
+    let Some(mut parsed) = parse_fn("inline_actions", item.clone(), &mut errors) else {
+        return emit_unchanged(item, &errors);
+    };
+    let kind = validate::inline_actions(&mut parsed, &mut errors);
+    match kind {
+        Some(kind) if errors.is_empty() => {
+            let krate = args.krate.clone().unwrap_or_else(attr::default_crate_path);
+            expand::inline_actions(&args, &krate, parsed, kind).into()
+        }
+        _ => emit_unchanged(item, &errors),
+    }
+}
+
+/// Logs every call of a function as an action: Eliot's `log_call`, made
+/// right for `async fn`.
+///
+/// The action's type is the function's path (`my_app::billing::charge`;
+/// for a method, with its type: `my_app::Ledger::charge`); its start fields
+/// are the function's arguments, which must implement `serde::Serialize`
+/// (`self` is never logged). It succeeds with the return value as its
+/// `result` field; when the function returns `Err`, it fails with the error
+/// (`exception` its type, `reason` its message); a panic fails it with the
+/// panic's message.
+///
+/// ```
+/// use eliot::{log_call, start_action};
+///
+/// #[log_call]
+/// fn multiply(x: i32, y: i32) -> i32 {
+///     x * y
+/// }
+/// // {"x":3,"y":4,"action_status":"started",..,"action_type":"rust_out::multiply",..}
+/// // {"result":12,"action_status":"succeeded",..}
+/// assert_eq!(multiply(3, 4), 12);
+/// ```
+///
+/// On an `async fn` the action starts when the future is first polled and
+/// finishes when it completes (Eliot's Python `log_call` finishes it when the
+/// coroutine is created, Eliot issue 393), and the function keeps its
+/// context across awaits as with [`macro@inline_actions`], which it includes.
+/// A future dropped before completing fails the action as `"cancelled"`.
+///
+/// ```
+/// use eliot::log_call;
+///
+/// #[derive(Debug)]
+/// struct Config { retries: u32 }
+///
+/// #[log_call(include(url, ?config), skip_result)]
+/// async fn fetch(url: &str, config: &Config, token: &str) -> Result<Vec<u8>, std::io::Error> {
+///     tokio::task::yield_now().await;
+///     Ok(b"body".to_vec())
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// # fetch("https://example.invalid", &Config { retries: 3 }, "secret").await.unwrap();
+/// # }
+/// ```
+///
+/// # Arguments
+///
+/// - `skip(a, b)`: leave these arguments out of the start fields;
+/// - `include(a, ?b, %c)`: log only these arguments: `a` with
+///   `serde::Serialize`, `b` with its `Debug` form and `c` with its
+///   `Display` form (as strings); not together with `skip`;
+/// - `skip_result`: no `result` field (the result's type then need not be
+///   `Serialize`). A result of type `()` is never logged;
+/// - `action_type = "app:frob"`: an action type of your own;
+/// - `crate = path`: where the library is, when it is not `::eliot`.
+///
+/// A return type is treated as a `Result` when the last segment of its path
+/// is `Result` (`Result`, `io::Result`, `anyhow::Result`): `Ok(v)` logs `v`
+/// as `result`, `Err(e)` fails the action. The error is described with
+/// `eliot::AsFailure` (every `std::error::Error`), through `Deref` (`Box<dyn
+/// Error>`, `anyhow::Error`), or with its `Display` form, in that order.
+///
+/// On a synchronous function the body runs in a closure, so that `return`
+/// and `?` are seen. A function that returns a future without being `async
+/// fn` is synchronous to this attribute: its action would end when the future
+/// is created, so make it `async fn`.
+#[proc_macro_attribute]
+pub fn log_call(args: TokenStream, item: TokenStream) -> TokenStream {
+    let item = proc_macro2::TokenStream::from(item);
+    let mut errors = errors::Errors::default();
+    let args = attr::LogCallArgs::parse(args.into(), &mut errors);
+    let Some(mut parsed) = parse_fn("log_call", item.clone(), &mut errors) else {
+        return emit_unchanged(item, &errors);
+    };
+    let plan = validate::log_call(&mut parsed, &args, &mut errors);
+    match plan {
+        Some(plan) if errors.is_empty() => {
+            let krate = args.krate.clone().unwrap_or_else(attr::default_crate_path);
+            expand::log_call(&krate, args.action_type.as_ref(), parsed, plan).into()
+        }
+        _ => emit_unchanged(item, &errors),
+    }
+}
+
+/// Parses the item as a function, or records why it is not one.
+fn parse_fn(
+    macro_name: &str,
+    item: proc_macro2::TokenStream,
+    errors: &mut errors::Errors,
+) -> Option<item::FnItem> {
+    match syn::parse2::<item::FnItem>(item.clone()) {
+        Ok(parsed) => Some(parsed),
+        Err(error) => {
+            let keyword = item::non_fn_keyword(item);
+            let is_fn = keyword
+                .clone()
+                .into_iter()
+                .any(|tree| tree.to_string() == "fn");
+            if is_fn {
+                errors.push(error);
+            } else {
+                errors.spanned(
+                    keyword,
+                    format_args!("`#[{macro_name}]` goes on a function, not on this item"),
+                );
+            }
+            None
+        }
+    }
+}
+
+/// The user's item as it was, with the errors: one mistake is reported once,
+/// without a cascade of errors about a function that went missing.
+fn emit_unchanged(item: proc_macro2::TokenStream, errors: &errors::Errors) -> TokenStream {
+    let errors = errors.to_compile_errors();
+    quote::quote!(#item #errors).into()
+}

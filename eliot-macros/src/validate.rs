@@ -1,0 +1,311 @@
+//! Checking an item and its arguments before anything is generated, and
+//! deciding what to generate. Every problem is recorded with the span of the
+//! offending tokens and a sentence that says what to do.
+
+use syn::{FnArg, Ident, Pat, ReturnType, Type};
+
+use crate::attr::{Format, LogCallArgs};
+use crate::errors::Errors;
+use crate::item::{FnItem, InnerAsync, attr_named, boxed_future_output, find_inner_async};
+
+/// Where the function's asynchronous code is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// An `async fn`: rewritten into a plain `fn` returning `impl Future`,
+    /// so that the caller's context is captured when it is called.
+    AsyncFn,
+    /// An `async fn` that another attribute below ours turns into an entry
+    /// point (`#[tokio::main]`, `#[tokio::test]`): it stays `async fn`, and
+    /// its body runs in a context captured at its first poll (it has no
+    /// caller whose context could differ).
+    EntryPoint,
+    /// A plain `fn` whose body ends in `Box::pin(async move { .. })` (as
+    /// `#[async_trait]` writes), or holds tokio's `let body = async { .. };`.
+    InnerAsync,
+    /// A plain, synchronous `fn` (`#[log_call]` only).
+    Sync,
+}
+
+/// Attributes below ours that need the function to stay `async fn`.
+const ENTRY_POINT_ATTRIBUTES: &[&str] = &["main", "test"];
+
+fn async_kind(item: &FnItem) -> Kind {
+    if item
+        .attrs
+        .iter()
+        .any(|attr| attr_named(attr, ENTRY_POINT_ATTRIBUTES))
+    {
+        Kind::EntryPoint
+    } else {
+        Kind::AsyncFn
+    }
+}
+
+/// Checks an item for `#[inline_actions]`.
+pub(crate) fn inline_actions(item: &mut FnItem, errors: &mut Errors) -> Option<Kind> {
+    for attr in item.attrs.iter().filter(|a| attr_named(a, &["log_call"])) {
+        errors.spanned(
+            attr,
+            "`#[log_call]` on an `async fn` already keeps the function's context as \
+             `#[inline_actions]` does; remove `#[inline_actions]`",
+        );
+    }
+    if let Some(constness) = &item.sig.constness {
+        errors.spanned(
+            constness,
+            "`#[inline_actions]` goes on an `async fn`, and a `const fn` cannot be async; \
+             remove `const` and add `async`",
+        );
+        return None;
+    }
+    let Some(body) = &mut item.body else {
+        errors.spanned(
+            &item.semi,
+            "`#[inline_actions]` needs the function's body; put it on the implementations of \
+             this method, or give the method a default body",
+        );
+        return None;
+    };
+    if item.sig.asyncness.is_some() {
+        return Some(async_kind(item));
+    }
+    if find_inner_async(body).is_some() {
+        return Some(Kind::InnerAsync);
+    }
+    errors.spanned(
+        &item.sig.fn_token,
+        "`#[inline_actions]` goes on an `async fn` (or on a function whose body ends in \
+         `Box::pin(async move { .. })`, as `#[async_trait]` writes it); make the function \
+         `async`, or remove the attribute",
+    );
+    None
+}
+
+/// What `#[log_call]` records about the function's return value.
+pub(crate) enum ResultPlan {
+    /// Nothing: the function returns `()`, or `skip_result` was given.
+    Nothing,
+    /// The value, as the `result` success field.
+    Value(Type),
+    /// A `Result`: `Ok` logged as `result` (unless `()` or skipped), `Err`
+    /// finishes the action as failed.
+    Result { ok: Option<Type> },
+}
+
+/// A checked `#[log_call]`.
+pub(crate) struct LogCallPlan {
+    pub(crate) kind: Kind,
+    /// The start fields: argument bindings and how each is written.
+    pub(crate) fields: Vec<(Ident, Format)>,
+    pub(crate) result: ResultPlan,
+}
+
+/// Checks an item for `#[log_call]`.
+pub(crate) fn log_call(
+    item: &mut FnItem,
+    args: &LogCallArgs,
+    errors: &mut Errors,
+) -> Option<LogCallPlan> {
+    for attr in item
+        .attrs
+        .iter()
+        .filter(|a| attr_named(a, &["inline_actions"]))
+    {
+        errors.spanned(
+            attr,
+            "`#[log_call]` on an `async fn` already keeps the function's context as \
+             `#[inline_actions]` does; remove `#[inline_actions]`",
+        );
+    }
+    let fields = fields(item, args, errors);
+    if let Some(constness) = &item.sig.constness {
+        errors.spanned(
+            constness,
+            "`#[log_call]` cannot go on a `const fn`: logging cannot happen at compile time; \
+             remove `const`",
+        );
+        return None;
+    }
+    let Some(body) = &mut item.body else {
+        errors.spanned(
+            &item.semi,
+            "`#[log_call]` needs the function's body; put it on the implementations of this \
+             method, or give the method a default body",
+        );
+        return None;
+    };
+    let (kind, output) = if item.sig.asyncness.is_some() {
+        (async_kind(item), return_type(&item.sig.output))
+    } else if let Some(InnerAsync::BoxPin(_)) = find_inner_async(body) {
+        let output = match &item.sig.output {
+            ReturnType::Type(_, ty) => boxed_future_output(ty),
+            ReturnType::Default => None,
+        };
+        let Some(output) = output else {
+            errors.spanned(
+                &item.sig.output,
+                "`#[log_call]` cannot find the `Output` of the future this function returns; \
+                 write the return type as `Pin<Box<dyn Future<Output = T> + ..>>`",
+            );
+            return None;
+        };
+        (Kind::InnerAsync, Some(output.clone()))
+    } else {
+        (Kind::Sync, return_type(&item.sig.output))
+    };
+    let result = result_plan(output, args.skip_result);
+    Some(LogCallPlan {
+        kind,
+        fields: fields?,
+        result,
+    })
+}
+
+fn return_type(output: &ReturnType) -> Option<Type> {
+    match output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, ty) => Some((**ty).clone()),
+    }
+}
+
+fn is_unit(ty: &Type) -> bool {
+    match ty {
+        Type::Tuple(tuple) => tuple.elems.is_empty(),
+        Type::Paren(inner) => is_unit(&inner.elem),
+        Type::Group(inner) => is_unit(&inner.elem),
+        _ => false,
+    }
+}
+
+/// A `Result` is recognised by the last segment of its path (`Result`,
+/// `io::Result`, `anyhow::Result`), the only thing a macro can see.
+fn result_plan(output: Option<Type>, skip_result: bool) -> ResultPlan {
+    let Some(ty) = output else {
+        return ResultPlan::Nothing;
+    };
+    if let Type::Path(path) = &ty {
+        if let Some(last) = path.path.segments.last().filter(|s| s.ident == "Result") {
+            let ok = match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => {
+                    args.args.iter().find_map(|arg| match arg {
+                        syn::GenericArgument::Type(ty) => Some(ty.clone()),
+                        _ => None,
+                    })
+                }
+                _ => None,
+            };
+            let ok = ok.filter(|ok| !skip_result && !is_unit(ok));
+            return ResultPlan::Result { ok };
+        }
+    }
+    if skip_result || is_unit(&ty) || matches!(ty, Type::Never(_)) {
+        ResultPlan::Nothing
+    } else {
+        ResultPlan::Value(ty)
+    }
+}
+
+/// The names an argument pattern binds: `x`, `(a, b)`, `Point { x, y }`.
+fn bindings(pat: &Pat, out: &mut Vec<Ident>) {
+    match pat {
+        Pat::Ident(p) => {
+            out.push(p.ident.clone());
+            if let Some((_, sub)) = &p.subpat {
+                bindings(sub, out);
+            }
+        }
+        Pat::Tuple(p) => p.elems.iter().for_each(|e| bindings(e, out)),
+        Pat::TupleStruct(p) => p.elems.iter().for_each(|e| bindings(e, out)),
+        Pat::Struct(p) => p.fields.iter().for_each(|f| bindings(&f.pat, out)),
+        Pat::Slice(p) => p.elems.iter().for_each(|e| bindings(e, out)),
+        Pat::Reference(p) => bindings(&p.pat, out),
+        Pat::Paren(p) => bindings(&p.pat, out),
+        Pat::Type(p) => bindings(&p.pat, out),
+        _ => {}
+    }
+}
+
+/// The start fields, from the arguments and `skip(..)` / `include(..)`.
+fn fields(item: &FnItem, args: &LogCallArgs, errors: &mut Errors) -> Option<Vec<(Ident, Format)>> {
+    let mut names = Vec::new();
+    for input in &item.sig.inputs {
+        if let FnArg::Typed(arg) = input {
+            bindings(&arg.pat, &mut names);
+        }
+    }
+    let fn_name = &item.sig.ident;
+    let known = |name: &Ident, errors: &mut Errors| -> bool {
+        if name == "self" {
+            errors.spanned(
+                name,
+                "`self` is never logged by `#[log_call]`; remove it from the list",
+            );
+            false
+        } else if names.contains(name) {
+            true
+        } else {
+            let list = names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let arguments = if list.is_empty() {
+                format!("`{fn_name}` has no arguments to log")
+            } else {
+                format!("the arguments of `{fn_name}` are {list}")
+            };
+            errors.spanned(
+                name,
+                format_args!("`{name}` is not an argument of `{fn_name}`; {arguments}"),
+            );
+            false
+        }
+    };
+    let mut problems = false;
+    let fields = match (&args.skip, &args.include) {
+        (Some(_), Some((include, _))) => {
+            errors.spanned(
+                include,
+                "`skip(..)` and `include(..)` cannot be used together: `include(..)` alone \
+                 lists the arguments to log",
+            );
+            return None;
+        }
+        (Some((_, skipped)), None) => {
+            for name in skipped {
+                problems |= !known(name, errors);
+            }
+            names
+                .iter()
+                .filter(|n| !skipped.contains(n))
+                .map(|n| (n.clone(), Format::Serialize))
+                .collect()
+        }
+        (None, Some((_, included))) => {
+            for entry in included {
+                problems |= !known(&entry.name, errors);
+            }
+            included
+                .iter()
+                .map(|entry| {
+                    // The span of the name in the list, so that a missing
+                    // `Serialize` points there.
+                    let name = names
+                        .iter()
+                        .find(|n| **n == entry.name)
+                        .map(|n| Ident::new(&n.to_string(), entry.name.span()))
+                        .unwrap_or_else(|| entry.name.clone());
+                    (name, entry.format)
+                })
+                .collect()
+        }
+        (None, None) => names
+            .iter()
+            .map(|n| (n.clone(), Format::Serialize))
+            .collect(),
+    };
+    if problems {
+        return None;
+    }
+    Some(fields)
+}
