@@ -1,0 +1,311 @@
+//! EliotLayer: tracing spans become Eliot actions (parent spans -> parent
+//! actions), events become Eliot messages in the right action, and Eliot
+//! messages logged inside an entered span nest under it; checked on a
+//! multi-threaded runtime with instrumented tasks interleaving.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use eliot::{destination_fn, log_message, start_task};
+use eliot_tokio::EliotLayer;
+use serde_json::{Map, Value};
+use tracing::Instrument;
+use tracing_subscriber::prelude::*;
+
+type Line = Map<String, Value>;
+
+/// The layer is the global subscriber of this test binary; every Eliot
+/// message is kept.
+fn captured() -> &'static Mutex<Vec<Line>> {
+    static LINES: OnceLock<Arc<Mutex<Vec<Line>>>> = OnceLock::new();
+    LINES.get_or_init(|| {
+        tracing::subscriber::set_global_default(
+            tracing_subscriber::registry().with(EliotLayer::new()),
+        )
+        .expect("the only global subscriber of this binary");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::mem::forget(eliot::add_destination(destination_fn(
+            move |m: &eliot::Message| {
+                sink.lock().unwrap().push(m.to_map().unwrap());
+            },
+        )));
+        lines
+    })
+}
+
+fn task(uuid: &str) -> Vec<Line> {
+    let mut lines: Vec<Line> = captured()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l["task_uuid"] == uuid)
+        .cloned()
+        .collect();
+    lines.sort_by_key(level);
+    lines
+}
+
+fn level(line: &Line) -> Vec<u64> {
+    line["task_level"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect()
+}
+
+fn kind(line: &Line) -> &str {
+    line.get("message_type")
+        .or(line.get("action_type"))
+        .and_then(Value::as_str)
+        .unwrap()
+}
+
+/// Asserts that one task's lines form a complete Eliot tree (every action
+/// has its start, its end, and every slot in between), the rule
+/// eliot.parse and eliot-tree rely on.
+fn assert_complete(lines: &[Line]) {
+    let by_level: BTreeMap<Vec<u64>, &Line> = lines.iter().map(|l| (level(l), l)).collect();
+    assert_eq!(
+        by_level.len(),
+        lines.len(),
+        "no level is used twice: {lines:#?}"
+    );
+    fn check(prefix: &[u64], by_level: &BTreeMap<Vec<u64>, &Line>) {
+        let mut start = prefix.to_vec();
+        start.push(1);
+        let first = by_level
+            .get(&start)
+            .unwrap_or_else(|| panic!("no start at {start:?}"));
+        assert_eq!(first["action_status"], "started", "{first:?}");
+        let slots: BTreeSet<u64> = by_level
+            .keys()
+            .filter(|l| l.len() > prefix.len() && l[..prefix.len()] == *prefix)
+            .map(|l| l[prefix.len()])
+            .collect();
+        let last = *slots.iter().max().unwrap();
+        assert_eq!(
+            slots.len() as u64,
+            last,
+            "every slot under {prefix:?} is used: {slots:?}"
+        );
+        for slot in 2..=last {
+            let mut at = prefix.to_vec();
+            at.push(slot);
+            match by_level.get(&at) {
+                Some(line) if slot == last => {
+                    assert!(
+                        line["action_status"] == "succeeded" || line["action_status"] == "failed"
+                    );
+                    assert_eq!(line["action_type"], first["action_type"]);
+                }
+                Some(line) => assert!(line.contains_key("message_type"), "{line:?}"),
+                None => check(&at, by_level),
+            }
+        }
+    }
+    check(&[], &by_level);
+}
+
+#[test]
+fn spans_become_actions_and_events_messages_in_them() {
+    captured();
+    let uuid;
+    {
+        let outer = tracing::info_span!(
+            "outer",
+            user = "alice",
+            attempt = 2,
+            result = tracing::field::Empty
+        );
+        let _outer = outer.enter();
+        let inner = tracing::info_span!("inner", table = "users");
+        {
+            let _inner = inner.enter();
+            tracing::info!(rows = 3, ratio = 0.5, "loaded");
+            log_message!("test:eliot_inside_span", n = 1);
+            uuid = eliot::current_action().unwrap().task_uuid().to_owned();
+        }
+        drop(inner);
+        outer.record("result", "ok");
+        tracing::warn!(explicit = true, "after");
+    }
+    let lines = task(&uuid);
+    assert_complete(&lines);
+    let summary: Vec<(Vec<u64>, &str)> = lines.iter().map(|l| (level(l), kind(l))).collect();
+    assert_eq!(
+        summary,
+        [
+            (vec![1], "tokio_tracing_layer:outer"),
+            (vec![2, 1], "tokio_tracing_layer:inner"),
+            (vec![2, 2], "tokio_tracing_layer"),
+            (vec![2, 3], "test:eliot_inside_span"),
+            (vec![2, 4], "tokio_tracing_layer:inner"),
+            (vec![3], "tokio_tracing_layer"),
+            (vec![4], "tokio_tracing_layer:outer"),
+        ]
+    );
+    assert_eq!(lines[0]["user"], "alice");
+    assert_eq!(lines[0]["attempt"], 2);
+    assert_eq!(lines[1]["table"], "users");
+    assert_eq!(lines[2]["message"], "loaded");
+    assert_eq!(lines[2]["rows"], 3);
+    assert_eq!(lines[2]["ratio"], 0.5);
+    assert_eq!(lines[2]["level"], "INFO");
+    assert_eq!(lines[5]["level"], "WARN");
+    assert_eq!(lines[6]["action_status"], "succeeded");
+    assert_eq!(lines[6]["result"], "ok", "recorded later: a success field");
+}
+
+#[test]
+fn a_span_without_a_parent_span_nests_under_the_current_eliot_action() {
+    captured();
+    let action = start_task!("test:eliot_root");
+    let span = tracing::info_span!("child_of_eliot");
+    span.in_scope(|| tracing::info!("inside"));
+    drop(span);
+    let uuid = action.task_uuid().to_owned();
+    drop(action);
+    let lines = task(&uuid);
+    assert_complete(&lines);
+    let summary: Vec<(Vec<u64>, &str)> = lines.iter().map(|l| (level(l), kind(l))).collect();
+    assert_eq!(
+        summary,
+        [
+            (vec![1], "test:eliot_root"),
+            (vec![2, 1], "tokio_tracing_layer:child_of_eliot"),
+            (vec![2, 2], "tokio_tracing_layer"),
+            (vec![2, 3], "tokio_tracing_layer:child_of_eliot"),
+            (vec![3], "test:eliot_root"),
+        ]
+    );
+}
+
+#[test]
+fn an_event_outside_any_span_or_action_is_a_task_of_its_own() {
+    captured();
+    tracing::error!(target: "test_lonely_target", code = 7, "lonely");
+    let lines: Vec<Line> = captured()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.get("message_type") == Some(&"test_lonely_target".into()))
+        .cloned()
+        .collect();
+    assert_eq!(lines.len(), 1);
+    assert_eq!(level(&lines[0]), [1]);
+    assert_eq!(lines[0]["code"], 7);
+    assert_eq!(lines[0]["level"], "ERROR");
+    assert_eq!(lines[0]["message"], "lonely");
+}
+
+#[derive(Debug)]
+struct NotFound;
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("user 7 not found")
+    }
+}
+
+impl std::error::Error for NotFound {}
+
+#[tracing::instrument(err)]
+fn find_user(id: u32) -> Result<String, NotFound> {
+    tracing::info!("looking");
+    Err(NotFound)
+}
+
+#[test]
+fn instrument_err_fails_the_action_with_the_error() {
+    captured();
+    let action = start_task!("test:instrument");
+    assert!(find_user(7).is_err());
+    let uuid = action.task_uuid().to_owned();
+    drop(action);
+    let lines = task(&uuid);
+    assert_complete(&lines);
+    assert_eq!(lines[1]["action_type"], "tokio_tracing_layer:find_user");
+    assert_eq!(lines[1]["id"], 7);
+    let end = lines
+        .iter()
+        .find(|l| {
+            l.get("action_type") == Some(&"tokio_tracing_layer:find_user".into())
+                && l["action_status"] != "started"
+        })
+        .unwrap();
+    assert_eq!(end["action_status"], "failed");
+    assert_eq!(
+        end["exception"],
+        eliot_tokio::tracing_layer::SPAN_ERROR_EXCEPTION
+    );
+    assert_eq!(end["reason"], "user 7 not found");
+}
+
+/// Many instrumented tasks on a multi-threaded runtime: each span's action,
+/// events, Eliot messages and nested spans stay in their own tree, whichever
+/// worker polls them and however they interleave.
+#[test]
+fn instrumented_tasks_interleaving_on_workers_keep_their_own_trees() {
+    captured();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap();
+    let uuids = runtime.block_on(async {
+        let mut handles = Vec::new();
+        for job in 0..32u64 {
+            let span = tracing::info_span!("job", job);
+            handles.push(tokio::spawn(
+                async move {
+                    let uuid = eliot::current_action().unwrap().task_uuid().to_owned();
+                    for step in 0..3u64 {
+                        tracing::info!(job, step, "step");
+                        tokio::time::sleep(Duration::from_millis((job + step) % 3)).await;
+                        log_message!("test:job:eliot", job = job, step = step);
+                        async {
+                            tokio::task::yield_now().await;
+                            tracing::debug!(job, step, "in sub");
+                        }
+                        .instrument(tracing::info_span!("sub", step))
+                        .await;
+                    }
+                    uuid
+                }
+                .instrument(span),
+            ));
+        }
+        let mut uuids = Vec::new();
+        for handle in handles {
+            uuids.push(handle.await.unwrap());
+        }
+        uuids
+    });
+    for (job, uuid) in uuids.iter().enumerate() {
+        let lines = task(uuid);
+        assert_complete(&lines);
+        // job start, 3 × (event, eliot message, sub start, sub event, sub end), job end
+        assert_eq!(lines.len(), 17, "{lines:#?}");
+        assert_eq!(lines[0]["job"], job as u64);
+        for line in &lines {
+            if let Some(j) = line.get("job") {
+                assert_eq!(
+                    *j, job as u64,
+                    "a line of another job in this tree: {line:?}"
+                );
+            }
+        }
+        for step in 0..3usize {
+            let base = 1 + step * 5;
+            assert_eq!(kind(&lines[base]), "tokio_tracing_layer");
+            assert_eq!(level(&lines[base]), [base as u64 + 1 - step as u64 * 2]);
+            assert_eq!(kind(&lines[base + 1]), "test:job:eliot");
+            assert_eq!(kind(&lines[base + 2]), "tokio_tracing_layer:sub");
+            assert_eq!(lines[base + 3]["message"], "in sub");
+            assert_eq!(level(&lines[base + 3]).len(), 2);
+        }
+    }
+}
