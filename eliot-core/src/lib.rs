@@ -118,6 +118,8 @@ mod failure;
 mod field;
 mod file;
 pub mod future;
+#[cfg(feature = "http")]
+pub mod http;
 mod interruption;
 mod json;
 mod macro_support;
@@ -125,6 +127,8 @@ mod macros;
 mod message;
 mod registry;
 mod rotating_file;
+mod stdio;
+pub mod syslog;
 mod task_id;
 mod threaded_writer;
 
@@ -141,6 +145,8 @@ pub use failure::{
 pub use field::{DebugValue, DisplayValue, Field, FieldValue};
 pub use file::FileDestination;
 pub use rotating_file::{DEFAULT_KEEP, RotatingFile, RotatingFileBuilder};
+pub use stdio::StdioDestination;
+pub use syslog::SyslogDestination;
 pub use threaded_writer::{
     DEFAULT_CAPACITY, DROP_PATIENCE, IDLE_SPIN, MAX_BATCH, Shutdown, ThreadedWriter, WriterError,
     WriterReport,
