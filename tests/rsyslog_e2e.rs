@@ -1,0 +1,3 @@
+//! End-to-end through rsyslog (being written).
+
+fn main() {}
