@@ -125,6 +125,7 @@ mod json;
 mod macro_support;
 mod macros;
 mod message;
+pub mod parse;
 mod registry;
 mod rotating_file;
 mod stdio;

@@ -1,0 +1,584 @@
+//! One logged message, read back: its place in the tree, and its fields on
+//! demand.
+//!
+//! Reading a line extracts only what the tree needs (`task_uuid`,
+//! `task_level`, `timestamp`, the type and status) and keeps the line's text;
+//! the other fields are skipped, not built. [`WrittenMessage::fields`] parses
+//! them when someone asks. Open tasks therefore cost about the size of their
+//! lines in memory, and a large log is read at the speed of a JSON scan.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use super::level::TaskLevel;
+use super::problem::Problem;
+
+/// The six keys whose values are Eliot's own.
+const RESERVED: [&str; 6] = [
+    "timestamp",
+    "task_uuid",
+    "task_level",
+    "action_status",
+    "action_type",
+    "message_type",
+];
+
+/// Where an action stands, as its start or end message says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ActionStatus {
+    /// The action's start message.
+    Started,
+    /// The action ended without error.
+    Succeeded,
+    /// The action ended with an error (`exception` and `reason` say which).
+    Failed,
+}
+
+impl ActionStatus {
+    /// Eliot's spelling: `"started"`, `"succeeded"` or `"failed"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionStatus::Started => "started",
+            ActionStatus::Succeeded => "succeeded",
+            ActionStatus::Failed => "failed",
+        }
+    }
+
+    fn parse(status: &str) -> Option<Self> {
+        match status {
+            "started" => Some(ActionStatus::Started),
+            "succeeded" => Some(ActionStatus::Succeeded),
+            "failed" => Some(ActionStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ActionStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a message is: a plain message, or the start or end of an action.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Message(Box<str>),
+    Action(Box<str>, ActionStatus),
+}
+
+/// One message read from a log.
+///
+/// ```
+/// use eliot_core::parse::{ActionStatus, WrittenMessage};
+///
+/// let line = r#"{"x":2,"action_status":"started","timestamp":1795682709.2274165,"task_uuid":"33eb52ae-a906-4532-b550-dbf7c91a0806","action_type":"app:sub","task_level":[3,1]}"#;
+/// let message = WrittenMessage::from_json(line).unwrap();
+/// assert_eq!(message.action_type(), Some("app:sub"));
+/// assert_eq!(message.action_status(), Some(ActionStatus::Started));
+/// assert_eq!(message.task_level().as_slice(), &[3, 1]);
+/// assert_eq!(message.fields()["x"], 2);
+/// assert_eq!(message.as_json(), line);
+/// ```
+#[derive(Clone)]
+pub struct WrittenMessage {
+    line: Box<str>,
+    task_uuid: Arc<str>,
+    task_level: TaskLevel,
+    timestamp: f64,
+    kind: Kind,
+}
+
+impl WrittenMessage {
+    /// Reads one message from its JSON text.
+    pub fn from_json(json: &str) -> Result<WrittenMessage, Problem> {
+        let mut found = None;
+        let mut count = 0;
+        let outcome = split_objects(json, |text, header| {
+            count += 1;
+            if count == 1 {
+                found = Some(
+                    header
+                        .validate()
+                        .map(|valid| valid.into_message(text, None)),
+                );
+            }
+        });
+        if let Some(problem) = outcome {
+            return Err(problem);
+        }
+        if count > 1 {
+            return Err(Problem::SeveralMessages { count });
+        }
+        found.unwrap_or(Err(Problem::Empty))
+    }
+
+    pub(crate) fn new(
+        line: &str,
+        task_uuid: Arc<str>,
+        task_level: TaskLevel,
+        timestamp: f64,
+        kind: Kind,
+    ) -> Self {
+        WrittenMessage {
+            line: line.into(),
+            task_uuid,
+            task_level,
+            timestamp,
+            kind,
+        }
+    }
+
+    /// The message as it was logged: one JSON object.
+    pub fn as_json(&self) -> &str {
+        &self.line
+    }
+
+    /// Every key of the message, Eliot's own included.
+    pub fn to_map(&self) -> Map<String, Value> {
+        // The line was checked to be a JSON object when it was read.
+        serde_json::from_str(&self.line).unwrap_or_default()
+    }
+
+    /// The message's own fields: every key but Eliot's `timestamp`,
+    /// `task_uuid`, `task_level`, `action_status`, `action_type` and
+    /// `message_type`.
+    pub fn fields(&self) -> Map<String, Value> {
+        let mut map = self.to_map();
+        for key in RESERVED {
+            map.remove(key);
+        }
+        map
+    }
+
+    /// The UUID of the task the message belongs to.
+    pub fn task_uuid(&self) -> &str {
+        &self.task_uuid
+    }
+
+    pub(crate) fn shared_task_uuid(&self) -> &Arc<str> {
+        &self.task_uuid
+    }
+
+    /// The message's place in its task.
+    pub fn task_level(&self) -> &TaskLevel {
+        &self.task_level
+    }
+
+    /// When the message was logged: float seconds since the Unix epoch.
+    pub fn timestamp(&self) -> f64 {
+        self.timestamp
+    }
+
+    /// The `message_type` of a plain message; `None` for an action's start
+    /// or end.
+    pub fn message_type(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Message(t) => Some(t),
+            Kind::Action(..) => None,
+        }
+    }
+
+    /// The `action_type` of an action's start or end message; `None` for a
+    /// plain message.
+    pub fn action_type(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Action(t, _) => Some(t),
+            Kind::Message(_) => None,
+        }
+    }
+
+    /// The `action_status` of an action's start or end message.
+    pub fn action_status(&self) -> Option<ActionStatus> {
+        match &self.kind {
+            Kind::Action(_, status) => Some(*status),
+            Kind::Message(_) => None,
+        }
+    }
+
+    /// Whether this is an `eliot:traceback` message.
+    pub fn is_traceback(&self) -> bool {
+        self.message_type() == Some("eliot:traceback")
+    }
+}
+
+impl fmt::Debug for WrittenMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WrittenMessage").field(&&*self.line).finish()
+    }
+}
+
+impl PartialEq for WrittenMessage {
+    /// Two messages are equal when their lines are.
+    fn eq(&self, other: &Self) -> bool {
+        self.line == other.line
+    }
+}
+
+/// Calls `each` with the text and header of every JSON object on `line`, and
+/// returns the problem that stopped the scan, if any. A line normally holds
+/// one object; a writer that crashed mid-line can leave two glued together,
+/// and every complete one is still worth reading.
+pub(crate) fn split_objects<'a>(
+    line: &'a str,
+    mut each: impl FnMut(&'a str, Header<'a>),
+) -> Option<Problem> {
+    let mut stream = serde_json::Deserializer::from_str(line).into_iter::<Header<'a>>();
+    let mut start = 0;
+    loop {
+        match stream.next() {
+            None => return None,
+            Some(Ok(header)) => {
+                let end = stream.byte_offset();
+                each(line[start..end].trim(), header);
+                start = end;
+            }
+            Some(Err(error)) => {
+                return Some(Problem::InvalidJson {
+                    error: error.to_string(),
+                    after_message: start > 0,
+                });
+            }
+        }
+    }
+}
+
+/// A reserved field as found on a line.
+#[derive(Debug, Default)]
+pub(crate) enum Found<T> {
+    #[default]
+    Missing,
+    /// Present, with a value of the wrong kind.
+    Invalid,
+    Valid(T),
+}
+
+/// The reserved fields of one line; every other field is skipped unparsed.
+#[derive(Debug, Default)]
+pub(crate) struct Header<'a> {
+    task_uuid: Found<Cow<'a, str>>,
+    task_level: Found<Box<[u32]>>,
+    timestamp: Found<f64>,
+    message_type: Found<Cow<'a, str>>,
+    action_type: Found<Cow<'a, str>>,
+    action_status: Found<Cow<'a, str>>,
+}
+
+/// A header that describes a message we can place in a tree.
+#[derive(Debug)]
+pub(crate) struct ValidHeader<'a> {
+    pub(crate) task_uuid: Cow<'a, str>,
+    pub(crate) task_level: TaskLevel,
+    pub(crate) timestamp: f64,
+    pub(crate) kind: Kind,
+}
+
+impl<'a> Header<'a> {
+    pub(crate) fn validate(self) -> Result<ValidHeader<'a>, Problem> {
+        let task_uuid = match self.task_uuid {
+            Found::Valid(uuid) if !uuid.is_empty() => uuid,
+            Found::Missing => return Err(Problem::MissingField { field: "task_uuid" }),
+            _ => return Err(invalid("task_uuid", "a non-empty string")),
+        };
+        let task_level = match self.task_level {
+            Found::Valid(level) => TaskLevel::new(level),
+            Found::Missing => {
+                return Err(Problem::MissingField {
+                    field: "task_level",
+                });
+            }
+            Found::Invalid => {
+                return Err(invalid(
+                    "task_level",
+                    "a non-empty array of positive integers",
+                ));
+            }
+        };
+        let timestamp = match self.timestamp {
+            Found::Valid(t) => t,
+            Found::Missing => return Err(Problem::MissingField { field: "timestamp" }),
+            Found::Invalid => return Err(invalid("timestamp", "a number")),
+        };
+        let kind = match (self.action_type, self.message_type) {
+            (Found::Valid(action_type), _) => {
+                let status = match self.action_status {
+                    Found::Valid(s) => ActionStatus::parse(&s),
+                    Found::Missing => {
+                        return Err(Problem::MissingField {
+                            field: "action_status",
+                        });
+                    }
+                    Found::Invalid => None,
+                };
+                let Some(status) = status else {
+                    return Err(invalid(
+                        "action_status",
+                        "\"started\", \"succeeded\" or \"failed\"",
+                    ));
+                };
+                let last = task_level.last().unwrap_or(0);
+                if status == ActionStatus::Started && last != 1 {
+                    return Err(Problem::MisplacedAction {
+                        level: task_level,
+                        expected: "an action's start message is at a level ending in 1",
+                    });
+                }
+                if status != ActionStatus::Started && last < 2 {
+                    return Err(Problem::MisplacedAction {
+                        level: task_level,
+                        expected: "an action's end message is at a level ending in 2 or more",
+                    });
+                }
+                Kind::Action(action_type.into(), status)
+            }
+            (Found::Invalid, _) => return Err(invalid("action_type", "a string")),
+            (Found::Missing, Found::Valid(message_type)) => Kind::Message(message_type.into()),
+            (Found::Missing, Found::Invalid) => return Err(invalid("message_type", "a string")),
+            (Found::Missing, Found::Missing) => {
+                return Err(Problem::MissingField {
+                    field: "message_type or action_type",
+                });
+            }
+        };
+        Ok(ValidHeader {
+            task_uuid,
+            task_level,
+            timestamp,
+            kind,
+        })
+    }
+}
+
+impl ValidHeader<'_> {
+    /// The message for `text`, sharing `task_uuid` when given one.
+    pub(crate) fn into_message(self, text: &str, task_uuid: Option<Arc<str>>) -> WrittenMessage {
+        let task_uuid = task_uuid.unwrap_or_else(|| Arc::from(&*self.task_uuid));
+        WrittenMessage::new(text, task_uuid, self.task_level, self.timestamp, self.kind)
+    }
+}
+
+fn invalid(field: &'static str, expected: &'static str) -> Problem {
+    Problem::InvalidField { field, expected }
+}
+
+enum Key {
+    TaskUuid,
+    TaskLevel,
+    Timestamp,
+    MessageType,
+    ActionType,
+    ActionStatus,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+                Ok(match key {
+                    "task_uuid" => Key::TaskUuid,
+                    "task_level" => Key::TaskLevel,
+                    "timestamp" => Key::Timestamp,
+                    "message_type" => Key::MessageType,
+                    "action_type" => Key::ActionType,
+                    "action_status" => Key::ActionStatus,
+                    _ => Key::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Header<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HeaderVisitor;
+        impl<'de> Visitor<'de> for HeaderVisitor {
+            type Value = Header<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an Eliot message (a JSON object)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Header<'de>, A::Error> {
+                let mut header = Header::default();
+                while let Some(key) = map.next_key::<Key>()? {
+                    match key {
+                        Key::TaskUuid => header.task_uuid = map.next_value::<Loose<Str<'de>>>()?.0,
+                        Key::TaskLevel => header.task_level = map.next_value::<Loose<Level>>()?.0,
+                        Key::Timestamp => header.timestamp = map.next_value::<Loose<Number>>()?.0,
+                        Key::MessageType => {
+                            header.message_type = map.next_value::<Loose<Str<'de>>>()?.0;
+                        }
+                        Key::ActionType => {
+                            header.action_type = map.next_value::<Loose<Str<'de>>>()?.0;
+                        }
+                        Key::ActionStatus => {
+                            header.action_status = map.next_value::<Loose<Str<'de>>>()?.0;
+                        }
+                        Key::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(header)
+            }
+        }
+        deserializer.deserialize_map(HeaderVisitor)
+    }
+}
+
+/// A value read leniently: one of the wrong kind becomes
+/// [`Found::Invalid`] instead of failing the whole line, so that the
+/// problem can be named.
+struct Loose<T: Expect>(Found<T::Output>);
+
+/// What a lenient value accepts; every other JSON value is consumed and
+/// marked invalid.
+trait Expect {
+    type Output;
+}
+
+struct Str<'a>(std::marker::PhantomData<&'a ()>);
+struct Number;
+struct Level;
+
+impl<'a> Expect for Str<'a> {
+    type Output = Cow<'a, str>;
+}
+impl Expect for Number {
+    type Output = f64;
+}
+impl Expect for Level {
+    type Output = Box<[u32]>;
+}
+
+macro_rules! invalid_scalars {
+    () => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(Loose(Found::Invalid))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Loose(Found::Invalid))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(Loose(Found::Invalid))
+        }
+    };
+}
+
+impl<'de> Deserialize<'de> for Loose<Str<'de>> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Loose<Str<'de>>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Valid(Cow::Borrowed(s))))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Valid(Cow::Owned(s.to_owned()))))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Invalid))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Invalid))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Invalid))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Loose(Found::Invalid))
+            }
+            invalid_scalars!();
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Loose<Number> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Loose<Number>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Valid(n as f64)))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Valid(n as f64)))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Valid(n)))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Invalid))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Loose(Found::Invalid))
+            }
+            invalid_scalars!();
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Loose<Level> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Loose<Level>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of positive integers")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut level = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+                let mut valid = true;
+                while let Some(slot) = seq.next_element::<Loose<Number>>()? {
+                    match slot.0 {
+                        Found::Valid(n)
+                            if n >= 1.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 =>
+                        {
+                            level.push(n as u32);
+                        }
+                        _ => valid = false,
+                    }
+                }
+                Ok(Loose(if valid && !level.is_empty() {
+                    Found::Valid(level.into_boxed_slice())
+                } else {
+                    Found::Invalid
+                }))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Invalid))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Invalid))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Invalid))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Loose(Found::Invalid))
+            }
+            invalid_scalars!();
+        }
+        deserializer.deserialize_any(V)
+    }
+}

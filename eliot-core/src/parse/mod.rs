@@ -1,0 +1,74 @@
+//! Reading Eliot logs back into trees: Eliot's `eliot.parse`, streaming.
+//!
+//! Every Eliot line carries its `task_uuid` and `task_level`, so a log, in
+//! whatever order its lines were written, and split over however many files,
+//! can be rebuilt into one tree per task: actions with their start and end
+//! messages, their child actions and messages. This module does that for
+//! logs written by eliot-rs and by Python's Eliot alike.
+//!
+//! - [`LogReader`] reads files or any reader and yields [`Event`]s: each
+//!   [`Task`] as soon as its last line is read, each [`Malformed`] line with
+//!   its file and line number, then the tasks that never completed.
+//! - [`Parser`] is the engine underneath, for messages that come from
+//!   somewhere else: add [`WrittenMessage`]s, get tasks back.
+//! - [`parse_log`] parses a log held in a string.
+//!
+//! ```
+//! use eliot_core::parse::{parse_log, ActionStatus};
+//!
+//! // Lines of one task, out of order.
+//! let log = r#"{"y":3,"timestamp":1.3,"task_uuid":"t1","task_level":[3,2],"message_type":"app:sub:detail"}
+//! {"action_status":"succeeded","timestamp":1.5,"task_uuid":"t1","action_type":"app:main","task_level":[4]}
+//! {"user":"alice","action_status":"started","timestamp":1.0,"task_uuid":"t1","action_type":"app:main","task_level":[1]}
+//! {"value":1,"timestamp":1.1,"task_uuid":"t1","task_level":[2],"message_type":"app:main:note"}
+//! {"x":2,"action_status":"started","timestamp":1.2,"task_uuid":"t1","action_type":"app:sub","task_level":[3,1]}
+//! {"result":6,"action_status":"succeeded","timestamp":1.4,"task_uuid":"t1","action_type":"app:sub","task_level":[3,3]}
+//! "#;
+//! let parsed = parse_log(log);
+//! assert!(parsed.malformed.is_empty());
+//! let task = &parsed.tasks[0];
+//! assert!(task.is_complete());
+//!
+//! let main = task.root().as_action().unwrap();
+//! assert_eq!(main.start_message().unwrap().fields()["user"], "alice");
+//! let sub = main.children()[1].as_action().unwrap();
+//! assert_eq!(sub.action_type(), Some("app:sub"));
+//! assert_eq!(sub.status(), Some(ActionStatus::Succeeded));
+//! assert_eq!(sub.end_message().unwrap().fields()["result"], 6);
+//! ```
+//!
+//! # Completeness
+//!
+//! A task is complete by Eliot's rule: its root action has its start and
+//! end messages, `(last slot of the end's level) - 2` children, and each
+//! child action is complete in turn. A message logged outside any action is
+//! a complete task by itself. The parser keeps only open tasks in memory and
+//! hands each one back the moment it completes, so a log of any size is
+//! read in memory proportional to the tasks in flight.
+//!
+//! # Missing lines and bad lines
+//!
+//! An action seen only through lines inside it (its own start and end are
+//! not in the log, as for a task continued from another process) is kept as
+//! a *placeholder*: [`WrittenAction::is_placeholder`]. A line that is not
+//! JSON, lacks Eliot's fields, holds two messages, or was cut short by a
+//! crash is reported as [`Malformed`] with its [`Location`], and reading
+//! goes on.
+//!
+//! The trees serialize with serde (see the `Serialize` impls on [`Task`] and
+//! [`Node`]): the JSON form embeds every message as it was logged.
+
+mod json;
+mod level;
+mod message;
+mod parser;
+mod problem;
+mod reader;
+mod task;
+
+pub use level::TaskLevel;
+pub use message::{ActionStatus, WrittenMessage};
+pub use parser::Parser;
+pub use problem::{Location, Malformed, Problem};
+pub use reader::{Event, LogReader, ParsedLog, ReadError, parse_log};
+pub use task::{Node, Task, WrittenAction};

@@ -1,0 +1,344 @@
+//! Reading logs: lines from files or any reader, into tasks and reports of
+//! malformed lines.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+use std::sync::Arc;
+
+use super::message::split_objects;
+use super::parser::Parser;
+use super::problem::{Location, Malformed, Problem};
+use super::task::Task;
+
+/// What reading a log produces, in the order it happens.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// A task: complete as soon as its last line was read, or, at the end
+    /// of the input, one that never completed.
+    Task(Task),
+    /// A line that could not be read in full. Reading goes on after it.
+    Malformed(Malformed),
+}
+
+impl Parser {
+    /// Reads one line of a log (without its newline) and reports what
+    /// follows to `emit`: the task it completed, if any, and every problem
+    /// found on it. A line holding several messages has each of them read.
+    ///
+    /// ```
+    /// use eliot_core::parse::{Event, Location, Parser};
+    ///
+    /// let mut parser = Parser::new();
+    /// let at = Location { source: "app.log".into(), line: 7 };
+    /// let mut events = Vec::new();
+    /// parser.add_line(b"{\"task_uuid\":", &at, |e| events.push(e));
+    /// let Event::Malformed(bad) = &events[0] else { panic!() };
+    /// assert!(bad.to_string().starts_with("app.log, line 7: not a JSON object"));
+    /// ```
+    pub fn add_line(&mut self, line: &[u8], location: &Location, emit: impl FnMut(Event)) {
+        self.read_line(line, location, false, emit);
+    }
+
+    /// Reads what follows the last newline of an input that has ended: a
+    /// complete message written without its newline is read; anything else
+    /// is reported as a truncated line.
+    pub fn add_final_fragment(
+        &mut self,
+        line: &[u8],
+        location: &Location,
+        emit: impl FnMut(Event),
+    ) {
+        self.read_line(line, location, true, emit);
+    }
+
+    fn read_line(
+        &mut self,
+        line: &[u8],
+        location: &Location,
+        unterminated: bool,
+        mut emit: impl FnMut(Event),
+    ) {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let report = |problem: Problem, emit: &mut dyn FnMut(Event)| {
+            emit(Event::Malformed(Malformed {
+                location: location.clone(),
+                problem,
+                line: String::from_utf8_lossy(line).into_owned(),
+            }));
+        };
+        let Ok(text) = std::str::from_utf8(line) else {
+            report(Problem::NotUtf8, &mut emit);
+            return;
+        };
+        if text.trim().is_empty() {
+            return; // A blank line holds nothing to lose.
+        }
+        let mut count = 0;
+        let trailing = split_objects(text, |object, header| {
+            count += 1;
+            let outcome = header
+                .validate()
+                .and_then(|valid| self.add_header(valid, object));
+            match outcome {
+                Ok(Some(task)) => emit(Event::Task(task)),
+                Ok(None) => {}
+                Err(problem) => report(problem, &mut emit),
+            }
+        });
+        if count > 1 {
+            report(Problem::SeveralMessages { count }, &mut emit);
+        }
+        if let Some(problem) = trailing {
+            let problem = match problem {
+                Problem::InvalidJson { error, .. } if unterminated => Problem::Truncated { error },
+                other => other,
+            };
+            report(problem, &mut emit);
+        }
+    }
+}
+
+/// An input that could not be read (as opposed to a line that could not be
+/// understood, which is a [`Malformed`] event).
+#[derive(Debug)]
+pub struct ReadError {
+    /// The input's name.
+    pub source: Arc<str>,
+    /// What went wrong.
+    pub error: io::Error,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot read {}: {}", self.source, self.error)
+    }
+}
+
+impl std::error::Error for ReadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+type Input = (Arc<str>, Box<dyn BufRead + Send>);
+
+/// Reads Eliot logs from files or readers, one after the other, as one
+/// stream of [`Event`]s: tasks as they complete, malformed lines as they
+/// are met, and at the end the tasks that never completed.
+///
+/// The lines of a task may be spread over several inputs (the logs of two
+/// processes that continued each other's tasks): all inputs feed one
+/// parser.
+///
+/// ```
+/// use eliot_core::parse::{Event, LogReader};
+///
+/// let log = "{\"timestamp\":1.0,\"task_uuid\":\"t1\",\"task_level\":[1],\"message_type\":\"app:hello\"}\nnot json\n";
+/// let mut reader = LogReader::new();
+/// reader.add_input("example.log", std::io::Cursor::new(log));
+/// let events: Vec<Event> = reader.map(Result::unwrap).collect();
+/// assert!(matches!(&events[0], Event::Task(task) if task.is_complete()));
+/// assert!(matches!(&events[1], Event::Malformed(bad) if bad.location.line == 2));
+/// ```
+pub struct LogReader {
+    inputs: VecDeque<Input>,
+    current: Option<(Input, u64)>,
+    parser: Option<Parser>,
+    pending: VecDeque<Event>,
+    buffer: Vec<u8>,
+    lines: u64,
+}
+
+impl Default for LogReader {
+    fn default() -> Self {
+        LogReader::with_parser(Parser::new())
+    }
+}
+
+impl LogReader {
+    /// A reader with no input yet.
+    pub fn new() -> Self {
+        LogReader::default()
+    }
+
+    /// A reader that feeds `parser` (for example one made with
+    /// [`Parser::only_tasks`]).
+    pub fn with_parser(parser: Parser) -> Self {
+        LogReader {
+            inputs: VecDeque::new(),
+            current: None,
+            parser: Some(parser),
+            pending: VecDeque::new(),
+            buffer: Vec::with_capacity(1024),
+            lines: 0,
+        }
+    }
+
+    /// Opens every file in `paths` now, so that a missing file is reported
+    /// before anything is read.
+    pub fn open<P: AsRef<Path>>(paths: impl IntoIterator<Item = P>) -> Result<Self, ReadError> {
+        let mut reader = LogReader::new();
+        for path in paths {
+            reader.open_file(path)?;
+        }
+        Ok(reader)
+    }
+
+    /// Adds a file to read after the inputs already added.
+    pub fn open_file(&mut self, path: impl AsRef<Path>) -> Result<(), ReadError> {
+        let path = path.as_ref();
+        let name: Arc<str> = path.display().to_string().into();
+        let file = File::open(path).map_err(|error| ReadError {
+            source: name.clone(),
+            error,
+        })?;
+        self.add_input(name, BufReader::with_capacity(1 << 16, file));
+        Ok(())
+    }
+
+    /// Adds an input to read after the ones already added; `name` is what
+    /// reports of malformed lines call it.
+    pub fn add_input(&mut self, name: impl Into<Arc<str>>, input: impl BufRead + Send + 'static) {
+        self.inputs.push_back((name.into(), Box::new(input)));
+    }
+
+    /// How many lines were read so far, over all inputs.
+    pub fn lines_read(&self) -> u64 {
+        self.lines
+    }
+
+    /// How many tasks are open: started but not complete.
+    pub fn open_tasks(&self) -> usize {
+        self.parser.as_ref().map_or(0, Parser::open_tasks)
+    }
+
+    /// Reads one line of the current input into `pending`; `false` once
+    /// every input is exhausted.
+    fn advance(&mut self) -> Result<bool, ReadError> {
+        let Some(((name, input), number)) = &mut self.current else {
+            match self.inputs.pop_front() {
+                Some(input) => {
+                    self.current = Some((input, 0));
+                    return Ok(true);
+                }
+                None => return Ok(false),
+            }
+        };
+        self.buffer.clear();
+        let read = input.read_until(b'\n', &mut self.buffer);
+        let read = match read {
+            Ok(read) => read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(true),
+            Err(error) => {
+                let source = name.clone();
+                self.current = None;
+                return Err(ReadError { source, error });
+            }
+        };
+        if read == 0 {
+            self.current = None;
+            return Ok(true);
+        }
+        *number += 1;
+        self.lines += 1;
+        let location = Location {
+            source: name.clone(),
+            line: *number,
+        };
+        let pending = &mut self.pending;
+        let parser = self
+            .parser
+            .as_mut()
+            .expect("the parser lives until the end");
+        match self.buffer.strip_suffix(b"\n") {
+            Some(line) => parser.add_line(line, &location, |e| pending.push_back(e)),
+            None => parser.add_final_fragment(&self.buffer, &location, |e| pending.push_back(e)),
+        }
+        Ok(true)
+    }
+}
+
+impl Iterator for LogReader {
+    type Item = Result<Event, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(Ok(event));
+            }
+            match self.advance() {
+                Ok(true) => {}
+                Ok(false) => {
+                    let parser = self.parser.take()?;
+                    self.pending
+                        .extend(parser.finish().into_iter().map(Event::Task));
+                }
+                Err(error) => return Some(Err(error)),
+            }
+        }
+    }
+}
+
+impl fmt::Debug for LogReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogReader")
+            .field("inputs", &self.inputs.len())
+            .field("lines", &self.lines)
+            .field("open_tasks", &self.open_tasks())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A whole log, parsed: see [`parse_log`].
+#[derive(Clone, Debug, Default)]
+pub struct ParsedLog {
+    /// Every task: the complete ones in the order they completed, then the
+    /// incomplete ones in the order they started.
+    pub tasks: Vec<Task>,
+    /// The lines that could not be read in full.
+    pub malformed: Vec<Malformed>,
+}
+
+/// Parses a whole log held in memory (for files and streams, use
+/// [`LogReader`]).
+///
+/// ```
+/// use eliot_core::parse::parse_log;
+///
+/// let parsed = parse_log("{\"timestamp\":1.0,\"task_uuid\":\"t1\",\"task_level\":[1],\"message_type\":\"app:hello\"}\n");
+/// assert_eq!(parsed.tasks.len(), 1);
+/// assert!(parsed.malformed.is_empty());
+/// ```
+pub fn parse_log(log: &str) -> ParsedLog {
+    let mut parser = Parser::new();
+    let mut parsed = ParsedLog::default();
+    let source: Arc<str> = "<log>".into();
+    let mut collect = |event| match event {
+        Event::Task(task) => parsed.tasks.push(task),
+        Event::Malformed(bad) => parsed.malformed.push(bad),
+    };
+    let mut rest = log;
+    let mut number = 0;
+    while !rest.is_empty() {
+        number += 1;
+        let location = Location {
+            source: source.clone(),
+            line: number,
+        };
+        match rest.split_once('\n') {
+            Some((line, after)) => {
+                parser.add_line(line.as_bytes(), &location, &mut collect);
+                rest = after;
+            }
+            None => {
+                parser.add_final_fragment(rest.as_bytes(), &location, &mut collect);
+                rest = "";
+            }
+        }
+    }
+    parsed.tasks.extend(parser.finish());
+    parsed
+}

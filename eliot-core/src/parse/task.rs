@@ -1,0 +1,446 @@
+//! Tasks, actions and the rule that says when they are complete.
+//!
+//! A task is a tree: its root is an action (or, for a message logged outside
+//! any action, that one message), and each action holds its start message,
+//! its children (messages and actions, ordered by level) and its end
+//! message. Lines may arrive in any order: an action that a line needs but
+//! whose own lines were not seen yet is created as a *placeholder* (no start,
+//! no end) and filled in when they arrive.
+//!
+//! Completeness follows Eliot's rule: an action is complete when it has its
+//! start and its end, `(last slot of the end's level) - 2` children, and all
+//! its child actions are complete. Each action keeps a count of its complete
+//! child actions, so adding a line re-checks only the actions on that line's
+//! path, never the whole tree.
+
+use std::sync::Arc;
+
+use super::level::TaskLevel;
+use super::message::{ActionStatus, WrittenMessage};
+use super::problem::Problem;
+
+/// A task read from a log: the tree of one `task_uuid`.
+///
+/// ```
+/// use eliot_core::parse::parse_log;
+///
+/// let log = r#"{"action_status":"started","timestamp":1.0,"task_uuid":"t1","action_type":"app:main","task_level":[1]}
+/// {"n":1,"timestamp":1.5,"task_uuid":"t1","task_level":[2],"message_type":"app:note"}
+/// {"action_status":"succeeded","timestamp":2.0,"task_uuid":"t1","action_type":"app:main","task_level":[3]}
+/// "#;
+/// let parsed = parse_log(log);
+/// let task = &parsed.tasks[0];
+/// assert!(task.is_complete());
+/// let root = task.root().as_action().unwrap();
+/// assert_eq!(root.action_type(), Some("app:main"));
+/// assert_eq!(root.children()[0].as_message().unwrap().message_type(), Some("app:note"));
+/// assert_eq!(root.duration(), Some(1.0));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Task {
+    task_uuid: Arc<str>,
+    root: Node,
+    lines: usize,
+    start_time: f64,
+    end_time: f64,
+    /// The order in which the parser first saw the task.
+    pub(crate) seq: u64,
+}
+
+/// A node of a task's tree: an action or a message.
+#[derive(Clone, Debug)]
+pub enum Node {
+    /// An action, possibly a placeholder.
+    Action(WrittenAction),
+    /// A message logged in an action (or the whole of a one-message task).
+    Message(WrittenMessage),
+}
+
+/// An action read from a log: its start and end messages, and what
+/// happened in between.
+#[derive(Clone, Debug)]
+pub struct WrittenAction {
+    task_level: TaskLevel,
+    start: Option<WrittenMessage>,
+    end: Option<WrittenMessage>,
+    children: Vec<Node>,
+    child_actions: u32,
+    complete_child_actions: u32,
+    complete: bool,
+}
+
+impl Task {
+    /// A task whose first line is `message`.
+    pub(crate) fn start(message: WrittenMessage, seq: u64) -> Result<Task, Problem> {
+        let task_uuid = message.shared_task_uuid().clone();
+        let timestamp = message.timestamp();
+        let level = message.task_level();
+        let root = if level.as_slice() == [1] && message.message_type().is_some() {
+            // A message logged outside any action is a task of its own.
+            Node::Message(message)
+        } else {
+            let mut root = WrittenAction::placeholder(TaskLevel::default());
+            root.insert(message)?;
+            Node::Action(root)
+        };
+        Ok(Task {
+            task_uuid,
+            root,
+            lines: 1,
+            start_time: timestamp,
+            end_time: timestamp,
+            seq,
+        })
+    }
+
+    /// Adds a later line of the task.
+    pub(crate) fn add(&mut self, message: WrittenMessage) -> Result<(), Problem> {
+        let timestamp = message.timestamp();
+        match &mut self.root {
+            Node::Action(root) => root.insert(message)?,
+            Node::Message(_) => {
+                return Err(Problem::Conflict {
+                    task_uuid: self.task_uuid.to_string(),
+                    level: message.task_level().clone(),
+                    reason: "the task is a single message logged outside any action",
+                });
+            }
+        }
+        self.lines += 1;
+        self.start_time = self.start_time.min(timestamp);
+        self.end_time = self.end_time.max(timestamp);
+        Ok(())
+    }
+
+    /// The task's UUID.
+    pub fn task_uuid(&self) -> &str {
+        &self.task_uuid
+    }
+
+    pub(crate) fn shared_task_uuid(&self) -> &Arc<str> {
+        &self.task_uuid
+    }
+
+    /// The root of the tree: the task's root action, or its only message.
+    pub fn root(&self) -> &Node {
+        &self.root
+    }
+
+    /// Whether every line of the task has been read, by Eliot's rule.
+    pub fn is_complete(&self) -> bool {
+        match &self.root {
+            Node::Action(action) => action.is_complete(),
+            Node::Message(_) => true,
+        }
+    }
+
+    /// How many messages the task holds.
+    pub fn len(&self) -> usize {
+        self.lines
+    }
+
+    /// Whether the task holds no message (never true for a parsed task).
+    pub fn is_empty(&self) -> bool {
+        self.lines == 0
+    }
+
+    /// The earliest timestamp of the task's messages.
+    pub fn start_time(&self) -> f64 {
+        self.start_time
+    }
+
+    /// The latest timestamp of the task's messages.
+    pub fn end_time(&self) -> f64 {
+        self.end_time
+    }
+
+    /// The action at `level` (an action's own level: `[]` for the root,
+    /// `[3]` for the action whose start is at `[3, 1]`).
+    pub fn action(&self, level: &[u32]) -> Option<&WrittenAction> {
+        let mut action = self.root.as_action()?;
+        for &slot in level {
+            action = action.child_at(slot)?.as_action()?;
+        }
+        Some(action)
+    }
+
+    /// Every message of the task in tree order: an action's start, its
+    /// children, then its end.
+    pub fn messages(&self) -> impl Iterator<Item = &WrittenMessage> {
+        let mut out = Vec::with_capacity(self.lines);
+        self.root.collect_messages(&mut out);
+        out.into_iter()
+    }
+
+    /// Every action of the task in tree order, placeholders included.
+    pub fn actions(&self) -> impl Iterator<Item = &WrittenAction> {
+        let mut out = Vec::new();
+        self.root.collect_actions(&mut out);
+        out.into_iter()
+    }
+}
+
+impl Node {
+    /// The node's level: a message's own, or an action's (its start's level
+    /// without the final `1`).
+    pub fn task_level(&self) -> &TaskLevel {
+        match self {
+            Node::Action(action) => action.task_level(),
+            Node::Message(message) => message.task_level(),
+        }
+    }
+
+    /// The action, if this node is one.
+    pub fn as_action(&self) -> Option<&WrittenAction> {
+        match self {
+            Node::Action(action) => Some(action),
+            Node::Message(_) => None,
+        }
+    }
+
+    /// The message, if this node is one.
+    pub fn as_message(&self) -> Option<&WrittenMessage> {
+        match self {
+            Node::Message(message) => Some(message),
+            Node::Action(_) => None,
+        }
+    }
+
+    fn slot(&self) -> u32 {
+        self.task_level().last().unwrap_or(0)
+    }
+
+    fn collect_messages<'a>(&'a self, out: &mut Vec<&'a WrittenMessage>) {
+        match self {
+            Node::Message(message) => out.push(message),
+            Node::Action(action) => {
+                out.extend(action.start.as_ref());
+                for child in &action.children {
+                    child.collect_messages(out);
+                }
+                out.extend(action.end.as_ref());
+            }
+        }
+    }
+
+    fn collect_actions<'a>(&'a self, out: &mut Vec<&'a WrittenAction>) {
+        if let Node::Action(action) = self {
+            out.push(action);
+            for child in &action.children {
+                child.collect_actions(out);
+            }
+        }
+    }
+}
+
+impl WrittenAction {
+    fn placeholder(task_level: TaskLevel) -> Self {
+        WrittenAction {
+            task_level,
+            start: None,
+            end: None,
+            children: Vec::new(),
+            child_actions: 0,
+            complete_child_actions: 0,
+            complete: false,
+        }
+    }
+
+    /// The action's level: its start message's level without the final `1`.
+    pub fn task_level(&self) -> &TaskLevel {
+        &self.task_level
+    }
+
+    /// The action's type, from its start message (or its end message when
+    /// the start is missing); `None` for a placeholder.
+    pub fn action_type(&self) -> Option<&str> {
+        self.start
+            .as_ref()
+            .or(self.end.as_ref())
+            .and_then(WrittenMessage::action_type)
+    }
+
+    /// `Succeeded` or `Failed` once the end was read, `Started` before;
+    /// `None` for a placeholder.
+    pub fn status(&self) -> Option<ActionStatus> {
+        self.end
+            .as_ref()
+            .or(self.start.as_ref())
+            .and_then(WrittenMessage::action_status)
+    }
+
+    /// The start message, if it was read.
+    pub fn start_message(&self) -> Option<&WrittenMessage> {
+        self.start.as_ref()
+    }
+
+    /// The end message, if it was read.
+    pub fn end_message(&self) -> Option<&WrittenMessage> {
+        self.end.as_ref()
+    }
+
+    /// The messages and actions logged in the action, ordered by level;
+    /// the start and end messages are not among them.
+    pub fn children(&self) -> &[Node] {
+        &self.children
+    }
+
+    /// The child at `slot` of this action (slot 1 is the start message,
+    /// never a child).
+    pub fn child_at(&self, slot: u32) -> Option<&Node> {
+        let index = self.children.binary_search_by_key(&slot, Node::slot).ok()?;
+        Some(&self.children[index])
+    }
+
+    /// When the action started, if its start was read.
+    pub fn start_time(&self) -> Option<f64> {
+        self.start.as_ref().map(WrittenMessage::timestamp)
+    }
+
+    /// When the action ended, if its end was read.
+    pub fn end_time(&self) -> Option<f64> {
+        self.end.as_ref().map(WrittenMessage::timestamp)
+    }
+
+    /// Seconds from start to end, when both were read.
+    pub fn duration(&self) -> Option<f64> {
+        Some(self.end_time()? - self.start_time()?)
+    }
+
+    /// Whether the action and everything in it has been read, by Eliot's
+    /// rule.
+    pub fn is_complete(&self) -> bool {
+        self.complete
+    }
+
+    /// Whether neither the start nor the end of this action was read: it is
+    /// known only because lines inside it were.
+    pub fn is_placeholder(&self) -> bool {
+        self.start.is_none() && self.end.is_none()
+    }
+
+    /// Places `message` in the subtree of this action. The line belongs to
+    /// the action at its level without the last slot (for a plain message,
+    /// that is its parent); the slots past this action's own depth lead
+    /// there.
+    fn insert(&mut self, message: WrittenMessage) -> Result<(), Problem> {
+        let level = message.task_level().as_slice();
+        let depth = self.task_level.len();
+        if depth + 1 < level.len() {
+            let slot = level[depth];
+            self.insert_below(slot, message)?;
+        } else {
+            self.insert_here(message)?;
+        }
+        self.refresh();
+        Ok(())
+    }
+
+    /// Places `message` in the child action at `slot`, creating it as a
+    /// placeholder if it is not known yet.
+    fn insert_below(&mut self, slot: u32, message: WrittenMessage) -> Result<(), Problem> {
+        if slot == 1 {
+            return Err(conflict(
+                &message,
+                "slot 1 of an action is its start message, not a child action",
+            ));
+        }
+        let (index, created) = match self.children.binary_search_by_key(&slot, Node::slot) {
+            Ok(index) => (index, false),
+            Err(index) => {
+                let mut level = self.task_level.as_slice().to_vec();
+                level.push(slot);
+                self.children.insert(
+                    index,
+                    Node::Action(WrittenAction::placeholder(level.into())),
+                );
+                self.child_actions += 1;
+                (index, true)
+            }
+        };
+        let Node::Action(child) = &mut self.children[index] else {
+            return Err(conflict(
+                &message,
+                "a message holds the place of the action this line belongs to",
+            ));
+        };
+        let was_complete = child.complete;
+        if let Err(problem) = child.insert(message) {
+            if created {
+                self.children.remove(index);
+                self.child_actions -= 1;
+            }
+            return Err(problem);
+        }
+        match (was_complete, child.complete) {
+            (false, true) => self.complete_child_actions += 1,
+            (true, false) => self.complete_child_actions -= 1,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Places `message` in this action: its start, its end, or a child
+    /// message.
+    fn insert_here(&mut self, message: WrittenMessage) -> Result<(), Problem> {
+        match message.action_status() {
+            Some(ActionStatus::Started) => place(&mut self.start, message),
+            Some(_) => place(&mut self.end, message),
+            None => {
+                let slot = message.task_level().last().unwrap_or(0);
+                if slot == 1 {
+                    return Err(conflict(
+                        &message,
+                        "slot 1 of an action is its start message, not a plain message",
+                    ));
+                }
+                match self.children.binary_search_by_key(&slot, Node::slot) {
+                    Ok(index) => match &self.children[index] {
+                        Node::Message(_) => Err(duplicate(&message)),
+                        Node::Action(_) => {
+                            Err(conflict(&message, "an action holds this message's place"))
+                        }
+                    },
+                    Err(index) => {
+                        self.children.insert(index, Node::Message(message));
+                        Ok(())
+                    }
+                }
+            }
+        }
+    }
+
+    fn refresh(&mut self) {
+        self.complete = match (&self.start, &self.end) {
+            (Some(_), Some(end)) => {
+                let end_slot = end.task_level().last().unwrap_or(0) as usize;
+                self.children.len() + 2 == end_slot
+                    && self.complete_child_actions == self.child_actions
+            }
+            _ => false,
+        };
+    }
+}
+
+fn place(slot: &mut Option<WrittenMessage>, message: WrittenMessage) -> Result<(), Problem> {
+    if slot.is_some() {
+        return Err(duplicate(&message));
+    }
+    *slot = Some(message);
+    Ok(())
+}
+
+fn duplicate(message: &WrittenMessage) -> Problem {
+    Problem::Duplicate {
+        task_uuid: message.task_uuid().to_owned(),
+        level: message.task_level().clone(),
+    }
+}
+
+fn conflict(message: &WrittenMessage, reason: &'static str) -> Problem {
+    Problem::Conflict {
+        task_uuid: message.task_uuid().to_owned(),
+        level: message.task_level().clone(),
+        reason,
+    }
+}

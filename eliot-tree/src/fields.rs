@@ -1,0 +1,182 @@
+//! A message's fields, read for drawing: borrowed from the line where
+//! possible, with hidden keys skipped unread.
+//!
+//! Drawing a large log parses every message's fields once. Building
+//! `serde_json::Value` maps for that would allocate a map node, a key and a
+//! string per field; here keys and strings without escapes borrow from the
+//! line, entries are a sorted `Vec`, and hidden keys (Eliot's own) are
+//! skipped without being built.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A JSON value, its strings borrowed from the line where possible.
+#[derive(Debug, PartialEq)]
+pub(crate) enum Val<'a> {
+    Null,
+    Bool(bool),
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Str(Cow<'a, str>),
+    Arr(Vec<Val<'a>>),
+    /// Entries sorted by key, as they are shown.
+    Obj(Vec<(Cow<'a, str>, Val<'a>)>),
+}
+
+/// The fields of the message `line` that are not in `hidden`, sorted by key
+/// (a key given twice keeps its last value, as JSON readers do).
+pub(crate) fn shown_fields<'a>(
+    line: &'a str,
+    hidden: &HashSet<String>,
+) -> Vec<(Cow<'a, str>, Val<'a>)> {
+    let mut deserializer = serde_json::Deserializer::from_str(line);
+    // The line was read as a JSON object when it was parsed.
+    ObjectSeed {
+        hidden: Some(hidden),
+    }
+    .deserialize(&mut deserializer)
+    .unwrap_or_default()
+}
+
+/// Sorts entries by key; of equal keys, the last one logged wins.
+fn sort_entries<T>(entries: &mut Vec<(Cow<'_, str>, T)>) {
+    if entries.is_sorted_by(|a, b| a.0 < b.0) {
+        return;
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0)); // Stable: equal keys keep their order.
+    let mut index = entries.len();
+    while index > 1 {
+        index -= 1;
+        if entries[index - 1].0 == entries[index].0 {
+            entries.remove(index - 1);
+        }
+    }
+}
+
+struct ObjectSeed<'h> {
+    hidden: Option<&'h HashSet<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
+    type Value = Vec<(Cow<'de, str>, Val<'de>)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectSeed<'_> {
+    type Value = Vec<(Cow<'de, str>, Val<'de>)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+            if self.hidden.is_some_and(|hidden| hidden.contains(&*key)) {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            entries.push((key, map.next_value::<Val<'de>>()?));
+        }
+        sort_entries(&mut entries);
+        Ok(entries)
+    }
+}
+
+/// A string, borrowed when it has no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de> de::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(s.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Val<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValVisitor;
+        impl<'de> Visitor<'de> for ValVisitor {
+            type Value = Val<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Val<'de>, E> {
+                Ok(Val::Null)
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Val<'de>, E> {
+                Ok(Val::Bool(b))
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Val<'de>, E> {
+                Ok(Val::U64(n))
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Val<'de>, E> {
+                Ok(Val::I64(n))
+            }
+            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Val<'de>, E> {
+                Ok(Val::F64(n))
+            }
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Val<'de>, E> {
+                Ok(Val::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Val<'de>, E> {
+                Ok(Val::Str(Cow::Owned(s.to_owned())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+                while let Some(item) = seq.next_element::<Val<'de>>()? {
+                    items.push(item);
+                }
+                Ok(Val::Arr(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Val<'de>, A::Error> {
+                ObjectSeed { hidden: None }.visit_map(map).map(Val::Obj)
+            }
+        }
+        deserializer.deserialize_any(ValVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_sorted_hidden_keys_skipped_and_the_last_duplicate_kept() {
+        let hidden: HashSet<String> = ["task_uuid".to_owned()].into();
+        let line = r#"{"b":1,"task_uuid":"x","a":{"z":null,"y":[true,-2,0.5]},"b":"last","s":"tab\there"}"#;
+        let fields = shown_fields(line, &hidden);
+        let keys: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
+        assert_eq!(keys, ["a", "b", "s"]);
+        assert_eq!(fields[1].1, Val::Str("last".into()));
+        assert!(matches!(&fields[2].1, Val::Str(Cow::Owned(s)) if s == "tab\there"));
+        let Val::Obj(nested) = &fields[0].1 else {
+            panic!()
+        };
+        assert_eq!(nested[0].0, "y");
+        assert_eq!(
+            nested[0].1,
+            Val::Arr(vec![Val::Bool(true), Val::I64(-2), Val::F64(0.5)])
+        );
+        assert_eq!(nested[1], ("z".into(), Val::Null));
+    }
+}

@@ -1,0 +1,297 @@
+//! How values, timestamps and durations are written: the way Python's
+//! eliot-tree writes them, with terminal control characters neutralised.
+
+use std::fmt::Write;
+
+/// Appends `text` with every terminal control character replaced by a
+/// harmless visible stand-in, so that a field cannot move the cursor,
+/// change colours or retitle the window (eliottree issue 44).
+///
+/// C0 controls and DEL become their Unicode control pictures (`␛` for
+/// ESC), as in Python's eliot-tree; C1 controls (U+0080 to U+009F, which
+/// some terminals obey too, and which Python's eliot-tree lets through)
+/// become `\u{9b}`-style text. With `keep_newlines`, `\n` is kept.
+///
+/// ```
+/// let mut out = String::new();
+/// eliot_tree::format::escape_into(&mut out, "red\x1b[31m\u{9b}2J", false);
+/// assert_eq!(out, "red␛[31m\\u{9b}2J");
+/// ```
+pub fn escape_into(out: &mut String, text: &str, keep_newlines: bool) {
+    escape_lines_into(out, text, |out| {
+        if keep_newlines {
+            out.push('\n');
+        } else {
+            out.push('\u{240a}');
+        }
+    });
+}
+
+/// [`escape_into`], with each newline written by `newline`.
+pub(crate) fn escape_lines_into(
+    out: &mut String,
+    text: &str,
+    mut newline: impl FnMut(&mut String),
+) {
+    if !has_control(text.as_bytes()) {
+        out.push_str(text);
+        return;
+    }
+    for c in text.chars() {
+        match c {
+            '\n' => newline(out),
+            '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('?')),
+            '\u{7f}' => out.push('\u{2421}'),
+            '\u{80}'..='\u{9f}' => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// Whether UTF-8 `bytes` hold a control character: a C0 control or DEL
+/// (one byte each), or a C1 control (`0xC2` followed by `0x80..=0x9F`).
+fn has_control(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(i, &b)| {
+        b < 0x20
+            || b == 0x7f
+            || (b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+    })
+}
+
+/// Where a value is cut to be shown: at its first newline or after `limit`
+/// characters, whichever comes first (no cut for a `limit` of 0). Returns
+/// the part shown and whether anything was cut.
+pub(crate) fn cut(text: &str, limit: usize) -> (&str, bool) {
+    if limit == 0 {
+        return (text, false);
+    }
+    let (first, more_lines) = match text.find('\n') {
+        Some(at) => (&text[..at], true),
+        None => (text, false),
+    };
+    if first.len() <= limit {
+        return (first, more_lines); // At most `limit` bytes: at most that many characters.
+    }
+    match first.char_indices().nth(limit) {
+        Some((at, _)) => (&first[..at], true),
+        None => (first, more_lines),
+    }
+}
+
+/// Appends `f` as Python's `repr(float)` writes it: the shortest digits that
+/// read back to the same float, in positional form for exponents from -4 to
+/// 15 (always with a decimal point) and scientific form otherwise.
+///
+/// ```
+/// let repr = |f: f64| {
+///     let mut s = String::new();
+///     eliot_tree::format::python_float_into(&mut s, f);
+///     s
+/// };
+/// assert_eq!(repr(1.0), "1.0");
+/// assert_eq!(repr(1.25), "1.25");
+/// assert_eq!(repr(1e16), "1e+16");
+/// assert_eq!(repr(0.00001), "1e-05");
+/// assert_eq!(repr(1795683150.9656672), "1795683150.9656672");
+/// ```
+pub fn python_float_into(out: &mut String, f: f64) {
+    if !f.is_finite() {
+        out.push_str(if f.is_nan() {
+            "nan"
+        } else if f > 0.0 {
+            "inf"
+        } else {
+            "-inf"
+        });
+        return;
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits, e.g. "-1.25e-7".
+    let scientific = format!("{f:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(m) => (true, m),
+        None => (false, mantissa),
+    };
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if negative {
+        out.push('-');
+    }
+    if (-4..16).contains(&exponent) {
+        if exponent < 0 {
+            out.push_str("0.");
+            for _ in 0..(-exponent - 1) {
+                out.push('0');
+            }
+            out.push_str(&digits);
+        } else {
+            let point = exponent as usize + 1;
+            if digits.len() <= point {
+                out.push_str(&digits);
+                for _ in digits.len()..point {
+                    out.push('0');
+                }
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..point]);
+                out.push('.');
+                out.push_str(&digits[point..]);
+            }
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(
+            out,
+            "e{}{:02}",
+            if exponent < 0 { '-' } else { '+' },
+            exponent.abs()
+        );
+    }
+}
+
+/// Cuts `text` at its first newline or after `limit` characters, whichever
+/// comes first, marking the cut with `…`; a `limit` of 0 keeps everything.
+///
+/// ```
+/// assert_eq!(eliot_tree::format::truncate("Traceback\n  File", 100), "Traceback…");
+/// assert_eq!(eliot_tree::format::truncate("abcdef", 3), "abc…");
+/// assert_eq!(eliot_tree::format::truncate("abc", 3), "abc");
+/// ```
+pub fn truncate(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+    match cut(text, limit) {
+        (shown, true) => format!("{shown}…").into(),
+        (shown, false) => shown.into(),
+    }
+}
+
+/// Appends a timestamp as `2026-11-26 08:52:30Z`: UTC, to the second, as
+/// Python's eliot-tree shows them (Python's rounding to the microsecond
+/// included).
+///
+/// ```
+/// let mut s = String::new();
+/// eliot_tree::format::timestamp_into(&mut s, 1795683150.9656672);
+/// assert_eq!(s, "2026-11-26 08:52:30Z");
+/// ```
+pub fn timestamp_into(out: &mut String, timestamp: f64) {
+    // Python's datetime.utcfromtimestamp: round the fraction to the
+    // microsecond (half to even), carry into the seconds, then drop it.
+    let whole = timestamp.trunc();
+    let micros = ((timestamp - whole) * 1e6).round_ties_even();
+    let mut seconds = whole as i64;
+    if micros >= 1e6 {
+        seconds += 1;
+    } else if micros < 0.0 {
+        seconds -= 1;
+    }
+    let (date, time) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(date);
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
+        time / 3600,
+        time % 3600 / 60,
+        time % 60
+    );
+}
+
+/// Appends a duration in seconds as `0.013s`.
+pub fn duration_into(out: &mut String, seconds: f64) {
+    let _ = write!(out, "{seconds:.3}s");
+}
+
+/// The proleptic Gregorian date of a count of days since 1970-01-01
+/// (Howard Hinnant's `civil_from_days`).
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+/// `days_from_civil`).
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let yoe = year.rem_euclid(400);
+    let month = i64::from(month);
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + i64::from(day) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repr(f: f64) -> String {
+        let mut s = String::new();
+        python_float_into(&mut s, f);
+        s
+    }
+
+    #[test]
+    fn floats_read_like_python_repr() {
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (0.5, "0.5"),
+            (100000.0, "100000.0"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.2345678901234568e17, "1.2345678901234568e+17"),
+            (0.0001, "0.0001"),
+            (0.00012, "0.00012"),
+            (1.5e-5, "1.5e-05"),
+            (-2.5e-300, "-2.5e-300"),
+            (9.5367431640625e-07, "9.5367431640625e-07"),
+            (123.456, "123.456"),
+        ];
+        for (f, want) in cases {
+            assert_eq!(repr(f), want, "repr({f:?})");
+        }
+    }
+
+    #[test]
+    fn dates_round_trip_through_the_civil_calendar() {
+        for days in [-719_468, -1, 0, 1, 365, 10_957, 20_000, 20_783, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn timestamps_round_to_the_microsecond_like_python() {
+        let mut s = String::new();
+        timestamp_into(&mut s, 1_795_683_150.999_999_7);
+        assert_eq!(s, "2026-11-26 08:52:31Z");
+        s.clear();
+        timestamp_into(&mut s, -0.5);
+        assert_eq!(s, "1969-12-31 23:59:59Z");
+    }
+
+    #[test]
+    fn control_characters_are_neutralised() {
+        let mut s = String::new();
+        escape_into(&mut s, "a\tb\u{7f}\u{1b}]0;title\u{7}\nz", true);
+        assert_eq!(s, "a␉b␡␛]0;title␇\nz");
+        s.clear();
+        escape_into(&mut s, "x\ny", false);
+        assert_eq!(s, "x␊y");
+    }
+}

@@ -1,0 +1,451 @@
+//! Drawing a task as a tree, the way Python's eliot-tree draws it.
+//!
+//! ```text
+//! c0b989ff-a730-4919-b5f4-b7d65e8a4fa0
+//! └── ref:parse_config/1 ⇒ started 2026-11-26 08:52:30Z ⧖ 0.000s
+//!     ├── filename: settings.ini
+//!     ├── ref:parse_config:line/2 2026-11-26 08:52:30Z
+//!     │   └── number: 3
+//!     └── ref:parse_config/3 ⇒ failed 2026-11-26 08:52:30Z
+//!         ├── exception: builtins.ValueError
+//!         └── reason: bad value on line 3
+//! ```
+//!
+//! The task's UUID, then its root: an action shows its type and level, the
+//! arrow, `started`, its start time and its duration; under it come its
+//! start fields (sorted), its children (in level order) and its end message
+//! with the end fields. A message shows its type, level and time, and its
+//! fields. Nested objects and arrays become subtrees. Long values are cut at
+//! the field limit or their first newline.
+
+use std::collections::HashSet;
+
+use std::borrow::Cow;
+use std::fmt::Write;
+
+use eliot_core::parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
+
+use crate::fields::{Val, shown_fields};
+use crate::format::{
+    cut, duration_into, escape_into, escape_lines_into, python_float_into, timestamp_into,
+};
+
+/// The keys never shown as fields: Eliot's own, shown in the node's name.
+/// (`timestamp`, `task_uuid` and `task_level` are never fields either.)
+pub const DEFAULT_IGNORED_KEYS: [&str; 5] = [
+    "action_status",
+    "action_type",
+    "task_level",
+    "task_uuid",
+    "message_type",
+];
+
+/// How to draw trees.
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    /// Cut values after this many characters (and at their first newline);
+    /// 0 shows values whole.
+    pub field_limit: usize,
+    /// Keys to hide, besides [`DEFAULT_IGNORED_KEYS`].
+    pub ignored_keys: Vec<String>,
+    /// Show timestamps as UTC dates and durations as `0.013s`; when false,
+    /// both are shown as raw seconds.
+    pub human_readable: bool,
+    /// Colour the output with terminal escape sequences.
+    pub color: bool,
+    /// Colour the tree's lines too (by depth; red under a failed action).
+    pub color_tree: bool,
+    /// Draw with ASCII characters instead of box-drawing ones.
+    pub ascii: bool,
+}
+
+impl Default for RenderOptions {
+    /// Python eliot-tree's defaults, without colour: a field limit of 100,
+    /// human-readable times, Unicode lines.
+    fn default() -> Self {
+        RenderOptions {
+            field_limit: 100,
+            ignored_keys: Vec::new(),
+            human_readable: true,
+            color: false,
+            color_tree: true,
+            ascii: false,
+        }
+    }
+}
+
+struct Glyphs {
+    fork: &'static str,
+    last: &'static str,
+    vertical: &'static str,
+    space: &'static str,
+    newline: &'static str,
+    arrow: &'static str,
+    hourglass: &'static str,
+}
+
+const UNICODE: Glyphs = Glyphs {
+    fork: "├── ",
+    last: "└── ",
+    vertical: "│   ",
+    space: "    ",
+    newline: "⏎",
+    arrow: "⇒",
+    hourglass: "⧖",
+};
+
+const ASCII: Glyphs = Glyphs {
+    fork: "|-- ",
+    last: "+-- ",
+    vertical: "|   ",
+    space: "    ",
+    newline: "\n",
+    arrow: "=>",
+    hourglass: "|Y|",
+};
+
+/// Terminal colours (SGR parameters) of the parts of a tree; they read on
+/// dark and light backgrounds alike.
+mod sgr {
+    pub(super) const ROOT: &str = "1";
+    pub(super) const TYPE: &str = "35";
+    pub(super) const SUCCESS: &str = "32";
+    pub(super) const FAILURE: &str = "31";
+    pub(super) const KEY: &str = "34";
+    pub(super) const TIMESTAMP: &str = "2";
+    pub(super) const DURATION: &str = "2;34";
+    pub(super) const TREE: [&str; 3] = ["2", "2;34", "2;35"];
+    pub(super) const TREE_FAILED: &str = "31";
+}
+
+/// Draws tasks as trees.
+///
+/// ```
+/// use eliot_core::parse::parse_log;
+/// use eliot_tree::render::{Renderer, RenderOptions};
+///
+/// let log = r#"{"x":1,"timestamp":1795683150.9,"task_uuid":"t1","task_level":[1],"message_type":"app:hello"}"#;
+/// let task = &parse_log(log).tasks[0];
+/// let mut out = String::new();
+/// Renderer::new(RenderOptions::default()).render(task, &mut out);
+/// assert_eq!(out, "t1\n└── app:hello/1 2026-11-26 08:52:30Z\n    └── x: 1\n\n");
+/// ```
+pub struct Renderer {
+    options: RenderOptions,
+    glyphs: &'static Glyphs,
+    hidden: HashSet<String>,
+}
+
+/// One line of the tree, before it is drawn.
+enum Item<'a> {
+    Node(&'a Node),
+    /// An action's end message, drawn as a message of its own.
+    End(&'a WrittenMessage),
+    Field(Key<'a>, &'a Val<'a>),
+}
+
+enum Key<'a> {
+    Name(&'a str),
+    Index(usize),
+}
+
+/// The fields of a message, as drawn.
+type Fields<'a> = Vec<(Cow<'a, str>, Val<'a>)>;
+
+impl Renderer {
+    /// A renderer with these options.
+    pub fn new(options: RenderOptions) -> Self {
+        let hidden = DEFAULT_IGNORED_KEYS
+            .iter()
+            .chain(&["timestamp"])
+            .map(|k| (*k).to_owned())
+            .chain(options.ignored_keys.iter().cloned())
+            .collect();
+        Renderer {
+            glyphs: if options.ascii { &ASCII } else { &UNICODE },
+            options,
+            hidden,
+        }
+    }
+
+    /// Appends `task`'s tree to `out`, followed by a blank line.
+    pub fn render(&self, task: &Task, out: &mut String) {
+        self.paint(out, sgr::ROOT, |out| {
+            escape_into(out, task.task_uuid(), false)
+        });
+        out.push('\n');
+        let mut prefix = String::new();
+        self.draw_children(
+            out,
+            &mut prefix,
+            0,
+            false,
+            1,
+            [Item::Node(task.root())].into_iter(),
+        );
+        out.push('\n');
+    }
+
+    /// Draws `items` (`count` of them), the children of a node at `depth`,
+    /// and their subtrees. Under a failed action the lines are red.
+    fn draw_children<'a>(
+        &self,
+        out: &mut String,
+        prefix: &mut String,
+        depth: usize,
+        failed: bool,
+        count: usize,
+        items: impl Iterator<Item = Item<'a>>,
+    ) {
+        let tree_color = if failed {
+            sgr::TREE_FAILED
+        } else {
+            sgr::TREE[depth % sgr::TREE.len()]
+        };
+        let base = prefix.len();
+        for (index, item) in items.enumerate() {
+            let last = index + 1 == count;
+            let (glyph, indent) = if last {
+                (self.glyphs.last, self.glyphs.space)
+            } else {
+                (self.glyphs.fork, self.glyphs.vertical)
+            };
+            out.push_str(prefix);
+            self.paint_tree(out, tree_color, glyph);
+            // The prefix of the lines under this item, and of the
+            // continuation lines of a multi-line value.
+            if last {
+                prefix.push_str(indent);
+            } else {
+                self.paint_tree(prefix, tree_color, indent);
+            }
+            self.draw_label(out, prefix, &item);
+            out.push('\n');
+            self.draw_subtree(out, prefix, depth + 1, &item);
+            prefix.truncate(base);
+        }
+    }
+
+    fn draw_subtree(&self, out: &mut String, prefix: &mut String, depth: usize, item: &Item<'_>) {
+        match item {
+            Item::Node(Node::Action(action)) => {
+                let fields = self.fields(action.start_message());
+                let count = fields.len()
+                    + action.children().len()
+                    + usize::from(action.end_message().is_some());
+                let items = field_items(&fields)
+                    .chain(action.children().iter().map(Item::Node))
+                    .chain(action.end_message().map(Item::End));
+                let failed = action.status() == Some(ActionStatus::Failed);
+                self.draw_children(out, prefix, depth, failed, count, items);
+            }
+            Item::Node(Node::Message(message)) => self.draw_fields(out, prefix, depth, message),
+            Item::End(message) => self.draw_fields(out, prefix, depth, message),
+            Item::Field(_, Val::Obj(entries)) => {
+                self.draw_children(
+                    out,
+                    prefix,
+                    depth,
+                    false,
+                    entries.len(),
+                    field_items(entries),
+                );
+            }
+            Item::Field(_, Val::Arr(values)) => {
+                let items = values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| Item::Field(Key::Index(i), v));
+                self.draw_children(out, prefix, depth, false, values.len(), items);
+            }
+            Item::Field(..) => {}
+        }
+    }
+
+    fn draw_fields(
+        &self,
+        out: &mut String,
+        prefix: &mut String,
+        depth: usize,
+        message: &WrittenMessage,
+    ) {
+        let fields = self.fields(Some(message));
+        self.draw_children(
+            out,
+            prefix,
+            depth,
+            false,
+            fields.len(),
+            field_items(&fields),
+        );
+    }
+
+    /// The shown fields of a message, sorted by key.
+    fn fields<'a>(&self, message: Option<&'a WrittenMessage>) -> Fields<'a> {
+        message.map_or_else(Vec::new, |m| shown_fields(m.as_json(), &self.hidden))
+    }
+
+    fn draw_label(&self, out: &mut String, continuation: &str, item: &Item<'_>) {
+        match item {
+            Item::Node(Node::Action(action)) => self.action_label(out, action),
+            Item::Node(Node::Message(message)) => self.message_label(out, message, None),
+            Item::End(message) => self.message_label(out, message, None),
+            Item::Field(key, value) => {
+                self.paint(out, sgr::KEY, |out| match key {
+                    Key::Name(name) => escape_into(out, name, false),
+                    Key::Index(index) => {
+                        let _ = write!(out, "{index}");
+                    }
+                });
+                out.push_str(": ");
+                self.value_into(out, continuation, value);
+            }
+        }
+    }
+
+    /// Writes a scalar the way Python's eliot-tree shows it: strings as they
+    /// are, `True`/`False`, `None`, integers, floats in Python's `repr` form;
+    /// cut at the field limit, control characters neutralised, and the lines
+    /// of a multi-line value continued under the tree's prefix.
+    fn value_into(&self, out: &mut String, continuation: &str, value: &Val<'_>) {
+        let limit = self.options.field_limit;
+        let start = out.len();
+        match value {
+            Val::Str(text) => {
+                let (shown, was_cut) = cut(text, limit);
+                escape_lines_into(out, shown, |out| {
+                    out.push_str(self.glyphs.newline);
+                    out.push('\n');
+                    out.push_str(continuation);
+                });
+                if was_cut {
+                    out.push('…');
+                }
+                return;
+            }
+            Val::Null => out.push_str("None"),
+            Val::Bool(true) => out.push_str("True"),
+            Val::Bool(false) => out.push_str("False"),
+            Val::U64(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Val::I64(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Val::F64(f) => python_float_into(out, *f),
+            Val::Arr(_) | Val::Obj(_) => return, // Shown as children.
+        }
+        // Numbers and constants are ASCII: one byte per character.
+        if limit > 0 && out.len() - start > limit {
+            out.truncate(start + limit);
+            out.push('…');
+        }
+    }
+
+    fn action_label(&self, out: &mut String, action: &WrittenAction) {
+        if let Some(start) = action.start_message() {
+            return self.message_label(out, start, Some(action));
+        }
+        match action.end_message().and_then(WrittenMessage::action_type) {
+            Some(action_type) => {
+                self.paint(out, sgr::TYPE, |out| escape_into(out, action_type, false));
+                let _ = write!(
+                    out,
+                    "{} {} <start not in log>",
+                    action.task_level(),
+                    self.glyphs.arrow
+                );
+            }
+            None => {
+                self.paint(out, sgr::TYPE, |out| out.push_str("<action not in log>"));
+                let _ = write!(out, "{}", action.task_level());
+            }
+        }
+    }
+
+    /// `type/level ⇒ status time ⧖ duration` for an action's start (with the
+    /// action), `type/level ⇒ status time` for its end, `type/level time`
+    /// for a message.
+    fn message_label(
+        &self,
+        out: &mut String,
+        message: &WrittenMessage,
+        action: Option<&WrittenAction>,
+    ) {
+        let name = message
+            .action_type()
+            .or(message.message_type())
+            .unwrap_or("<unnamed>");
+        self.paint(out, sgr::TYPE, |out| escape_into(out, name, false));
+        let _ = write!(out, "{}", message.task_level());
+        if let Some(status) = message.action_status() {
+            out.push(' ');
+            out.push_str(self.glyphs.arrow);
+            out.push(' ');
+            // The colour says how the action ended.
+            match action.and_then(WrittenAction::status).unwrap_or(status) {
+                ActionStatus::Succeeded => {
+                    self.paint(out, sgr::SUCCESS, |out| out.push_str(status.as_str()))
+                }
+                ActionStatus::Failed => {
+                    self.paint(out, sgr::FAILURE, |out| out.push_str(status.as_str()))
+                }
+                ActionStatus::Started => out.push_str(status.as_str()),
+            }
+        }
+        out.push(' ');
+        self.paint(out, sgr::TIMESTAMP, |out| {
+            if self.options.human_readable {
+                timestamp_into(out, message.timestamp());
+            } else {
+                python_float_into(out, message.timestamp());
+            }
+        });
+        if let Some(duration) = action.and_then(WrittenAction::duration) {
+            out.push(' ');
+            out.push_str(self.glyphs.hourglass);
+            out.push(' ');
+            self.paint(out, sgr::DURATION, |out| {
+                if self.options.human_readable {
+                    duration_into(out, duration);
+                } else {
+                    python_float_into(out, duration);
+                }
+            });
+        }
+    }
+
+    fn paint(&self, out: &mut String, sgr: &str, write: impl FnOnce(&mut String)) {
+        if self.options.color {
+            out.push_str("\x1b[");
+            out.push_str(sgr);
+            out.push('m');
+            write(out);
+            out.push_str("\x1b[0m");
+        } else {
+            write(out);
+        }
+    }
+
+    fn paint_tree(&self, out: &mut String, sgr: &str, glyph: &str) {
+        if self.options.color && self.options.color_tree {
+            self.paint(out, sgr, |out| out.push_str(glyph));
+        } else {
+            out.push_str(glyph);
+        }
+    }
+}
+
+fn field_items<'a>(fields: &'a [(Cow<'a, str>, Val<'a>)]) -> impl Iterator<Item = Item<'a>> {
+    fields
+        .iter()
+        .map(|(key, value)| Item::Field(Key::Name(key), value))
+}
+
+impl std::fmt::Debug for Renderer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Renderer")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
