@@ -92,8 +92,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Cancelled: a timeout drops the future before it completes, and the
     // action fails as cancelled.
     {
-        let _request = start_task!("yourapp:request", user = 9);
-        let slow = go(9)?;
+        let slow = {
+            let _request = start_task!("yourapp:request", user = 9);
+            go(9)?
+        };
         let outcome = tokio::time::timeout(Duration::from_millis(20), slow).await;
         println!(
             "user 9: {}",

@@ -245,6 +245,10 @@ async fn plain_tokio_spawn_keeps_the_context_of_a_context_carrying_future() {
     assert_eq!(level(&plain[0]), [1]);
 }
 
+// The guard held across an await below lives in a task started by
+// eliot_tokio::spawn, which swaps its context in and out on every poll, as
+// #[inline_actions] does; clippy cannot see that.
+#[allow(clippy::await_holding_invalid_type)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_spawned_task_fails_the_actions_it_opened_as_cancelled() {
     let root = new_task("test:abort");

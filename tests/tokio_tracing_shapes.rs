@@ -12,9 +12,12 @@ use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 
-/// Each event's target and its fields as text.
+/// One event: its target and its fields as text.
+type Seen = (String, Vec<(String, String)>);
+
+/// Every event seen.
 #[derive(Clone, Default)]
-struct Collect(Arc<Mutex<Vec<(String, Vec<(String, String)>)>>>);
+struct Collect(Arc<Mutex<Vec<Seen>>>);
 
 struct Record(Vec<(String, String)>);
 
