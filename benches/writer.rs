@@ -1,0 +1,623 @@
+//! The writer benchmark: eliot-rs's `ThreadedWriter` beside `tracing` +
+//! `tracing-subscriber` JSON + `tracing-appender::non_blocking` (lossless)
+//! and `slog` + `slog-json` + `slog-async` (blocking on overflow, so also
+//! lossless), on the same workloads, to real files, in one run.
+//!
+//! ```text
+//! cargo bench --bench writer
+//! ```
+//!
+//! Workloads: 1,000,000 messages with three fields (an int, a short string,
+//! a float), from 1 and from 2 producer threads, flat and inside a 3-deep
+//! nest of actions / spans / child loggers. Each system and workload runs in
+//! a child process (this binary re-executed with `--child`), so that its
+//! peak RSS (`VmHWM`) is its own. Per run it prints messages/s (from the
+//! first call until the last line is written and the writer is stopped),
+//! the caller's time per logging call at p50/p99/p99.9/max (a log-linear
+//! histogram, 3 % resolution, including two `Instant::now()` calls that
+//! every system pays alike), bytes per line, peak RSS, and lost lines,
+//! counted afterwards in the file.
+//!
+//! Then the limit: one thread serializing the same lines straight into a
+//! `BufWriter<File>`, no channel; and the costs behind where eliot-rs
+//! serializes (caller or writer thread). It ends with one line:
+//!
+//! ```text
+//! writer: throughput_vs_tracing=<x> p50_vs_tracing=<x> p99_vs_tracing=<x> lost=<n>
+//! ```
+//!
+//! (eliot / tracing, 1 producer, flat; `lost` sums eliot's lost lines over
+//! all workloads). Both competitors get a `BufWriter<File>` (their workers
+//! flush it when their queue drains); eliot-rs gets a plain `File`, written
+//! with one `write_all` per batch.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const MESSAGES: u64 = 1_000_000;
+const QUEUE: usize = 16 * 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum System {
+    Eliot,
+    Tracing,
+    Slog,
+}
+
+impl System {
+    const ALL: [System; 3] = [System::Eliot, System::Tracing, System::Slog];
+
+    fn name(self) -> &'static str {
+        match self {
+            System::Eliot => "eliot",
+            System::Tracing => "tracing",
+            System::Slog => "slog",
+        }
+    }
+
+    fn from_name(name: &str) -> System {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .expect("a system name")
+    }
+
+    /// What marks one of the benchmark's messages in this system's lines.
+    fn marker(self) -> &'static str {
+        match self {
+            System::Eliot => "\"message_type\":\"bench:msg\"",
+            System::Tracing => "\"message\":\"bench:msg\"",
+            System::Slog => "\"msg\":\"bench:msg\"",
+        }
+    }
+}
+
+/// Caller-side latencies: log-linear buckets, 32 per power of two.
+#[derive(Clone)]
+struct Histogram {
+    counts: Vec<u64>,
+    max: u64,
+}
+
+impl Histogram {
+    fn new() -> Self {
+        Histogram {
+            counts: vec![0; 64 + 58 * 32],
+            max: 0,
+        }
+    }
+
+    fn index(v: u64) -> usize {
+        if v < 64 {
+            v as usize
+        } else {
+            let p = 63 - v.leading_zeros() as usize;
+            let mantissa = (v >> (p - 5)) as usize; // 32..64
+            64 + (p - 6) * 32 + (mantissa - 32)
+        }
+    }
+
+    fn lower_bound(i: usize) -> u64 {
+        if i < 64 {
+            i as u64
+        } else {
+            let p = (i - 64) / 32 + 6;
+            let mantissa = ((i - 64) % 32 + 32) as u64;
+            mantissa << (p - 5)
+        }
+    }
+
+    fn record(&mut self, ns: u64) {
+        self.counts[Self::index(ns)] += 1;
+        self.max = self.max.max(ns);
+    }
+
+    fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.max = self.max.max(other.max);
+    }
+
+    fn percentile(&self, q: f64) -> u64 {
+        let total: u64 = self.counts.iter().sum();
+        let wanted = ((total as f64) * q).ceil().max(1.0) as u64;
+        let mut seen = 0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= wanted {
+                return Self::lower_bound(i);
+            }
+        }
+        self.max
+    }
+}
+
+/// Times one logging call.
+#[inline(always)]
+fn timed(histogram: &mut Histogram, call: impl FnOnce()) {
+    let start = Instant::now();
+    call();
+    histogram.record(start.elapsed().as_nanos() as u64);
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Runs `producers` threads, each logging its share with `log(&nest, i)`
+/// after `nest = setup()` (which opens the nest and returns its guards, or
+/// for slog the nest's logger).
+fn produce<G>(
+    producers: usize,
+    setup: impl Fn() -> G + Sync,
+    log: impl Fn(&G, u64) + Sync,
+) -> Histogram {
+    let per = MESSAGES / producers as u64;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..producers)
+            .map(|_| {
+                let (setup, log) = (&setup, &log);
+                s.spawn(move || {
+                    let mut histogram = Histogram::new();
+                    let guards = setup();
+                    for i in 0..per {
+                        timed(&mut histogram, || log(&guards, i));
+                    }
+                    drop(guards);
+                    histogram
+                })
+            })
+            .collect();
+        let mut all = Histogram::new();
+        for h in handles {
+            all.merge(&h.join().unwrap());
+        }
+        all
+    })
+}
+
+/// One system, one workload, in this (child) process. Prints
+/// `elapsed_ns p50 p99 p999 max peak_rss_kib`.
+fn child(system: System, producers: usize, nested: bool, path: &Path) {
+    let start;
+    let histogram;
+    match system {
+        System::Eliot => {
+            let writer = eliot::ThreadedWriter::new(eliot::FileDestination::create(path).unwrap())
+                .with_capacity(QUEUE);
+            writer.start().unwrap();
+            start = Instant::now();
+            histogram = produce(
+                producers,
+                || {
+                    nested.then(|| {
+                        (
+                            eliot::start_action!("bench:outer", depth = 1),
+                            eliot::start_action!("bench:middle", depth = 2),
+                            eliot::start_action!("bench:inner", depth = 3),
+                        )
+                    })
+                },
+                |_, i| {
+                    let f = i as f64 * 0.25;
+                    eliot::log_message!("bench:msg", i = i, s = "short", f = f);
+                },
+            );
+            let report = writer.stop().unwrap();
+            assert_eq!(report.failed, 0);
+        }
+        System::Tracing => {
+            let file = BufWriter::new(File::create(path).unwrap());
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .lossy(false)
+                .finish(file);
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .with_writer(writer)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            start = Instant::now();
+            histogram = produce(
+                producers,
+                || {
+                    nested.then(|| {
+                        (
+                            tracing::info_span!("bench:outer", depth = 1).entered(),
+                            tracing::info_span!("bench:middle", depth = 2).entered(),
+                            tracing::info_span!("bench:inner", depth = 3).entered(),
+                        )
+                    })
+                },
+                |_, i| {
+                    let f = i as f64 * 0.25;
+                    tracing::info!(i = i, s = "short", f = f, "bench:msg");
+                },
+            );
+            drop(guard); // flushes, waiting at most about a second
+        }
+        System::Slog => {
+            use slog::Drain;
+            let file = BufWriter::new(File::create(path).unwrap());
+            let json = slog_json::Json::new(file).add_default_keys().build().fuse();
+            let (drain, guard) = slog_async::Async::new(json)
+                .chan_size(QUEUE)
+                .overflow_strategy(slog_async::OverflowStrategy::Block)
+                .build_with_guard();
+            let root = slog::Logger::root(drain.fuse(), slog::o!());
+            start = Instant::now();
+            histogram = produce(
+                producers,
+                || {
+                    if nested {
+                        let outer = root.new(slog::o!("outer" => "bench:outer", "depth1" => 1));
+                        let middle = outer.new(slog::o!("middle" => "bench:middle", "depth2" => 2));
+                        middle.new(slog::o!("inner" => "bench:inner", "depth3" => 3))
+                    } else {
+                        root.clone()
+                    }
+                },
+                // slog has no current context: the nest's logger is passed.
+                |logger, i| {
+                    let f = i as f64 * 0.25;
+                    slog::info!(logger, "bench:msg"; "i" => i, "s" => "short", "f" => f);
+                },
+            );
+            drop(root);
+            drop(guard); // joins the worker, which flushes the file
+        }
+    }
+    let elapsed = start.elapsed();
+    println!(
+        "{} {} {} {} {} {}",
+        elapsed.as_nanos(),
+        histogram.percentile(0.5),
+        histogram.percentile(0.99),
+        histogram.percentile(0.999),
+        histogram.max,
+        peak_rss_kib()
+    );
+}
+
+struct Figures {
+    msgs_per_s: f64,
+    p50: u64,
+    p99: u64,
+    p999: u64,
+    max: u64,
+    bytes_per_line: f64,
+    rss_mib: f64,
+    lost: u64,
+}
+
+fn run_child(system: System, producers: usize, nested: bool, dir: &Path) -> Figures {
+    let path = dir.join(format!(
+        "{}-{producers}p-{}.log",
+        system.name(),
+        if nested { "nested" } else { "flat" }
+    ));
+    let _ = std::fs::remove_file(&path);
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--child",
+            system.name(),
+            &producers.to_string(),
+            if nested { "nested" } else { "flat" },
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{} child failed: {}",
+        system.name(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let n: Vec<u64> = stdout
+        .split_whitespace()
+        .map(|x| x.parse().unwrap())
+        .collect();
+    // Count what reached the file: whole lines carrying the marker.
+    let text = std::fs::read(&path).unwrap();
+    let marker = system.marker().as_bytes();
+    let mut lines = 0u64;
+    let mut marked = 0u64;
+    let mut marked_bytes = 0u64;
+    for line in text.split(|&b| b == b'\n') {
+        if line.is_empty() {
+            continue;
+        }
+        lines += 1;
+        let whole = line.first() == Some(&b'{') && line.last() == Some(&b'}');
+        if whole && line.windows(marker.len()).any(|w| w == marker) {
+            marked += 1;
+            marked_bytes += line.len() as u64 + 1;
+        }
+    }
+    let _ = lines;
+    let _ = std::fs::remove_file(&path);
+    let expected = MESSAGES / producers as u64 * producers as u64;
+    Figures {
+        msgs_per_s: expected as f64 / Duration::from_nanos(n[0]).as_secs_f64(),
+        p50: n[1],
+        p99: n[2],
+        p999: n[3],
+        max: n[4],
+        bytes_per_line: marked_bytes as f64 / marked.max(1) as f64,
+        rss_mib: n[5] as f64 / 1024.0,
+        lost: expected.saturating_sub(marked),
+    }
+}
+
+/// The limit: one thread building the same lines as eliot-rs (same fields,
+/// a timestamp, a fresh task UUID) straight into a `BufWriter<File>`.
+fn limit(dir: &Path) -> f64 {
+    let path = dir.join("limit.log");
+    let mut out = BufWriter::new(File::create(&path).unwrap());
+    let mut line = Vec::with_capacity(256);
+    let start = Instant::now();
+    for i in 0..MESSAGES {
+        line.clear();
+        let f = i as f64 * 0.25;
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let mut uuid = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        uuid::Uuid::new_v4().hyphenated().encode_lower(&mut uuid);
+        line.extend_from_slice(b"{\"i\":");
+        serde_json::to_writer(&mut line, &i).unwrap();
+        line.extend_from_slice(b",\"s\":");
+        serde_json::to_writer(&mut line, "short").unwrap();
+        line.extend_from_slice(b",\"f\":");
+        serde_json::to_writer(&mut line, &f).unwrap();
+        line.extend_from_slice(b",\"timestamp\":");
+        serde_json::to_writer(&mut line, &timestamp).unwrap();
+        line.extend_from_slice(b",\"task_uuid\":\"");
+        line.extend_from_slice(&uuid);
+        line.extend_from_slice(b"\",\"task_level\":[1],\"message_type\":\"bench:msg\"}\n");
+        out.write_all(&line).unwrap();
+    }
+    out.flush().unwrap();
+    let rate = MESSAGES as f64 / start.elapsed().as_secs_f64();
+    drop(out);
+    let _ = std::fs::remove_file(&path);
+    rate
+}
+
+/// Where to serialize: what the caller pays to build the line (what
+/// eliot-rs does) beside what it would pay to capture the fields as owned
+/// values for the writer thread to serialize, for the benchmark's three
+/// scalars and for a small struct; what the writer would then pay; the
+/// whole `log_message!` path; and the hand-off onto the queue.
+fn placement() {
+    const N: u64 = 500_000;
+    #[derive(serde::Serialize)]
+    struct User {
+        name: String,
+        roles: Vec<&'static str>,
+        id: u64,
+    }
+    let user = User {
+        name: "alice".into(),
+        roles: vec!["admin", "ops"],
+        id: 7,
+    };
+    let per = |d: Duration| d.as_nanos() as f64 / N as f64;
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+
+    // Serialize on the caller: the line into a reused buffer, then the
+    // shared `Arc<str>` the queue carries.
+    let build = |with_user: bool| {
+        let mut line = Vec::with_capacity(256);
+        let start = Instant::now();
+        for i in 0..N {
+            line.clear();
+            let f = i as f64 * 0.25;
+            line.extend_from_slice(b"{\"i\":");
+            serde_json::to_writer(&mut line, &i).unwrap();
+            line.extend_from_slice(b",\"s\":");
+            serde_json::to_writer(&mut line, "short").unwrap();
+            line.extend_from_slice(b",\"f\":");
+            serde_json::to_writer(&mut line, &f).unwrap();
+            if with_user {
+                line.extend_from_slice(b",\"user\":");
+                serde_json::to_writer(&mut line, &user).unwrap();
+            }
+            line.extend_from_slice(b",\"timestamp\":");
+            serde_json::to_writer(&mut line, &now()).unwrap();
+            let shared: std::sync::Arc<str> = std::str::from_utf8(&line).unwrap().into();
+            std::hint::black_box(shared);
+        }
+        per(start.elapsed())
+    };
+    // Serialize on the writer: the caller captures owned values (the fields
+    // borrow its data; `serde_json::Value` is the general owned form of any
+    // `Serialize`), boxed for the queue; the writer serializes them later.
+    struct Event {
+        timestamp: f64,
+        fields: Vec<(&'static str, serde_json::Value)>,
+    }
+    let capture = |with_user: bool| {
+        let mut events = Vec::with_capacity(1024);
+        let mut later = Duration::ZERO;
+        let mut line = Vec::with_capacity(256);
+        let start = Instant::now();
+        for i in 0..N {
+            let f = i as f64 * 0.25;
+            let mut fields = vec![
+                ("i", serde_json::to_value(i).unwrap()),
+                ("s", serde_json::to_value("short").unwrap()),
+                ("f", serde_json::to_value(f).unwrap()),
+            ];
+            if with_user {
+                fields.push(("user", serde_json::to_value(&user).unwrap()));
+            }
+            events.push(Box::new(Event {
+                timestamp: now(),
+                fields,
+            }));
+            if events.len() == 1024 {
+                let t = Instant::now();
+                for e in events.drain(..) {
+                    line.clear();
+                    for (k, v) in &e.fields {
+                        serde_json::to_writer(&mut line, k).unwrap();
+                        serde_json::to_writer(&mut line, v).unwrap();
+                    }
+                    serde_json::to_writer(&mut line, &e.timestamp).unwrap();
+                    std::hint::black_box(&line);
+                }
+                later += t.elapsed();
+            }
+        }
+        (per(start.elapsed() - later), per(later))
+    };
+    let (build_scalars, build_struct) = (build(false), build(true));
+    let ((capture_scalars, later_scalars), (capture_struct, later_struct)) =
+        (capture(false), capture(true));
+
+    let sink = eliot::add_destination(eliot::destination_fn(|m| {
+        std::hint::black_box(m);
+    }));
+    let start = Instant::now();
+    for i in 0..N {
+        let f = i as f64 * 0.25;
+        eliot::log_message!("bench:msg", i = i, s = "short", f = f);
+    }
+    let whole = per(start.elapsed());
+    eliot::remove_destination(&sink).unwrap();
+
+    // The hand-off alone: a line onto a crossbeam array queue drained by
+    // another thread.
+    let (tx, rx) = crossbeam_channel::bounded::<eliot::Message>(QUEUE);
+    let consumer = std::thread::spawn(move || rx.iter().count());
+    let message =
+        eliot::Message::from_json(r#"{"i":1,"s":"short","f":0.25,"message_type":"bench:msg"}"#)
+            .unwrap();
+    let start = Instant::now();
+    for _ in 0..N {
+        tx.send(message.clone()).unwrap();
+    }
+    let handoff = per(start.elapsed());
+    drop(tx);
+    consumer.join().unwrap();
+
+    println!(
+        "placement, 3 scalars: caller serializes = {build_scalars:.0} ns/msg; caller captures owned \
+         values = {capture_scalars:.0} ns/msg, then the writer serializes = {later_scalars:.0} ns/msg"
+    );
+    println!(
+        "placement, + a struct field: caller serializes = {build_struct:.0} ns/msg; caller captures \
+         owned values = {capture_struct:.0} ns/msg, then the writer serializes = {later_struct:.0} ns/msg"
+    );
+    println!(
+        "placement: whole log_message! path to a no-op destination = {whole:.0} ns/msg; \
+         crossbeam hand-off to another thread = {handoff:.0} ns/msg"
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--child") {
+        let system = System::from_name(&args[2]);
+        let producers: usize = args[3].parse().unwrap();
+        let nested = args[4] == "nested";
+        child(system, producers, nested, Path::new(&args[5]));
+        return;
+    }
+    if args.get(1).map(String::as_str) == Some("--placement") {
+        placement();
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-writer");
+    std::fs::create_dir_all(&dir).unwrap();
+    println!(
+        "writer benchmark: {MESSAGES} messages (int, short string, float) per run, to files in {}",
+        dir.display()
+    );
+    println!("  caller ns per call: p50/p99/p99.9/max; rss: peak of the run's own process");
+
+    let mut anchor: Option<(Figures, Figures)> = None;
+    let mut eliot_lost = 0;
+    for nested in [false, true] {
+        for producers in [1, 2] {
+            let workload = format!(
+                "{}, {producers} producer(s)",
+                if nested { "nested 3 deep" } else { "flat" }
+            );
+            let mut eliot_figures = None;
+            let mut tracing_figures = None;
+            for system in System::ALL {
+                let f = run_child(system, producers, nested, &dir);
+                println!(
+                    "{workload:<26} {:<8} {:>6.2} M msgs/s  caller ns {:>6}/{:>6}/{:>7}/{:>9}  {:>5.0} B/line  rss {:>6.1} MiB  lost {}",
+                    system.name(),
+                    f.msgs_per_s / 1e6,
+                    f.p50,
+                    f.p99,
+                    f.p999,
+                    f.max,
+                    f.bytes_per_line,
+                    f.rss_mib,
+                    f.lost
+                );
+                match system {
+                    System::Eliot => {
+                        eliot_lost += f.lost;
+                        eliot_figures = Some(f);
+                    }
+                    System::Tracing => tracing_figures = Some(f),
+                    System::Slog => {}
+                }
+            }
+            let (e, t) = (eliot_figures.unwrap(), tracing_figures.unwrap());
+            println!(
+                "{workload:<26} eliot/tracing: throughput x{:.2}, p50 x{:.2}, p99 x{:.2}",
+                e.msgs_per_s / t.msgs_per_s,
+                e.p50 as f64 / t.p50 as f64,
+                e.p99 as f64 / t.p99 as f64
+            );
+            if !nested && producers == 1 {
+                anchor = Some((e, t));
+            }
+        }
+    }
+    let limit = limit(&dir);
+    let (e, t) = anchor.unwrap();
+    println!(
+        "limit: one thread serializing the same lines into a BufWriter<File>: {:.2} M lines/s; \
+         eliot 1 producer flat = {:.0} % of it",
+        limit / 1e6,
+        100.0 * e.msgs_per_s / limit
+    );
+    let status = Command::new(std::env::current_exe().unwrap())
+        .arg("--placement")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    println!(
+        "writer: throughput_vs_tracing={:.2} p50_vs_tracing={:.2} p99_vs_tracing={:.2} lost={}",
+        e.msgs_per_s / t.msgs_per_s,
+        e.p50 as f64 / t.p50 as f64,
+        e.p99 as f64 / t.p99 as f64,
+        eliot_lost
+    );
+}

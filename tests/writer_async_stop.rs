@@ -1,0 +1,95 @@
+//! Stopping from async code: `shutdown()` returns a future that the writer
+//! thread wakes when the drain is complete, so awaiting it never blocks the
+//! runtime, even a current-thread one, even with a slow destination.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use eliot::{
+    Destination, DestinationError, FileDestination, Message, Shutdown, ThreadedWriter, log_message,
+};
+
+/// Takes its time over every batch.
+struct Slow(FileDestination<std::io::Sink>);
+
+impl Destination for Slow {
+    fn write(&self, message: &Message) -> Result<(), DestinationError> {
+        self.write_batch(std::slice::from_ref(message))
+    }
+    fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
+        std::thread::sleep(Duration::from_millis(100));
+        self.0.write_batch(messages)
+    }
+}
+
+const _: () = {
+    const fn send_static<T: Send + Sync + 'static>() {}
+    send_static::<Shutdown>();
+    send_static::<ThreadedWriter>();
+};
+
+async fn stop_while_ticking(writer: ThreadedWriter) -> (eliot::WriterReport, u64) {
+    let ticks = Arc::new(AtomicU64::new(0));
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let report = writer.shutdown().unwrap().await;
+    ticker.abort();
+    (report, ticks.load(Ordering::Relaxed))
+}
+
+fn slow_writer_with_messages(tag: &str) -> ThreadedWriter {
+    let writer = ThreadedWriter::new(Slow(FileDestination::new(std::io::sink())));
+    writer.start().unwrap();
+    // The first batch takes the first message; the rest wait for it.
+    log_message!("test:async_stop", tag = tag, n = 0);
+    std::thread::sleep(Duration::from_millis(20));
+    for n in 1..10 {
+        log_message!("test:async_stop", tag = tag, n = n);
+    }
+    writer
+}
+
+#[test]
+fn awaiting_shutdown_does_not_block_a_current_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let writer = slow_writer_with_messages("current");
+    let (report, ticks) = runtime.block_on(stop_while_ticking(writer));
+    assert!(report.written >= 10);
+    // ~200 ms of draining: the runtime's only thread kept ticking meanwhile.
+    assert!(ticks >= 10, "the runtime was blocked: {ticks} ticks");
+}
+
+#[test]
+fn awaiting_shutdown_on_a_multi_thread_runtime() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap();
+    let writer = slow_writer_with_messages("multi");
+    let (report, ticks) =
+        runtime.block_on(async { tokio::spawn(stop_while_ticking(writer)).await.unwrap() });
+    assert!(report.written >= 10);
+    assert!(ticks >= 10, "{ticks} ticks");
+}
+
+#[test]
+fn a_finished_shutdown_resolves_at_once_and_wait_blocks() {
+    let writer = ThreadedWriter::new(FileDestination::new(std::io::sink()));
+    writer.start().unwrap();
+    let shutdown = writer.shutdown().unwrap();
+    let report = shutdown.wait();
+    assert_eq!(report.failed, 0);
+    assert!(writer.shutdown().is_err());
+}

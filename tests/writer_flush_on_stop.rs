@@ -1,0 +1,77 @@
+//! Eliot's own ThreadedWriter scenario: with the wrapped destination
+//! blocked, queue 100 messages and stop; stop returns only once all 100 are
+//! written, and the file then holds exactly those 100 lines.
+//!
+//! One test in this file: it needs a registry with no other destination.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use eliot::{Destination, DestinationError, FileDestination, Message, ThreadedWriter, log_message};
+
+/// Blocks every write until the gate opens.
+struct Gated {
+    file: FileDestination,
+    gate: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Gated {
+    fn wait(&self) {
+        let (open, changed) = &*self.gate;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = changed.wait(open).unwrap();
+        }
+    }
+}
+
+impl Destination for Gated {
+    fn write(&self, message: &Message) -> Result<(), DestinationError> {
+        self.wait();
+        self.file.write(message)
+    }
+    fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
+        self.wait();
+        self.file.write_batch(messages)
+    }
+}
+
+#[test]
+fn stop_waits_for_a_blocked_destination_and_writes_every_queued_message() {
+    let path = std::env::temp_dir().join(format!("eliot-flush-on-stop-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let gate = Arc::new((Mutex::new(false), Condvar::new()));
+    let writer = Arc::new(ThreadedWriter::new(Gated {
+        file: FileDestination::create(&path).unwrap(),
+        gate: gate.clone(),
+    }));
+    writer.start().unwrap();
+    for i in 0..100 {
+        log_message!("test:flush_on_stop", i = i);
+    }
+
+    let stopper = {
+        let writer = writer.clone();
+        std::thread::spawn(move || writer.stop().unwrap())
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !stopper.is_finished(),
+        "stop returned while the destination was blocked"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
+
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    let report = stopper.join().unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 100);
+    for (i, line) in lines.iter().enumerate() {
+        let message: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(message["message_type"], "test:flush_on_stop");
+        assert_eq!(message["i"], i);
+    }
+    assert_eq!((report.written, report.dropped, report.failed), (100, 0, 0));
+}

@@ -1,0 +1,61 @@
+//! A wrapped destination that panics does not kill logging: the panic is
+//! caught, reported (exception "panic", reason the panic message), counted,
+//! and later messages are written.
+
+use std::sync::{Arc, Mutex};
+
+use eliot::{Destination, DestinationError, Message, ThreadedWriter, log_message};
+
+/// Keeps the lines it is given, and panics on any that says "boom".
+#[derive(Default)]
+struct Touchy(Mutex<Vec<String>>);
+
+impl Destination for Touchy {
+    fn write(&self, message: &Message) -> Result<(), DestinationError> {
+        if message.as_json().contains("boom") {
+            panic!("Touchy cannot stand {}", "boom");
+        }
+        self.0.lock().unwrap().push(message.as_json().to_owned());
+        Ok(())
+    }
+}
+
+#[test]
+fn a_panicking_destination_does_not_stop_the_writer() {
+    let touchy = Arc::new(Touchy::default());
+    let writer = ThreadedWriter::new(touchy.clone());
+    writer.start().unwrap();
+    for i in 0..20 {
+        log_message!("test:panicking:before", i = i);
+    }
+    log_message!("test:panicking:bad", word = "boom");
+    while writer.report().failed == 0 {
+        std::thread::yield_now();
+    }
+    for i in 0..20 {
+        log_message!("test:panicking:after", i = i);
+    }
+    let report = writer.stop().unwrap();
+
+    let lines = touchy.0.lock().unwrap();
+    let of = |t: &str| {
+        lines
+            .iter()
+            .filter(|l| l.contains(&format!("\"message_type\":\"{t}\"")))
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .collect::<Vec<_>>()
+    };
+    // Every message after the panic got through, in order.
+    let after = of("test:panicking:after");
+    assert_eq!(after.len(), 20);
+    assert!(after.iter().enumerate().all(|(i, m)| m["i"] == i));
+    // The report of the panic was written once the destination worked.
+    let reports = of("eliot:destination_failure");
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["exception"], eliot::PANIC_EXCEPTION);
+    assert_eq!(reports[0]["reason"], "Touchy cannot stand boom");
+    // The batch that held the bad message failed as a whole, and was counted.
+    let before = of("test:panicking:before").len() as u64;
+    assert_eq!(before + report.failed, 21);
+    assert_eq!(report.written as usize, lines.len());
+}
