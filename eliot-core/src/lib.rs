@@ -169,8 +169,8 @@ pub mod __private {
     // What `#[inline_actions]` and `#[log_call]` expand to.
     pub use crate::future::WithContext;
     pub use crate::macro_support::{
-        ErrorRef, LoggedArgument, LoggedResult, ViaAsFailure, ViaDeref, ViaDisplay, argument,
-        debug_await, finish, finish_with_failure, finish_with_result, function_path,
+        DescribedError, ErrorRef, LoggedArgument, LoggedResult, ViaAsFailure, ViaDeref, argument,
+        finish, finish_with_failure, finish_with_result, function_path, yielded,
     };
     pub use crate::{ActionGuard, DebugValue, DisplayValue, Field, start_action};
 }

@@ -8,7 +8,6 @@
 //! there) and says what to write instead.
 
 use std::fmt::Display;
-use std::future::IntoFuture;
 use std::ops::Deref;
 
 use serde::Serialize;
@@ -18,13 +17,10 @@ use crate::failure::{AsFailure, Failure};
 use crate::field::{Field, FieldValue};
 
 /// `#[inline_actions(debug)]`: logs `yielded` in the function's context where
-/// the body reaches an `.await`, then hands the awaited value on.
-///
-/// Taking the awaited expression as an argument keeps its temporaries alive
-/// exactly as long as the original `.await` did.
-pub fn debug_await<F: IntoFuture>(future: F) -> F::IntoFuture {
+/// the body reaches an `.await` (after the awaited expression is evaluated,
+/// before it is awaited).
+pub fn yielded() {
     crate::message::log_message("yielded", &[]);
-    future.into_future()
 }
 
 /// The action type of a `#[log_call]` function, from the type name of an item
@@ -92,13 +88,15 @@ pub fn finish_with_failure(action: ActionGuard, failure: Failure) {
 
 /// The error of a `#[log_call]` function that returned `Err`, described by
 /// the best means its type offers. Generated code calls
-/// `(&&&ErrorRef(&error)).eliot_failure()` with the three `Via*` traits in
+/// `(&&&ErrorRef(&error)).eliot_failure()` with the two `Via*` traits in
 /// scope; method resolution picks, in this order:
 ///
 /// 1. [`AsFailure`]: every `std::error::Error`, `dyn Error`, [`Failure`];
 /// 2. a [`Deref`] to an [`AsFailure`] type: `Box<dyn Error + ..>`,
 ///    `anyhow::Error`;
-/// 3. [`Display`]: anything else printable, named by its Rust type.
+/// 3. the inherent method: its [`Display`] form, named by its Rust type; an
+///    error that is not even `Display` fails to compile there, with
+///    [`DescribedError`]'s message.
 #[derive(Debug)]
 pub struct ErrorRef<'a, E: ?Sized>(pub &'a E);
 
@@ -130,14 +128,22 @@ where
     }
 }
 
-/// See [`ErrorRef`]: errors that are only [`Display`].
-pub trait ViaDisplay {
-    /// The failure recorded for the error.
-    fn eliot_failure(&self) -> Failure;
-}
+/// An error `#[log_call]` can describe by its `Display` form.
+#[diagnostic::on_unimplemented(
+    message = "`#[log_call]` cannot record the error `{Self}`: it implements neither `std::error::Error` nor `Display`",
+    label = "an `Err` of this type fails the `#[log_call]` action",
+    note = "implement `std::error::Error` (or at least `Display`) for the error type"
+)]
+pub trait DescribedError: Display {}
 
-impl<E: Display + ?Sized> ViaDisplay for ErrorRef<'_, E> {
-    fn eliot_failure(&self) -> Failure {
+impl<E: Display + ?Sized> DescribedError for E {}
+
+impl<E: ?Sized> ErrorRef<'_, E> {
+    /// See [`ErrorRef`]: errors that are only [`Display`].
+    pub fn eliot_failure(&self) -> Failure
+    where
+        E: DescribedError,
+    {
         Failure::new(std::any::type_name::<E>(), self.0.to_string())
     }
 }

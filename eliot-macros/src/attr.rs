@@ -110,9 +110,10 @@ fn head(input: ParseStream<'_>) -> syn::Result<Head> {
 /// Parses a flag argument: its name alone, nothing after it.
 fn parse_flag(input: ParseStream<'_>) -> syn::Result<Ident> {
     let name = input.call(Ident::parse_any)?;
-    if !input.is_empty() {
+    if input.peek(Token![=]) || input.peek(syn::token::Paren) {
         return Err(input.error(format_args!("`{name}` takes no value; write it alone")));
     }
+    ensure_consumed(input)?;
     Ok(name)
 }
 

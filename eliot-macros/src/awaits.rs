@@ -4,8 +4,9 @@
 //! Python's `inline_callbacks(debug=True)` logs `yielded` each time the
 //! generator yields; the Rust counterpart of a yield is an `.await` written
 //! in the body. Each `expr.await` becomes
-//! `__private::debug_await(expr).await`, which logs in the function's
-//! context and then awaits as before.
+//! `match expr { f => { __private::yielded(); f.await } }`: the message is
+//! logged in the function's context once the awaited expression is
+//! evaluated, then it is awaited as before.
 //!
 //! Only the function's own awaits are rewritten. An `.await` inside a nested
 //! `async` block or `async` closure belongs to that block's future (its
@@ -16,7 +17,7 @@
 //! only the extra message is missing.
 
 use proc_macro2::TokenStream;
-use quote::quote_spanned;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Expr, Item, Path};
@@ -41,8 +42,17 @@ impl VisitMut for DebugAwaits<'_> {
                 let base = &awaited.base;
                 let await_token = &awaited.await_token;
                 let dot = &awaited.dot_token;
-                let rewritten: TokenStream = quote_spanned! {base.span()=>
-                    #(#attrs)* #krate::__private::debug_await(#base) #dot #await_token
+                // `match` keeps the temporaries of `base` alive until the
+                // await completes, as `base.await` does.
+                let awaited = quote_spanned!(base.span()=> __eliot_awaited);
+                let rewritten: TokenStream = quote! {
+                    #(#attrs)*
+                    match #base {
+                        #awaited => {
+                            #krate::__private::yielded();
+                            #awaited #dot #await_token
+                        }
+                    }
                 };
                 *expr = Expr::Verbatim(rewritten);
             }

@@ -29,7 +29,11 @@ pub(crate) fn inline_actions(
             if args.debug {
                 awaits::log_yields(krate, body);
             }
-            let body = item.body.take().expect("validated: the item has a body");
+            let body = item
+                .body
+                .take()
+                .expect("validated: the item has a body")
+                .stmts;
             let (rebinds, output) = desugar_signature(&mut item.sig);
             let fake_return = fake_return(&output);
             let in_context = with_context(
@@ -38,7 +42,7 @@ pub(crate) fn inline_actions(
                     async move {
                         #fake_return
                         #(#rebinds)*
-                        #body
+                        #(#body)*
                     }
                 },
             );
@@ -49,14 +53,18 @@ pub(crate) fn inline_actions(
             if args.debug {
                 awaits::log_yields(krate, body);
             }
-            let body = item.body.take().expect("validated: the item has a body");
+            let body = item
+                .body
+                .take()
+                .expect("validated: the item has a body")
+                .stmts;
             let fake_return = fake_return(&return_type(&item.sig.output));
             let in_context = with_context(
                 krate,
                 quote! {
                     async move {
                         #fake_return
-                        #body
+                        #(#body)*
                     }
                 },
             );
@@ -117,7 +125,11 @@ pub(crate) fn log_call(
     let finish = finish(krate, &plan.result);
     match plan.kind {
         Kind::Sync => {
-            let body = item.body.take().expect("validated: the item has a body");
+            let body = item
+                .body
+                .take()
+                .expect("validated: the item has a body")
+                .stmts;
             let fake_return = fake_return(&return_type(&item.sig.output));
             item.body = Some(block(quote! {{
                 let __eliot_action_type: &'static str = #action_type;
@@ -125,14 +137,18 @@ pub(crate) fn log_call(
                 #[allow(clippy::redundant_closure_call)]
                 let __eliot_result = (move || {
                     #fake_return
-                    #body
+                    #(#body)*
                 })();
                 #finish
                 __eliot_result
             }}));
         }
         Kind::AsyncFn | Kind::EntryPoint => {
-            let body = item.body.take().expect("validated: the item has a body");
+            let body = item
+                .body
+                .take()
+                .expect("validated: the item has a body")
+                .stmts;
             let entry_point = plan.kind == Kind::EntryPoint;
             let (rebinds, output) = if entry_point {
                 (Vec::new(), return_type(&item.sig.output))
@@ -148,7 +164,7 @@ pub(crate) fn log_call(
                         #start
                         let __eliot_result = async move {
                             #fake_return
-                            #body
+                            #(#body)*
                         }
                         .await;
                         #finish
@@ -217,7 +233,7 @@ fn finish(krate: &Path, result: &ResultPlan) -> TokenStream {
                     ::core::result::Result::Ok(#value) => #on_ok,
                     ::core::result::Result::Err(__eliot_error) => {
                         #[allow(unused_imports)]
-                        use #krate::__private::{ViaAsFailure as _, ViaDeref as _, ViaDisplay as _};
+                        use #krate::__private::{ViaAsFailure as _, ViaDeref as _};
                         #krate::__private::finish_with_failure(
                             __eliot_action,
                             (&&&#krate::__private::ErrorRef(__eliot_error)).eliot_failure(),
@@ -270,8 +286,9 @@ fn return_type(output: &ReturnType) -> Type {
 fn desugar_signature(sig: &mut Signature) -> (Vec<TokenStream>, Type) {
     let output = return_type(&sig.output);
     sig.asyncness = None;
-    let span = sig.fn_token.span;
-    sig.output = syn::parse2(quote_spanned! {span=>
+    // Spanned at the call site, which has this crate's edition: the
+    // edition-2024 capture rule then applies whatever the user's edition is.
+    sig.output = syn::parse2(quote! {
         -> impl ::core::future::Future<Output = #output>
     })
     .expect("generated return types parse");

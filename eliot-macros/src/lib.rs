@@ -42,6 +42,7 @@ use proc_macro::TokenStream;
 
 mod attr;
 mod awaits;
+mod capture_logging;
 mod errors;
 mod expand;
 mod item;
@@ -264,4 +265,50 @@ fn parse_fn(
 fn emit_unchanged(item: proc_macro2::TokenStream, errors: &errors::Errors) -> TokenStream {
     let errors = errors.to_compile_errors();
     quote::quote!(#item #errors).into()
+}
+
+/// Runs a test with its own `MemoryLogger` and validates its log when it
+/// returns: Eliot's `capture_logging`, for `#[test]` and `#[tokio::test]`
+/// functions (in either order).
+///
+/// The test may take the logger as its one parameter. Everything it logs in
+/// new tasks goes to that logger only, also from threads and futures that
+/// carry its context (`preserve_context`, `#[inline_actions]`,
+/// `eliot-tokio`'s spawn helpers), and never to the registered destinations;
+/// tests running in parallel do not see each other's messages. When the
+/// test returns, the log is validated (`MemoryLogger::validate`): a field
+/// that failed to serialize, an action that never finished, or a traceback
+/// not flushed with `MemoryLogger::flush_tracebacks` fails the test.
+///
+/// ```
+/// use eliot::testing::{MemoryLogger, assert_has_message};
+/// use eliot::{capture_logging, log_message};
+///
+/// #[capture_logging]
+/// #[test]
+/// fn logs_a_greeting(logger: MemoryLogger) {
+///     log_message!("app:hello", who = "world");
+///     assert_has_message(&logger, "app:hello", serde_json::json!({"who": "world"}));
+/// }
+/// # logs_a_greeting();
+/// ```
+///
+/// Async tests, with the logger carried across every `.await`:
+///
+/// ```
+/// # use eliot::testing::MemoryLogger;
+/// # use eliot::{capture_logging, start_action};
+/// #[capture_logging]
+/// #[tokio::test(flavor = "multi_thread")]
+/// async fn fetches(logger: MemoryLogger) {
+///     let _fetch = start_action!("app:fetch");
+/// }
+/// # fetches();
+/// ```
+///
+/// The generated code names `::eliot`; with `eliot_core` alone, write
+/// `#[capture_logging(crate = ::eliot_core)]`.
+#[proc_macro_attribute]
+pub fn capture_logging(args: TokenStream, item: TokenStream) -> TokenStream {
+    capture_logging::expand(args.into(), item.into()).into()
 }
