@@ -6,7 +6,7 @@
 //! context fires the Deferred, and because a `with start_action(...)` block
 //! ends before the callbacks run. Async Rust has the same two problems: a
 //! future is polled by whoever awaits or spawns it, and an
-//! [`ActionGuard`](eliot_core::ActionGuard) dropped at the end of a block
+//! [`ActionGuard`] dropped at the end of a block
 //! finishes its action before the future it started has completed.
 //!
 //! [`DeferredContext`] grabs the current action when it is created (a typed

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `DeferredContext` | [`DeferredContext`], [`DeferredContextExt`] |
 //! | `writeFailure` as an errback | [`WriteFailureExt`], [`FutureWriteFailureExt`] |
-//! | (carrying the action into new work) | [`spawn`], [`spawn_blocking`], [`spawn_local`] |
+//! | (carrying the action into new work) | [`spawn()`], [`spawn_blocking`], [`spawn_local`] |
 //! | `TwistedDestination` | [`TracingDestination`]: Eliot into `tracing` |
 //! | (Twisted logs into Eliot) | [`EliotLayer`]: `tracing` into Eliot |
 //! | `redirectLogsForTrial` | [`redirect_logs_for_tests`] |
@@ -52,7 +52,7 @@
 //! # }
 //! ```
 //!
-//! [`spawn`] and [`spawn_blocking`] carry the current action into the new
+//! [`spawn()`] and [`spawn_blocking`] carry the current action into the new
 //! task or thread; `tokio::spawn` does not.
 //!
 //! # Eliot and `tracing`

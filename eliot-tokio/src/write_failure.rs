@@ -14,7 +14,7 @@
 //! a `Result`, where the method is called; for a future, in the context that
 //! polls it when it completes. A future awaited inside an action (an
 //! `#[inline_actions]` function, a [`DeferredContext`](crate::DeferredContext)
-//! callback, a task started with [`spawn`](crate::spawn)) logs into that
+//! callback, a task started with [`spawn()`](crate::spawn())) logs into that
 //! action.
 
 use std::fmt;
