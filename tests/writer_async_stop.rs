@@ -93,3 +93,53 @@ fn a_finished_shutdown_resolves_at_once_and_wait_blocks() {
     assert_eq!(report.failed, 0);
     assert!(writer.shutdown().is_err());
 }
+
+/// Blocks every batch until the gate opens.
+struct Gated(std::sync::Mutex<bool>, std::sync::Condvar);
+
+impl Destination for Gated {
+    fn write(&self, message: &Message) -> Result<(), DestinationError> {
+        self.write_batch(std::slice::from_ref(message))
+    }
+    fn write_batch(&self, _: &[Message]) -> Result<(), DestinationError> {
+        let mut open = self.0.lock().unwrap();
+        while !*open {
+            open = self.1.wait(open).unwrap();
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn polling_the_shutdown_never_waits_for_a_blocked_destination() {
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
+
+    let gate = Arc::new(Gated(
+        std::sync::Mutex::new(false),
+        std::sync::Condvar::new(),
+    ));
+    let writer = ThreadedWriter::new(gate.clone());
+    writer.start().unwrap();
+    log_message!("test:async_stop:blocked");
+    let mut shutdown = std::pin::pin!(writer.shutdown().unwrap());
+    let mut cx = Context::from_waker(Waker::noop());
+    for _ in 0..20 {
+        let started = std::time::Instant::now();
+        assert!(shutdown.as_mut().poll(&mut cx).is_pending());
+        assert!(
+            started.elapsed() < Duration::from_millis(50),
+            "a poll waited"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    let report = loop {
+        if let Poll::Ready(report) = shutdown.as_mut().poll(&mut cx) {
+            break report;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    assert!(report.written >= 1);
+}

@@ -14,12 +14,13 @@ use crate::message::Message;
 /// Every message reaches the writer in a single `write_all` of the whole line
 /// including its `\n`, under a mutex: lines from concurrent threads never
 /// interleave, and a writer that rotates files between writes (see
-/// [`RotatingFile`](crate)) never splits one. The writer is flushed after
+/// [`RotatingFile`](crate::RotatingFile)) never splits one. The writer is flushed after
 /// every message, as Python's `FileDestination` does, so a crash loses at most
 /// the line being written.
 ///
 /// This destination blocks on I/O; in async programs wrap it in a
-/// `ThreadedWriter`.
+/// [`ThreadedWriter`](crate::ThreadedWriter), which writes each batch of
+/// messages with one `write_all` ([`Destination::write_batch`]).
 ///
 /// ```
 /// use eliot_core::{add_destination, log_message, remove_destination, FileDestination};

@@ -65,15 +65,31 @@
 //! without a message does it sleep until the next one, which then pays a few
 //! microseconds for the wake-up.
 //!
-//! *Why serialize on the caller's thread?* Measured by `cargo bench --bench
-//! writer` (2 cores): building a line costs about the same as capturing the
-//! same fields into owned values (what serializing on the writer thread would
-//! need: the fields borrow the caller's data), so moving it to the writer
-//! thread would not make the caller cheaper; it would make every message
-//! larger in the queue and add a second pass. Building the line on the
-//! caller also takes the timestamp and the task level where the event
-//! happened, and keeps the writer thread, the one thread that cannot scale,
-//! down to copying bytes.
+//! ## Why the line is built on the caller's thread
+//!
+//! The alternative is to capture the fields as owned values on the caller's
+//! thread and serialize them on the writer thread. Measured with `cargo
+//! bench --bench writer` (its `placement` lines; 2 cores):
+//!
+//! - a field borrows the caller's data and may be any `Serialize` type, so
+//!   capturing it means converting it to an owned form (`serde_json::Value`
+//!   is the general one): for three scalars that saves the caller about a
+//!   fifth of the cost of writing the line, but for a small struct with a
+//!   string and a list it costs the caller *more* than writing its JSON;
+//! - the writer thread would then pay about as much again to serialize each
+//!   message. It is the one thread that does not scale with the number of
+//!   producers: two producers already keep it busy, and the lossless queue
+//!   would turn its slowness into backpressure on every caller;
+//! - the timestamp and the task level belong to the moment of the call, and
+//!   the queue would hold larger, pointer-rich values instead of one compact
+//!   line.
+//!
+//! So the caller builds the line (about a third of a microsecond for the
+//! benchmark's message) and the writer thread only copies bytes. The
+//! building itself is lean: strings that need no escaping (keys, types,
+//! UUIDs) are copied as they are, and a written batch is freed only after
+//! the next one, so the allocator reuses the lines' memory instead of
+//! returning it to the system and faulting it back in on the callers.
 //!
 //! # Stopping from async code
 //!
@@ -259,7 +275,10 @@ impl ThreadedWriter {
         }
     }
 
-    /// Sets how many messages the queue holds (at least 1).
+    /// Sets how many messages the queue holds (at least 1). Memory is
+    /// bounded by it: at most `capacity` messages wait in the queue, plus
+    /// the batch being written and the one before it (up to [`MAX_BATCH`]
+    /// each).
     pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
         self
@@ -296,12 +315,25 @@ impl ThreadedWriter {
             failing: AtomicBool::new(false),
             finish: Mutex::new(Finish::default()),
             finished: Condvar::new(),
+            late_lock: Mutex::new(()),
         });
         let thread = {
             let shared = shared.clone();
             thread::Builder::new()
                 .name("eliot-writer".into())
-                .spawn(move || writer_thread(&shared, &stop_requested))
+                .spawn(move || {
+                    // Destination calls are caught where they happen; this
+                    // is the last net, so that a stop never waits forever.
+                    let outcome =
+                        catch_unwind(AssertUnwindSafe(|| writer_thread(&shared, &stop_requested)));
+                    if let Err(payload) = outcome {
+                        eprintln!(
+                            "eliot: the ThreadedWriter thread panicked: {}",
+                            crate::interruption::payload_message(&*payload)
+                        );
+                        shared.publish_report();
+                    }
+                })
                 .map_err(WriterError::Spawn)?
         };
         // Registered only once the thread runs: the first destination added
@@ -553,10 +585,12 @@ struct Shared {
     writer: OnceLock<thread::Thread>,
     /// In a run of failures: report only its first.
     failing: AtomicBool,
-    /// Held by the writer thread during its final drain; late messages are
-    /// written under it once `report` is set.
+    /// The report once the writer thread is done, and the waker of the
+    /// `Shutdown` future. Only ever held briefly: polling never waits.
     finish: Mutex<Finish>,
     finished: Condvar,
+    /// Serializes the writes of late messages (see `write_late`).
+    late_lock: Mutex<()>,
 }
 
 #[derive(Default)]
@@ -598,6 +632,19 @@ impl Shared {
     fn is_writer_thread(&self) -> bool {
         let me = self as *const Shared as usize;
         WRITER_OF.try_with(Cell::get).is_ok_and(|w| w == me)
+    }
+
+    /// Tells `stop`, the `Shutdown` future and late writers that the
+    /// writer thread is done.
+    fn publish_report(&self) {
+        let mut finish = self.lock_finish();
+        finish.report = Some(self.counters.report());
+        let waker = finish.waker.take();
+        self.finished.notify_all();
+        drop(finish);
+        if let Some(waker) = waker {
+            waker.wake();
+        }
     }
 
     /// Ends the writer thread's current wait, if it polls.
@@ -703,6 +750,11 @@ impl Shared {
                 .wait(finish)
                 .unwrap_or_else(PoisonError::into_inner);
         }
+        drop(finish);
+        let late = self
+            .late_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let mut batch: Vec<Message> = self.receiver.try_iter().collect();
         batch.extend(message.cloned());
         batch.extend(self.take_own());
@@ -713,7 +765,7 @@ impl Shared {
         self.write_batch(&batch);
         self.flush();
         self.counters.late.fetch_add(n, Ordering::Relaxed);
-        drop(finish);
+        drop(late);
     }
 }
 
@@ -853,8 +905,8 @@ fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
             idle = Idle::new();
         }
     }
-    // Final drain, under `finish` so late messages wait for it.
-    let mut finish = shared.lock_finish();
+    // Final drain. Late messages wait for its report before they are
+    // written, so they come after everything drained here.
     loop {
         batch.extend(receiver.try_iter().take(MAX_BATCH));
         batch.extend(shared.take_own());
@@ -869,13 +921,8 @@ fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
     batch.extend(shared.take_own()); // a failure report of the flush
     shared.write_batch(&batch);
     drop(batch);
-    finish.report = Some(shared.counters.report());
-    let waker = finish.waker.take();
-    shared.finished.notify_all();
-    drop(finish);
-    if let Some(waker) = waker {
-        waker.wake();
-    }
+    drop(previous);
+    shared.publish_report();
 }
 
 /// The writer thread's polling of an empty queue.
