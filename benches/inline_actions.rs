@@ -8,7 +8,8 @@
 //!
 //! The workload is one future that yields `YIELDS` times (each yield returns
 //! `Pending` once), polled to completion by a minimal executor with a no-op
-//! waker, so that nothing but the future and its wrapper is measured:
+//! waker, through `dyn Future` as a real executor does, so that nothing but
+//! the future and its wrapper is measured:
 //!
 //! - `bare`: a plain `async fn`;
 //! - `inline_actions`: the same body under `#[inline_actions]`, with an
@@ -37,8 +38,8 @@ use eliot::{add_destination, destination_fn, inline_actions, start_action};
 use tracing::Instrument;
 
 const YIELDS: u32 = 10_000;
-const RUNS: u32 = 100;
-const ROUNDS: usize = 15;
+const RUNS: u32 = 10;
+const ROUNDS: usize = 201;
 
 /// Returns `Pending` once, then `Ready`: one suspension point.
 struct YieldNow(bool);
@@ -110,9 +111,12 @@ fn instrumented(n: u32) -> impl Future<Output = u32> {
 }
 
 /// Polls `future` to completion; returns its output and how many polls it
-/// took.
-fn run_to_end<F: Future>(future: F) -> (F::Output, u64) {
-    let mut future = pin!(future);
+/// took. The future is polled through `dyn Future`, as a real executor's
+/// task harness does, so that no variant gets its poll inlined into this loop
+/// and every variant pays the same one indirect call per poll.
+#[inline(never)]
+fn run_to_end(future: Pin<&mut dyn Future<Output = u32>>) -> (u32, u64) {
+    let mut future = future;
     let mut cx = Context::from_waker(Waker::noop());
     let mut polls = 0u64;
     loop {
@@ -128,7 +132,8 @@ fn round<F: Future<Output = u32>>(make: impl Fn(u32) -> F, expected: u32) -> f64
     let started = Instant::now();
     let mut polls = 0u64;
     for _ in 0..RUNS {
-        let (output, n) = run_to_end(make(black_box(YIELDS)));
+        let future = pin!(make(black_box(YIELDS)));
+        let (output, n) = run_to_end(future);
         assert_eq!(output, expected, "every variant computes the same thing");
         polls += n;
     }
