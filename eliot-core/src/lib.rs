@@ -131,6 +131,7 @@ mod rotating_file;
 mod stdio;
 pub mod syslog;
 mod task_id;
+pub mod testing;
 mod threaded_writer;
 
 pub use action::{

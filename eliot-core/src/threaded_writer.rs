@@ -59,7 +59,7 @@
 //! queue. No lock is held while formatting, there is no I/O, and the writer
 //! thread is not woken per message: while it is busy it finds the next
 //! messages on its own; when the queue drains it flushes, then polls the
-//! queue with waits growing from 20 µs to [`MAX_IDLE_POLL`] (a polling
+//! queue with waits growing from 500 µs to [`MAX_IDLE_POLL`] (a polling
 //! thread is not registered with the queue, so producers never wake it, and
 //! it takes what accumulated as one batch). Only after [`SLEEP_AFTER_IDLE`]
 //! without a message does it sleep until the next one, which then pays a few
@@ -150,12 +150,20 @@ pub const DEFAULT_CAPACITY: usize = 16 * 1024;
 /// `write_batch` call, for a file one `write_all`).
 pub const MAX_BATCH: usize = 1024;
 
-/// How often the writer thread looks at an empty queue, at first: it then
-/// waits twice as long each time, up to [`MAX_IDLE_POLL`].
-const MIN_IDLE_POLL: Duration = Duration::from_micros(20);
+/// How long the writer thread waits before it looks again at a queue it
+/// found empty; while the queue stays empty the wait doubles, up to
+/// [`MAX_IDLE_POLL`].
+///
+/// Each wake-up of the writer thread can preempt a producer on a busy
+/// machine (measured: with a 20 µs poll, 2 % of calls took 2 µs more and
+/// 0.1 % took 50 µs more on 2 loaded cores; with 500 µs, p99 fell from 2.0
+/// to 0.85 µs and p99.9 from 52 to 3.5 µs). At a million messages a second
+/// a 500 µs poll still finds batches of hundreds of lines.
+const MIN_IDLE_POLL: Duration = Duration::from_micros(500);
 
 /// The longest the writer thread waits before looking at an empty queue
-/// again, while it polls: the most a message waits before it is written.
+/// again, while it polls: about the most a message waits in the queue of an
+/// otherwise idle writer.
 pub const MAX_IDLE_POLL: Duration = Duration::from_millis(1);
 
 /// After this long without a message, the writer thread stops polling and
