@@ -1,0 +1,125 @@
+//! What `MemoryLogger::validate` checks.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::message::Message;
+use crate::parse::{Node, WrittenAction};
+
+use super::memory_logger::{parse, tasks_of};
+
+/// The key of the object eliot-rs writes in place of a value whose
+/// serialization failed.
+const UNSERIALIZABLE: &str = "eliot:unserializable";
+
+/// What was wrong with a captured log; its `Display` lists every problem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValidationError {
+    problems: Vec<String>,
+}
+
+impl ValidationError {
+    /// One line per problem found.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the captured log has {} problem(s):",
+            self.problems.len()
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n- {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+pub(super) fn validate(lines: &[Message], flushed: &HashSet<usize>) -> Result<(), ValidationError> {
+    let mut problems = Vec::new();
+    for (index, line) in lines.iter().enumerate() {
+        let message = parse(line);
+        let kind = message
+            .get("message_type")
+            .or(message.get("action_type"))
+            .and_then(Value::as_str)
+            .unwrap_or("<untyped>")
+            .to_owned();
+        for (key, value) in &message {
+            unserializable(&kind, key, value, &mut problems);
+        }
+        if kind == "eliot:traceback" && !flushed.contains(&index) {
+            let field = |key: &str| {
+                message
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+                    .to_owned()
+            };
+            problems.push(format!(
+                "unflushed traceback: {}: {} (flush expected ones with MemoryLogger::flush_tracebacks)",
+                field("exception"),
+                field("reason")
+            ));
+        }
+    }
+    for task in tasks_of(lines) {
+        if let Node::Action(root) = task.root() {
+            unfinished(task.task_uuid(), root, &mut problems);
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationError { problems })
+    }
+}
+
+/// Reports the placeholders written for values that failed to serialize.
+fn unserializable(kind: &str, path: &str, value: &Value, problems: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(type_name) = map.get(UNSERIALIZABLE) {
+                let error = map.get("error").and_then(Value::as_str).unwrap_or("?");
+                problems.push(format!(
+                    "unserializable field in {kind}: {path} (a {}): {error}",
+                    type_name.as_str().unwrap_or("?")
+                ));
+                return;
+            }
+            for (key, value) in map {
+                unserializable(kind, &format!("{path}.{key}"), value, problems);
+            }
+        }
+        Value::Array(values) => {
+            for (index, value) in values.iter().enumerate() {
+                unserializable(kind, &format!("{path}[{index}]"), value, problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Reports the actions that started and never finished.
+fn unfinished(task_uuid: &str, action: &WrittenAction, problems: &mut Vec<String>) {
+    if let (Some(start), None) = (action.start_message(), action.end_message()) {
+        problems.push(format!(
+            "unfinished action: {} started at {task_uuid}{} never finished",
+            start.action_type().unwrap_or("?"),
+            start.task_level()
+        ));
+    }
+    for child in action.children() {
+        if let Node::Action(child) = child {
+            unfinished(task_uuid, child, problems);
+        }
+    }
+}
