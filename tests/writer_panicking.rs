@@ -6,13 +6,17 @@ use std::sync::{Arc, Mutex};
 
 use eliot::{Destination, DestinationError, Message, ThreadedWriter, log_message};
 
-/// Keeps the lines it is given, and panics on any that says "boom".
+/// Keeps the lines it is given, and panics on the `test:panicking:bad` one.
 #[derive(Default)]
 struct Touchy(Mutex<Vec<String>>);
 
 impl Destination for Touchy {
     fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        if message.as_json().contains("boom") {
+        // Only the message itself, not a report that quotes it.
+        if message
+            .as_json()
+            .ends_with(r#""message_type":"test:panicking:bad"}"#)
+        {
             panic!("Touchy cannot stand {}", "boom");
         }
         self.0.lock().unwrap().push(message.as_json().to_owned());
@@ -54,8 +58,14 @@ fn a_panicking_destination_does_not_stop_the_writer() {
     assert_eq!(reports.len(), 1);
     assert_eq!(reports[0]["exception"], eliot::PANIC_EXCEPTION);
     assert_eq!(reports[0]["reason"], "Touchy cannot stand boom");
-    // The batch that held the bad message failed as a whole, and was counted.
+    // The batch that held the bad message counts as failed as a whole
+    // (the default `write_batch` may have written the part before it):
+    // every message before the panic was written or counted.
     let before = of("test:panicking:before").len() as u64;
-    assert_eq!(before + report.failed, 21);
-    assert_eq!(report.written as usize, lines.len());
+    assert!((1..=21).contains(&report.failed), "{report:?}");
+    assert!(before + report.failed >= 21, "{before} + {report:?}");
+    // Lines written before the panic in its batch are there but counted as
+    // failed, never as written.
+    let lines = lines.len() as u64;
+    assert!(report.written <= lines && lines <= report.written + report.failed);
 }
