@@ -10,7 +10,8 @@
 //! fn t() -> R {
 //!     fn __eliot_capture_logging_body(logger: MemoryLogger) -> R { BODY }
 //!     let __eliot_logger = ::eliot::testing::MemoryLogger::new();
-//!     let __eliot_result = __eliot_logger.run(|| __eliot_capture_logging_body(__eliot_logger.clone()));
+//!     let __eliot_argument: MemoryLogger = __eliot_logger.clone();
+//!     let __eliot_result = __eliot_logger.run(|| __eliot_capture_logging_body(__eliot_argument));
 //!     // async fn: __eliot_logger.capturing(__eliot_capture_logging_body(..)).await
 //!     ...validate, panic with the problems if any...
 //!     __eliot_result
@@ -121,18 +122,17 @@ fn generate(krate: &Path, function: &ItemFn, parameter: Option<&syn::PatType>) -
     let asyncness = &sig.asyncness;
     let body_fn = quote::format_ident!("__eliot_capture_logging_body");
     let logger = quote::format_ident!("__eliot_logger");
-    let (inner_parameter, argument) = match parameter {
+    let (inner_parameter, bind_argument, argument) = match parameter {
         Some(parameter) => {
             let ty = &parameter.ty;
-            // Spanned on the user's type, so that a wrong type is reported there.
-            let argument = quote_spanned! {ty.span()=>
-                <#ty as ::core::convert::From<#krate::testing::MemoryLogger>>::from(
-                    ::core::clone::Clone::clone(&#logger),
-                )
+            // The user's type annotates the binding, so that a wrong type
+            // is reported on it.
+            let bind = quote_spanned! {ty.span()=>
+                let __eliot_argument: #ty = #krate::testing::MemoryLogger::clone(&#logger);
             };
-            (quote!(#parameter), argument)
+            (quote!(#parameter), bind, quote!(__eliot_argument))
         }
-        None => (quote!(), quote!()),
+        None => (quote!(), quote!(), quote!()),
     };
     let run = if asyncness.is_some() {
         quote! {
@@ -152,6 +152,7 @@ fn generate(krate: &Path, function: &ItemFn, parameter: Option<&syn::PatType>) -
             #asyncness fn #body_fn(#inner_parameter) #output #block
 
             let #logger = #krate::testing::MemoryLogger::new();
+            #bind_argument
             let __eliot_result = #run;
             if let ::core::result::Result::Err(error) = #krate::testing::MemoryLogger::validate(&#logger) {
                 ::core::panic!("#[capture_logging]: {}", error);

@@ -269,41 +269,60 @@ fn emit_unchanged(item: proc_macro2::TokenStream, errors: &errors::Errors) -> To
 
 /// Runs a test with its own `MemoryLogger` and validates its log when it
 /// returns: Eliot's `capture_logging`, for `#[test]` and `#[tokio::test]`
-/// functions (in either order).
+/// functions.
 ///
-/// The test may take the logger as its one parameter. Everything it logs in
-/// new tasks goes to that logger only, also from threads and futures that
-/// carry its context (`preserve_context`, `#[inline_actions]`,
-/// `eliot-tokio`'s spawn helpers), and never to the registered destinations;
-/// tests running in parallel do not see each other's messages. When the
-/// test returns, the log is validated (`MemoryLogger::validate`): a field
-/// that failed to serialize, an action that never finished, or a traceback
-/// not flushed with `MemoryLogger::flush_tracebacks` fails the test.
-///
-/// ```
-/// use eliot::testing::{MemoryLogger, assert_has_message};
-/// use eliot::{capture_logging, log_message};
-///
+/// ```text
 /// #[capture_logging]
 /// #[test]
-/// fn logs_a_greeting(logger: MemoryLogger) {
-///     log_message!("app:hello", who = "world");
-///     assert_has_message(&logger, "app:hello", serde_json::json!({"who": "world"}));
-/// }
-/// # logs_a_greeting();
+/// fn logs_a_greeting(logger: MemoryLogger) { ... }
+///
+/// #[capture_logging]                           // above or below
+/// #[tokio::test(flavor = "multi_thread")]      // #[tokio::test]
+/// async fn fetches(logger: MemoryLogger) { ... }
 /// ```
 ///
-/// Async tests, with the logger carried across every `.await`:
+/// The test may take the logger as its one parameter (then put
+/// `#[capture_logging]` above `#[test]`, which checks that tests take no
+/// parameter). Everything the test logs in new tasks goes to that logger
+/// only, also from threads and futures that carry its context
+/// (`preserve_context`, `#[inline_actions]`, `eliot-tokio`'s spawn helpers),
+/// and never to the registered destinations; tests running in parallel do
+/// not see each other's messages. When the test returns, the log is
+/// validated (`MemoryLogger::validate`): a field that failed to serialize,
+/// an action that never finished, or a traceback not flushed with
+/// `MemoryLogger::flush_tracebacks` fails the test.
+///
+/// ```
+/// use eliot::testing::{MemoryLogger, assert_has_message, json};
+/// use eliot::{capture_logging, log_message, start_action};
+///
+/// #[capture_logging] // with #[test] below it, in a test file
+/// fn logs_a_greeting(logger: MemoryLogger) {
+///     log_message!("app:hello", who = "world");
+///     assert_has_message(&logger, "app:hello", json!({"who": "world"}));
+/// }
+/// logs_a_greeting();
+///
+/// #[capture_logging]
+/// fn leaves_an_action_open() {
+///     std::mem::forget(start_action!("app:open").into_action());
+/// }
+/// let failed = std::panic::catch_unwind(leaves_an_action_open).unwrap_err();
+/// assert!(failed.downcast_ref::<String>().unwrap().contains("unfinished action: app:open"));
+/// ```
+///
+/// An `async fn` keeps its logger across every `.await`:
 ///
 /// ```
 /// # use eliot::testing::MemoryLogger;
-/// # use eliot::{capture_logging, start_action};
-/// #[capture_logging]
-/// #[tokio::test(flavor = "multi_thread")]
+/// # use eliot::{capture_logging, log_message};
+/// #[capture_logging] // with #[tokio::test] above or below it, in a test file
 /// async fn fetches(logger: MemoryLogger) {
-///     let _fetch = start_action!("app:fetch");
+///     tokio::task::yield_now().await;
+///     log_message!("app:fetched");
+///     assert_eq!(logger.messages().len(), 1);
 /// }
-/// # fetches();
+/// # tokio::runtime::Runtime::new().unwrap().block_on(fetches());
 /// ```
 ///
 /// The generated code names `::eliot`; with `eliot_core` alone, write

@@ -6,7 +6,7 @@
 use eliot_core::parse::Task;
 use jmespath::{Expression, Variable};
 
-use crate::format::{days_from_civil, timestamp_into};
+use crate::format::days_from_civil;
 
 /// Which tasks to show.
 ///
@@ -214,12 +214,4 @@ fn zone_offset(zone: &str) -> Option<f64> {
         0.0
     };
     Some(sign * (hours * 3600.0 + minutes * 60.0))
-}
-
-/// Writes `seconds` back as an ISO 8601 UTC time, for messages about the
-/// window a filter uses.
-pub fn describe_time(seconds: f64) -> String {
-    let mut out = String::new();
-    timestamp_into(&mut out, seconds);
-    out
 }

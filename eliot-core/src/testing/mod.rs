@@ -43,3 +43,6 @@ pub use assertions::{assert_contains_fields, assert_has_action, assert_has_messa
 pub use logged::{LoggedAction, LoggedMessage, LoggedNode};
 pub use memory_logger::{MemoryLogger, MessageSource};
 pub use validate::ValidationError;
+
+/// The assertions take expected fields as JSON; `json!` builds them.
+pub use serde_json::{Value, json};
