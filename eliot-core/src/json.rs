@@ -64,31 +64,22 @@ pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
 
 /// Whether JSON needs an escape in `bytes`: a control character, `"` or
 /// `\` (what serde_json escapes; UTF-8 and DEL are written as they are).
-/// Eight bytes at a time.
 fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::MAX / 255;
-    const HIGHS: u64 = ONES * 0x80;
-    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
-    let special = |word: [u8; 8]| {
-        let x = u64::from_le_bytes(word);
-        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGHS != 0;
-        control
-            || has_zero(x ^ (ONES * u64::from(b'"')))
-            || has_zero(x ^ (ONES * u64::from(b'\\')))
-    };
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        if special(word) {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    bytes.iter().any(|&b| ESCAPED[b as usize])
 }
+
+/// The bytes [`needs_escape`] looks for.
+static ESCAPED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = true;
+        b += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 /// Appends `n` in decimal.
 fn write_u32(out: &mut Vec<u8>, mut n: u32) {
