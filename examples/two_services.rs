@@ -144,7 +144,7 @@ where
                 let Ok((stream, _)) = accepted else { continue };
                 let handler = handler.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |request| handler(request));
+                    let service = service_fn(handler);
                     let _ = http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
                         .await;

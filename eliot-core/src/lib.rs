@@ -93,7 +93,11 @@
 //! first destination is added are kept (up to [`STARTUP_BUFFER_SIZE`]) and
 //! delivered to it. A destination that fails or panics does not stop the
 //! others; the failure is logged as `eliot:destination_failure`.
-//! [`FileDestination`] writes JSON lines to a file or any writer.
+//! [`FileDestination`] writes JSON lines to a file or any writer;
+//! [`StdioDestination`] to stdout or stderr, for containers;
+//! [`SyslogDestination`] to a syslog server (RFC 5424 over a unix socket,
+//! UDP or TCP), for shipping logs through rsyslog. With the `http` feature,
+//! the `http` module carries tasks across HTTP requests.
 //!
 //! # The format
 //!
