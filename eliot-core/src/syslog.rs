@@ -1019,7 +1019,7 @@ fn local_hostname() -> String {
 /// Seconds since the epoch as RFC 3339 UTC with microseconds
 /// (`2024-05-01T12:34:56.123456Z`); None outside years 1970..=9999.
 fn rfc3339(seconds: f64) -> Option<String> {
-    if !seconds.is_finite() || seconds < 0.0 || seconds >= 253_402_300_800.0 {
+    if !(0.0..253_402_300_800.0).contains(&seconds) {
         return None;
     }
     let micros = (seconds * 1e6).round() as i64;
