@@ -5,7 +5,7 @@
 //! `__private` module; generated locals are prefixed `__eliot_`, so that they
 //! can never shadow or be shadowed by the user's names.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -216,12 +216,16 @@ fn finish(krate: &Path, result: &ResultPlan) -> TokenStream {
         ResultPlan::Value(ty) => quote_spanned! {ty.span()=>
             #krate::__private::finish_with_result(__eliot_action, &__eliot_result);
         },
-        ResultPlan::Result { ok } => {
+        ResultPlan::Result { ok, err } => {
             let on_ok = match ok {
                 Some(ty) => quote_spanned! {ty.span()=>
                     #krate::__private::finish_with_result(__eliot_action, __eliot_value)
                 },
                 None => quote! { #krate::__private::finish(__eliot_action) },
+            };
+            let error_span = err.as_ref().map_or_else(Span::call_site, Spanned::span);
+            let failure = quote_spanned! {error_span=>
+                (&&&#krate::__private::ErrorRef(__eliot_error)).eliot_failure()
             };
             let value = if ok.is_some() {
                 quote!(__eliot_value)
@@ -234,10 +238,7 @@ fn finish(krate: &Path, result: &ResultPlan) -> TokenStream {
                     ::core::result::Result::Err(__eliot_error) => {
                         #[allow(unused_imports)]
                         use #krate::__private::{ViaAsFailure as _, ViaDeref as _};
-                        #krate::__private::finish_with_failure(
-                            __eliot_action,
-                            (&&&#krate::__private::ErrorRef(__eliot_error)).eliot_failure(),
-                        )
+                        #krate::__private::finish_with_failure(__eliot_action, #failure)
                     }
                 }
             }

@@ -88,8 +88,9 @@ pub(crate) enum ResultPlan {
     /// The value, as the `result` success field.
     Value(Type),
     /// A `Result`: `Ok` logged as `result` (unless `()` or skipped), `Err`
-    /// finishes the action as failed.
-    Result { ok: Option<Type> },
+    /// finishes the action as failed. `err` is the error type when written,
+    /// for errors to point at.
+    Result { ok: Option<Type>, err: Option<Type> },
 }
 
 /// A checked `#[log_call]`.
@@ -185,17 +186,23 @@ fn result_plan(output: Option<Type>, skip_result: bool) -> ResultPlan {
     };
     if let Type::Path(path) = &ty {
         if let Some(last) = path.path.segments.last().filter(|s| s.ident == "Result") {
-            let ok = match &last.arguments {
-                syn::PathArguments::AngleBracketed(args) => {
-                    args.args.iter().find_map(|arg| match arg {
+            let types: Vec<Type> = match &last.arguments {
+                syn::PathArguments::AngleBracketed(args) => args
+                    .args
+                    .iter()
+                    .filter_map(|arg| match arg {
                         syn::GenericArgument::Type(ty) => Some(ty.clone()),
                         _ => None,
                     })
-                }
-                _ => None,
+                    .collect(),
+                _ => Vec::new(),
             };
-            let ok = ok.filter(|ok| !skip_result && !is_unit(ok));
-            return ResultPlan::Result { ok };
+            let ok = types
+                .first()
+                .filter(|ok| !skip_result && !is_unit(ok))
+                .cloned();
+            let err = types.get(1).cloned();
+            return ResultPlan::Result { ok, err };
         }
     }
     if skip_result || is_unit(&ty) || matches!(ty, Type::Never(_)) {
