@@ -8,6 +8,7 @@
 //! | (carrying the action into new work) | [`spawn()`], [`spawn_blocking`], [`spawn_local`] |
 //! | `TwistedDestination` | [`TracingDestination`]: Eliot into `tracing` |
 //! | (Twisted logs into Eliot) | [`EliotLayer`]: `tracing` into Eliot |
+//! | `ThreadedWriter` as a Twisted `Service` | [`ThreadedWriterService`]: start, awaitable stop |
 //! | `redirectLogsForTrial` | [`redirect_logs_for_tests`] |
 //!
 //! # Futures and actions
@@ -74,6 +75,7 @@
 
 pub mod deferred;
 mod reentry;
+pub mod service;
 pub mod spawn;
 pub mod test_logs;
 pub mod tracing_destination;
@@ -83,6 +85,7 @@ pub mod write_failure;
 pub use deferred::{
     ActionFinish, Callback, DeferredContext, DeferredContextExt, IntoAction, NoCurrentAction,
 };
+pub use service::ThreadedWriterService;
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use test_logs::{Harness, TestLogs, redirect_logs_for_tests};
 pub use tracing_destination::TracingDestination;

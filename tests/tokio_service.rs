@@ -1,0 +1,146 @@
+//! ThreadedWriterService: start registers, an awaited stop writes everything
+//! and never blocks a runtime worker, also on a current-thread runtime.
+//!
+//! Each test writes its own messages through its own service; destinations
+//! are process-wide, so tests count only their own message types.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use eliot::{Destination, DestinationError, FileDestination, Message, WriterError, log_message};
+use eliot_tokio::ThreadedWriterService;
+
+fn temp_log(name: &str) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("eliot-service-{}-{name}.log", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+fn count(path: &std::path::Path, message_type: &str) -> usize {
+    let needle = format!("\"message_type\":\"{message_type}\"");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .count()
+}
+
+/// On a current-thread runtime the task awaiting the stop is the only thing
+/// that runs; a stop that blocked the thread on the writer would deadlock if
+/// the writer needed the runtime. It completes, and other tasks keep running
+/// while it is pending.
+#[tokio::test(flavor = "current_thread")]
+async fn stop_from_a_task_on_a_current_thread_runtime_does_not_deadlock() {
+    let path = temp_log("current-thread");
+    let service = ThreadedWriterService::new(FileDestination::create(&path).unwrap());
+    service.start().unwrap();
+    for i in 0..10_000 {
+        log_message!("t:service_current_thread", i = i);
+    }
+    let ticker = tokio::spawn(async {
+        let mut ticks = 0;
+        for _ in 0..5 {
+            tokio::task::yield_now().await;
+            ticks += 1;
+        }
+        ticks
+    });
+    let report = tokio::time::timeout(Duration::from_secs(20), tokio::spawn(service.stop()))
+        .await
+        .expect("stop completes")
+        .unwrap()
+        .unwrap();
+    assert_eq!(ticker.await.unwrap(), 5);
+    assert_eq!(report.failed, 0);
+    assert!(report.written >= 10_000);
+    assert_eq!(count(&path, "t:service_current_thread"), 10_000);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn misuse_is_a_typed_error() {
+    let service = ThreadedWriterService::new(FileDestination::new(std::io::sink()));
+    assert!(matches!(service.stop().await, Err(WriterError::NotStarted)));
+    service.start().unwrap();
+    assert!(matches!(service.start(), Err(WriterError::AlreadyStarted)));
+    service.stop().await.unwrap();
+    assert!(matches!(
+        service.stop().await,
+        Err(WriterError::AlreadyStopped)
+    ));
+    assert!(matches!(service.start(), Err(WriterError::AlreadyStopped)));
+}
+
+/// Holds every write until opened.
+struct Gate {
+    inner: FileDestination,
+    open: Arc<(Mutex<bool>, Condvar)>,
+}
+
+impl Destination for Gate {
+    fn write(&self, message: &Message) -> Result<(), DestinationError> {
+        let (lock, opened) = &*self.open;
+        let mut open = lock.lock().unwrap();
+        while !*open {
+            open = opened.wait(open).unwrap();
+        }
+        drop(open);
+        self.inner.write(message)
+    }
+}
+
+/// The service is dropped while its destination cannot write at all. Had the
+/// drop drained the queue on the worker that dropped it, it would have waited
+/// there for the gate (which opens only after the drop returned) until it gave
+/// up and abandoned the queue; every line being written proves it did not.
+#[test]
+fn dropped_inside_a_runtime_without_stop_drains_off_the_worker() {
+    let path = temp_log("drop");
+    let open = Arc::new((Mutex::new(false), Condvar::new()));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let gate = Gate {
+            inner: FileDestination::create(&path).unwrap(),
+            open: open.clone(),
+        };
+        let service = ThreadedWriterService::new(gate);
+        service.start().unwrap();
+        for i in 0..5_000 {
+            log_message!("t:service_dropped", i = i);
+        }
+        drop(service);
+        let (lock, opened) = &*open;
+        *lock.lock().unwrap() = true;
+        opened.notify_all();
+    });
+    // The runtime waits for its blocking tasks when it shuts down.
+    drop(runtime);
+    assert_eq!(count(&path, "t:service_dropped"), 5_000);
+    let _ = std::fs::remove_file(&path);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_until_stops_after_the_work_or_the_shutdown_signal() {
+    let path = temp_log("run-until");
+    let service = ThreadedWriterService::new(FileDestination::create(&path).unwrap());
+    let (output, report) = service
+        .run_until(
+            async {
+                log_message!("t:service_work");
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                "finished"
+            },
+            tokio::time::sleep(Duration::from_millis(20)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(output, None, "the shutdown signal came first");
+    assert_eq!(report.failed, 0);
+    assert_eq!(count(&path, "t:service_work"), 1);
+    let _ = std::fs::remove_file(&path);
+}
