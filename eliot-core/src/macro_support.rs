@@ -153,6 +153,8 @@ mod tests {
     use super::*;
 
     #[test]
+    // The borrows are the dispatch: each `&` selects a level (see ErrorRef).
+    #[allow(clippy::needless_borrow)]
     fn errors_are_described_by_the_best_means_available() {
         let io = std::io::Error::other("disk on fire");
         let boxed: Box<dyn std::error::Error + Send + Sync> = "bad input".into();

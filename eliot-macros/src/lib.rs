@@ -36,6 +36,27 @@
 //! # }
 //! ```
 
+//!
+//! # Editions
+//!
+//! The future an `#[inline_actions]` function returns captures every
+//! lifetime in scope, as `async fn` does, in crates of any edition: the
+//! generated `impl Future` follows the edition 2024 capture rule whatever the
+//! user's edition is.
+//!
+//! ```edition2021
+//! use eliot::inline_actions;
+//!
+//! struct Cache(Vec<String>);
+//!
+//! impl Cache {
+//!     #[inline_actions]
+//!     async fn find(&self, key: &str) -> Option<&String> {
+//!         self.0.iter().find(|entry| entry.as_str() == key)
+//!     }
+//! }
+//! ```
+
 #![deny(missing_docs)]
 
 use proc_macro::TokenStream;

@@ -60,7 +60,7 @@ pub(crate) fn inline_actions(item: &mut FnItem, errors: &mut Errors) -> Option<K
     }
     let Some(body) = &mut item.body else {
         errors.spanned(
-            &item.semi,
+            item.semi,
             "`#[inline_actions]` needs the function's body; put it on the implementations of \
              this method, or give the method a default body",
         );
@@ -73,7 +73,7 @@ pub(crate) fn inline_actions(item: &mut FnItem, errors: &mut Errors) -> Option<K
         return Some(Kind::InnerAsync);
     }
     errors.spanned(
-        &item.sig.fn_token,
+        item.sig.fn_token,
         "`#[inline_actions]` goes on an `async fn` (or on a function whose body ends in \
          `Box::pin(async move { .. })`, as `#[async_trait]` writes it); make the function \
          `async`, or remove the attribute",
@@ -86,11 +86,14 @@ pub(crate) enum ResultPlan {
     /// Nothing: the function returns `()`, or `skip_result` was given.
     Nothing,
     /// The value, as the `result` success field.
-    Value(Type),
+    Value(Box<Type>),
     /// A `Result`: `Ok` logged as `result` (unless `()` or skipped), `Err`
     /// finishes the action as failed. `err` is the error type when written,
     /// for errors to point at.
-    Result { ok: Option<Type>, err: Option<Type> },
+    Result {
+        ok: Option<Box<Type>>,
+        err: Option<Box<Type>>,
+    },
 }
 
 /// A checked `#[log_call]`.
@@ -129,7 +132,7 @@ pub(crate) fn log_call(
     }
     let Some(body) = &mut item.body else {
         errors.spanned(
-            &item.semi,
+            item.semi,
             "`#[log_call]` needs the function's body; put it on the implementations of this \
              method, or give the method a default body",
         );
@@ -200,15 +203,16 @@ fn result_plan(output: Option<Type>, skip_result: bool) -> ResultPlan {
             let ok = types
                 .first()
                 .filter(|ok| !skip_result && !is_unit(ok))
-                .cloned();
-            let err = types.get(1).cloned();
+                .cloned()
+                .map(Box::new);
+            let err = types.get(1).cloned().map(Box::new);
             return ResultPlan::Result { ok, err };
         }
     }
     if skip_result || is_unit(&ty) || matches!(ty, Type::Never(_)) {
         ResultPlan::Nothing
     } else {
-        ResultPlan::Value(ty)
+        ResultPlan::Value(Box::new(ty))
     }
 }
 
