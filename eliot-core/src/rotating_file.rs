@@ -2,60 +2,7 @@
 //! gets too old, keeping the newest few (what Twisted's `logfile` gives
 //! Python Eliot).
 //!
-//! It is a [`Write`]r meant to sit under a
-//! [`FileDestination`](crate::FileDestination), which hands it whole lines:
-//! each message, or each batch of a [`ThreadedWriter`](crate::ThreadedWriter),
-//! in a single `write_all`, under its mutex. A `RotatingFile` writes every
-//! buffer it is given entirely into one file and rotates only *between*
-//! buffers, so a line is never split across two files and none is lost at
-//! a rotation, whatever the number of threads logging.
-//!
-//! # Names
-//!
-//! The live file is the path given, say `app.log`. On rotation it is renamed
-//! `app.log.1`, the previous `app.log.1` becomes `app.log.2`, and so on up
-//! to `app.log.<keep>`; the oldest beyond that is deleted. A fresh `app.log`
-//! is then created. So the newest lines are always in `app.log`, and reading
-//! `app.log.<keep>` … `app.log.1`, `app.log` in that order gives every kept
-//! line in the order it was written (the scheme of logrotate and Twisted's
-//! `LogFile`).
-//!
-//! # When
-//!
-//! - **By size** ([`RotatingFileBuilder::max_bytes`]): before a write that
-//!   would take the live file past the limit. A write larger than the limit
-//!   goes whole into a fresh file, which then exceeds it: lines are never
-//!   split.
-//! - **By time** ([`RotatingFileBuilder::every`]): periods are aligned on the
-//!   Unix epoch (UTC), so `every(Duration::from_secs(86_400))` rotates at the
-//!   first write after each UTC midnight, and `3600` s at each full hour. An
-//!   existing file is attributed to the period of its last modification.
-//!
-//! An empty live file is never rotated. Both limits may be combined.
-//!
-//! ```
-//! use std::time::Duration;
-//! use eliot_core::{FileDestination, RotatingFile, ThreadedWriter};
-//!
-//! let dir = std::env::temp_dir().join("eliot-doc-rotating");
-//! # let _ = std::fs::remove_dir_all(&dir);
-//! std::fs::create_dir_all(&dir)?;
-//! let file = RotatingFile::builder()
-//!     .max_bytes(10 * 1024 * 1024)
-//!     .every(Duration::from_secs(24 * 3600))
-//!     .keep(7)
-//!     .open(dir.join("app.log"))?;
-//! let writer = ThreadedWriter::new(FileDestination::new(file));
-//! writer.start()?;
-//! eliot_core::log_message!("app:started");
-//! writer.stop()?;
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! A rotation that fails (a rename refused, say) loses nothing: the lines go
-//! on into the live file, the failure is printed on stderr, and the rotation
-//! is tried again at the next limit. One process writes a rotating file;
-//! several processes sharing one would rotate each other's files.
+//! The guide is on [`RotatingFile`].
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
@@ -127,8 +74,64 @@ impl RotatingFileBuilder {
     }
 }
 
-/// A file that rotates by size and/or time; see the [module
-/// documentation](self).
+/// `RotatingFile`: a log file that moves aside when it grows too big or
+/// gets too old, keeping the newest few (what Twisted's `logfile` gives
+/// Python Eliot).
+///
+/// It is a [`Write`]r meant to sit under a
+/// [`FileDestination`](crate::FileDestination), which hands it whole lines:
+/// each message, or each batch of a [`ThreadedWriter`](crate::ThreadedWriter),
+/// in a single `write_all`, under its mutex. A `RotatingFile` writes every
+/// buffer it is given entirely into one file and rotates only *between*
+/// buffers, so a line is never split across two files and none is lost at
+/// a rotation, whatever the number of threads logging.
+///
+/// # Names
+///
+/// The live file is the path given, say `app.log`. On rotation it is renamed
+/// `app.log.1`, the previous `app.log.1` becomes `app.log.2`, and so on up
+/// to `app.log.<keep>`; the oldest beyond that is deleted. A fresh `app.log`
+/// is then created. So the newest lines are always in `app.log`, and reading
+/// `app.log.<keep>` … `app.log.1`, `app.log` in that order gives every kept
+/// line in the order it was written (the scheme of logrotate and Twisted's
+/// `LogFile`).
+///
+/// # When
+///
+/// - **By size** ([`RotatingFileBuilder::max_bytes`]): before a write that
+///   would take the live file past the limit. A write larger than the limit
+///   goes whole into a fresh file, which then exceeds it: lines are never
+///   split.
+/// - **By time** ([`RotatingFileBuilder::every`]): periods are aligned on the
+///   Unix epoch (UTC), so `every(Duration::from_secs(86_400))` rotates at the
+///   first write after each UTC midnight, and `3600` s at each full hour. An
+///   existing file is attributed to the period of its last modification.
+///
+/// An empty live file is never rotated. Both limits may be combined.
+///
+/// ```
+/// use std::time::Duration;
+/// use eliot_core::{FileDestination, RotatingFile, ThreadedWriter};
+///
+/// let dir = std::env::temp_dir().join("eliot-doc-rotating");
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// std::fs::create_dir_all(&dir)?;
+/// let file = RotatingFile::builder()
+///     .max_bytes(10 * 1024 * 1024)
+///     .every(Duration::from_secs(24 * 3600))
+///     .keep(7)
+///     .open(dir.join("app.log"))?;
+/// let writer = ThreadedWriter::new(FileDestination::new(file));
+/// writer.start()?;
+/// eliot_core::log_message!("app:started");
+/// writer.stop()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// A rotation that fails (a rename refused, say) loses nothing: the lines go
+/// on into the live file, the failure is printed on stderr, and the rotation
+/// is tried again at the next limit. One process writes a rotating file;
+/// several processes sharing one would rotate each other's files.
 pub struct RotatingFile {
     path: PathBuf,
     file: File,

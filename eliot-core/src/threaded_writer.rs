@@ -2,137 +2,7 @@
 //! own, which writes them to a blocking destination (Eliot's
 //! `eliot.logwriter.ThreadedWriter`).
 //!
-//! Logging from an async runtime must never wait for a disk. A
-//! [`ThreadedWriter`] wraps any blocking [`Destination`] (usually a
-//! [`FileDestination`](crate::FileDestination)); the logging thread only
-//! puts the finished line on a bounded queue, and one writer thread takes
-//! lines off it in batches and writes each batch with one call.
-//!
-//! ```
-//! use eliot_core::{log_message, FileDestination, ThreadedWriter};
-//!
-//! let path = std::env::temp_dir().join("eliot-doc-threaded-writer.log");
-//! # let _ = std::fs::remove_file(&path);
-//! let writer = ThreadedWriter::new(FileDestination::create(&path)?);
-//! writer.start()?; // registers it as a destination
-//!
-//! log_message!("app:hello", who = "world");
-//!
-//! // Unregisters, writes everything queued, flushes, joins the thread.
-//! let report = writer.stop()?;
-//! assert_eq!(report.failed, 0);
-//! assert!(std::fs::read_to_string(&path)?.contains("app:hello"));
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
-//!
-//! # Promises
-//!
-//! - **Lossless by default.** The queue is bounded ([`DEFAULT_CAPACITY`],
-//!   [`ThreadedWriter::with_capacity`]); when it is full, the logging thread
-//!   waits for room (backpressure). Memory is bounded by the queue. An
-//!   explicit lossy mode ([`ThreadedWriter::lossy`]) drops instead, counts
-//!   the drops, and writes an `eliot:messages_dropped` message with the count
-//!   into the log as soon as the queue has room again.
-//! - **Everything accepted before [`stop`](ThreadedWriter::stop) is
-//!   written** when it returns (or when the future of
-//!   [`shutdown`](ThreadedWriter::shutdown) resolves).
-//! - **A message racing with stop is written, never silently lost.** The
-//!   registry lets a thread that took its snapshot of the destinations before
-//!   the writer was unregistered deliver one more message afterwards. Such a
-//!   message is written by the thread that logged it, after the writer
-//!   thread's final drain, in order, and counted in
-//!   [`WriterReport::late`].
-//! - **Errors are visible, never fatal.** A write that fails (full disk,
-//!   closed pipe) or a destination that panics is reported once per run of
-//!   failures, on stderr and as an `eliot:destination_failure` message (which
-//!   reaches every destination, and this one as soon as it works again),
-//!   counted in [`WriterReport::failed`], and writing goes on.
-//! - **Dropping without stopping** stops it: nothing queued is lost and the
-//!   drop does not hang on a destination that makes no progress (it gives up
-//!   after [`DROP_PATIENCE`] without progress, and says so on stderr).
-//!
-//! # The caller's cost
-//!
-//! A logging call builds its JSON line on the calling thread into a reused
-//! per-thread buffer (one allocation: the finished `Arc<str>` line), then
-//! [`ThreadedWriter`] adds one non-blocking push onto a crossbeam array
-//! queue. No lock is held while formatting, there is no I/O, and the writer
-//! thread is not woken per message: while it is busy it finds the next
-//! messages on its own; when the queue drains it flushes, then polls the
-//! queue with waits growing from 500 µs to [`MAX_IDLE_POLL`] (a polling
-//! thread is not registered with the queue, so producers never wake it, and
-//! it takes what accumulated as one batch). Only after [`SLEEP_AFTER_IDLE`]
-//! without a message does it sleep until the next one, which then pays a few
-//! microseconds for the wake-up.
-//!
-//! ## Why the line is built on the caller's thread
-//!
-//! The alternative is to capture the fields as owned values on the caller's
-//! thread and serialize them on the writer thread. Measured with `cargo
-//! bench --bench writer` (its `placement` lines; 2 cores):
-//!
-//! - a field borrows the caller's data and may be any `Serialize` type, so
-//!   capturing it means converting it to an owned form (`serde_json::Value`
-//!   is the general one). For the benchmark's three scalars that saves the
-//!   caller about 70 ns of a 330 ns call (capture 83 ns against 155 ns to
-//!   write them); add a small struct with a string and a list and capturing
-//!   costs the caller *more* than writing its JSON (about 300 ns against
-//!   250 ns);
-//! - the writer thread would then pay about as much again per message (130
-//!   ns for the scalars, 320 ns with the struct). It is the one thread that
-//!   does not scale with the number of producers, and a lossless queue turns
-//!   its slowness into backpressure on every caller; today it spends about
-//!   430 instructions per message (callgrind), a tenth of the caller's;
-//! - the timestamp and the task level belong to the moment of the call, and
-//!   the queue would hold larger, pointer-rich values instead of one compact
-//!   line.
-//!
-//! So the caller builds the line (about a third of a microsecond for the
-//! benchmark's message: a caller p50 of 0.35 µs against 1.4 µs for
-//! `tracing` + `tracing-appender`) and the writer thread only copies bytes. The
-//! building itself is lean: strings that need no escaping (keys, types,
-//! UUIDs) are copied as they are, and a written batch is freed only after
-//! the next one, so the allocator reuses the lines' memory instead of
-//! returning it to the system and faulting it back in on the callers.
-//!
-//! # Stopping from async code
-//!
-//! [`shutdown`](ThreadedWriter::shutdown) unregisters the writer and asks its
-//! thread to drain, without waiting; it returns a [`Shutdown`], which is a
-//! `std::future::Future` (runtime-agnostic: the writer thread wakes it when
-//! the drain is complete, so awaiting it never blocks a runtime worker, also
-//! on a current-thread runtime) and also has a blocking
-//! [`wait`](Shutdown::wait).
-//!
-//! For a service wrapper (such as eliot-tokio's): `shutdown` itself never
-//! blocks (two short locks, the unregistration, a signal); a poll of
-//! [`Shutdown`] takes one short lock that is never held across a write, so
-//! it returns at once even while the destination is stuck; the future is
-//! `Send + 'static` and resolves once, with the thread's report; dropping it
-//! does not cancel anything. [`ThreadedWriter`] is `Send + Sync` and all its
-//! methods take `&self`.
-//!
-//! ```
-//! use eliot_core::{FileDestination, ThreadedWriter};
-//!
-//! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
-//! #     use std::task::{Context, Poll, Wake, Waker};
-//! #     struct Unpark(std::thread::Thread);
-//! #     impl Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
-//! #     let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
-//! #     let mut f = std::pin::pin!(f);
-//! #     loop {
-//! #         if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(&waker)) { return v; }
-//! #         std::thread::park();
-//! #     }
-//! # }
-//! let writer = ThreadedWriter::new(FileDestination::new(std::io::sink()));
-//! writer.start()?;
-//! let shutdown = writer.shutdown()?;
-//! let report = block_on(async { shutdown.await }); // e.g. in a tokio task
-//! assert_eq!(report.failed, 0);
-//! # Ok::<(), eliot_core::WriterError>(())
-//! ```
+//! The guide is on [`ThreadedWriter`].
 
 use std::cell::Cell;
 use std::fmt;
@@ -256,13 +126,141 @@ impl std::error::Error for WriterError {
     }
 }
 
-/// A destination that writes to another one from a thread of its own; see
-/// the [module documentation](self).
+/// `ThreadedWriter`: a destination that hands messages to a thread of its
+/// own, which writes them to a blocking destination (Eliot's
+/// `eliot.logwriter.ThreadedWriter`).
 ///
-/// Configure it with [`with_capacity`](Self::with_capacity) and
-/// [`lossy`](Self::lossy), then [`start`](Self::start) it once and
-/// [`stop`](Self::stop) it once (or [`shutdown`](Self::shutdown) from async
-/// code). All methods take `&self`, so it can be shared.
+/// Logging from an async runtime must never wait for a disk. A
+/// [`ThreadedWriter`] wraps any blocking [`Destination`] (usually a
+/// [`FileDestination`](crate::FileDestination)); the logging thread only
+/// puts the finished line on a bounded queue, and one writer thread takes
+/// lines off it in batches and writes each batch with one call.
+///
+/// ```
+/// use eliot_core::{log_message, FileDestination, ThreadedWriter};
+///
+/// let path = std::env::temp_dir().join("eliot-doc-threaded-writer.log");
+/// # let _ = std::fs::remove_file(&path);
+/// let writer = ThreadedWriter::new(FileDestination::create(&path)?);
+/// writer.start()?; // registers it as a destination
+///
+/// log_message!("app:hello", who = "world");
+///
+/// // Unregisters, writes everything queued, flushes, joins the thread.
+/// let report = writer.stop()?;
+/// assert_eq!(report.failed, 0);
+/// assert!(std::fs::read_to_string(&path)?.contains("app:hello"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Promises
+///
+/// - **Lossless by default.** The queue is bounded ([`DEFAULT_CAPACITY`],
+///   [`ThreadedWriter::with_capacity`]); when it is full, the logging thread
+///   waits for room (backpressure). Memory is bounded by the queue. An
+///   explicit lossy mode ([`ThreadedWriter::lossy`]) drops instead, counts
+///   the drops, and writes an `eliot:messages_dropped` message with the count
+///   into the log as soon as the queue has room again.
+/// - **Everything accepted before [`stop`](ThreadedWriter::stop) is
+///   written** when it returns (or when the future of
+///   [`shutdown`](ThreadedWriter::shutdown) resolves).
+/// - **A message racing with stop is written, never silently lost.** The
+///   registry lets a thread that took its snapshot of the destinations before
+///   the writer was unregistered deliver one more message afterwards. Such a
+///   message is written by the thread that logged it, after the writer
+///   thread's final drain, in order, and counted in
+///   [`WriterReport::late`].
+/// - **Errors are visible, never fatal.** A write that fails (full disk,
+///   closed pipe) or a destination that panics is reported once per run of
+///   failures, on stderr and as an `eliot:destination_failure` message (which
+///   reaches every destination, and this one as soon as it works again),
+///   counted in [`WriterReport::failed`], and writing goes on.
+/// - **Dropping without stopping** stops it: nothing queued is lost and the
+///   drop does not hang on a destination that makes no progress (it gives up
+///   after [`DROP_PATIENCE`] without progress, and says so on stderr).
+///
+/// # The caller's cost
+///
+/// A logging call builds its JSON line on the calling thread into a reused
+/// per-thread buffer (one allocation: the finished `Arc<str>` line), then
+/// [`ThreadedWriter`] adds one non-blocking push onto a crossbeam array
+/// queue. No lock is held while formatting, there is no I/O, and the writer
+/// thread is not woken per message: while it is busy it finds the next
+/// messages on its own; when the queue drains it flushes, then polls the
+/// queue with waits growing from 500 µs to [`MAX_IDLE_POLL`] (a polling
+/// thread is not registered with the queue, so producers never wake it, and
+/// it takes what accumulated as one batch). Only after [`SLEEP_AFTER_IDLE`]
+/// without a message does it sleep until the next one, which then pays a few
+/// microseconds for the wake-up.
+///
+/// ## Why the line is built on the caller's thread
+///
+/// The alternative is to capture the fields as owned values on the caller's
+/// thread and serialize them on the writer thread. Measured with `cargo
+/// bench --bench writer` (its `placement` lines; 2 cores):
+///
+/// - a field borrows the caller's data and may be any `Serialize` type, so
+///   capturing it means converting it to an owned form (`serde_json::Value`
+///   is the general one). For the benchmark's three scalars that saves the
+///   caller about 70 ns of a 330 ns call (capture 83 ns against 155 ns to
+///   write them); add a small struct with a string and a list and capturing
+///   costs the caller *more* than writing its JSON (about 300 ns against
+///   250 ns);
+/// - the writer thread would then pay about as much again per message (130
+///   ns for the scalars, 320 ns with the struct). It is the one thread that
+///   does not scale with the number of producers, and a lossless queue turns
+///   its slowness into backpressure on every caller; today it spends about
+///   430 instructions per message (callgrind), a tenth of the caller's;
+/// - the timestamp and the task level belong to the moment of the call, and
+///   the queue would hold larger, pointer-rich values instead of one compact
+///   line.
+///
+/// So the caller builds the line (about a third of a microsecond for the
+/// benchmark's message: a caller p50 of 0.35 µs against 1.4 µs for
+/// `tracing` + `tracing-appender`) and the writer thread only copies bytes. The
+/// building itself is lean: strings that need no escaping (keys, types,
+/// UUIDs) are copied as they are, and a written batch is freed only after
+/// the next one, so the allocator reuses the lines' memory instead of
+/// returning it to the system and faulting it back in on the callers.
+///
+/// # Stopping from async code
+///
+/// [`shutdown`](ThreadedWriter::shutdown) unregisters the writer and asks its
+/// thread to drain, without waiting; it returns a [`Shutdown`], which is a
+/// `std::future::Future` (runtime-agnostic: the writer thread wakes it when
+/// the drain is complete, so awaiting it never blocks a runtime worker, also
+/// on a current-thread runtime) and also has a blocking
+/// [`wait`](Shutdown::wait).
+///
+/// For a service wrapper (such as eliot-tokio's): `shutdown` itself never
+/// blocks (two short locks, the unregistration, a signal); a poll of
+/// [`Shutdown`] takes one short lock that is never held across a write, so
+/// it returns at once even while the destination is stuck; the future is
+/// `Send + 'static` and resolves once, with the thread's report; dropping it
+/// does not cancel anything. [`ThreadedWriter`] is `Send + Sync` and all its
+/// methods take `&self`.
+///
+/// ```
+/// use eliot_core::{FileDestination, ThreadedWriter};
+///
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     use std::task::{Context, Poll, Wake, Waker};
+/// #     struct Unpark(std::thread::Thread);
+/// #     impl Wake for Unpark { fn wake(self: std::sync::Arc<Self>) { self.0.unpark() } }
+/// #     let waker = Waker::from(std::sync::Arc::new(Unpark(std::thread::current())));
+/// #     let mut f = std::pin::pin!(f);
+/// #     loop {
+/// #         if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(&waker)) { return v; }
+/// #         std::thread::park();
+/// #     }
+/// # }
+/// let writer = ThreadedWriter::new(FileDestination::new(std::io::sink()));
+/// writer.start()?;
+/// let shutdown = writer.shutdown()?;
+/// let report = block_on(async { shutdown.await }); // e.g. in a tokio task
+/// assert_eq!(report.failed, 0);
+/// # Ok::<(), eliot_core::WriterError>(())
+/// ```
 pub struct ThreadedWriter {
     inner: Arc<dyn Destination>,
     capacity: usize,
