@@ -23,7 +23,7 @@
 //! `eliot-tree --help` for the options.
 //!
 //! This library holds the pieces the command is made of: [`render`] draws
-//! a task, [`filter`] chooses tasks, [`format`] writes values the way
+//! a task, [`filter`] chooses tasks, [`format`](mod@format) writes values the way
 //! Python's eliot-tree does.
 
 #![deny(missing_docs)]
