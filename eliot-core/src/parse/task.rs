@@ -50,8 +50,9 @@ pub struct Task {
 /// A node of a task's tree: an action or a message.
 #[derive(Clone, Debug)]
 pub enum Node {
-    /// An action, possibly a placeholder.
-    Action(WrittenAction),
+    /// An action, possibly a placeholder. (Boxed: most nodes are messages,
+    /// and an open task's memory is mostly its nodes.)
+    Action(Box<WrittenAction>),
     /// A message logged in an action (or the whole of a one-message task).
     Message(WrittenMessage),
 }
@@ -81,7 +82,7 @@ impl Task {
         } else {
             let mut root = WrittenAction::placeholder(TaskLevel::default());
             root.insert(message)?;
-            Node::Action(root)
+            Node::Action(Box::new(root))
         };
         Ok(Task {
             task_uuid,
@@ -352,7 +353,7 @@ impl WrittenAction {
                 level.push(slot);
                 self.children.insert(
                     index,
-                    Node::Action(WrittenAction::placeholder(level.into())),
+                    Node::Action(Box::new(WrittenAction::placeholder(level.into()))),
                 );
                 self.child_actions += 1;
                 (index, true)
