@@ -150,20 +150,21 @@ pub use failure::{
 };
 pub use field::{DebugValue, DisplayValue, Field, FieldValue};
 pub use file::FileDestination;
-pub use rotating_file::{DEFAULT_KEEP, RotatingFile, RotatingFileBuilder};
-pub use stdio::StdioDestination;
-pub use syslog::SyslogDestination;
-pub use threaded_writer::{
-    DEFAULT_CAPACITY, DROP_PATIENCE, MAX_BATCH, MAX_IDLE_POLL, SLEEP_AFTER_IDLE, Shutdown,
-    ThreadedWriter, WriterError, WriterReport,
-};
 pub use future::{FutureContextExt, WithContext};
 pub use message::{Message, log_message};
 pub use registry::{
     IntoDestination, NotRegistered, STARTUP_BUFFER_SIZE, add_destination, add_destinations,
-    add_global_fields, destination_failure_count, recursive_delivery_drop_count, remove_destination,
+    add_global_fields, destination_failure_count, recursive_delivery_drop_count,
+    remove_destination,
 };
+pub use rotating_file::{DEFAULT_KEEP, RotatingFile, RotatingFileBuilder};
+pub use stdio::StdioDestination;
+pub use syslog::SyslogDestination;
 pub use task_id::{TaskId, TaskIdError};
+pub use threaded_writer::{
+    DEFAULT_CAPACITY, DROP_PATIENCE, MAX_BATCH, MAX_IDLE_POLL, SLEEP_AFTER_IDLE, Shutdown,
+    ThreadedWriter, WriterError, WriterReport,
+};
 
 /// What the `eliot-macros` and `eliot-tokio` crates build on. Not a stable API.
 #[doc(hidden)]
