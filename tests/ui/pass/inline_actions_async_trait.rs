@@ -1,6 +1,9 @@
 //! Functions already desugared into `Box::pin(async move { .. })`: by
 //! `#[async_trait]` (in traits and impls), or by hand to recurse.
 
+// The generated code is clean under strict lints in users' crates.
+#![deny(warnings, unused_qualifications, unused_results, rust_2018_idioms)]
+
 use std::future::Future;
 use std::pin::Pin;
 

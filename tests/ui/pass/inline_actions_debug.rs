@@ -2,6 +2,9 @@
 //! are written: in expressions, conditions, loops, `?` chains, and after
 //! temporaries that must live until the await completes.
 
+// The generated code is clean under strict lints in users' crates.
+#![deny(warnings, unused_qualifications, unused_results, rust_2018_idioms)]
+
 use eliot::inline_actions;
 
 async fn add(a: &u32, b: u32) -> u32 {

@@ -2,6 +2,9 @@
 //! `_`; generics, where clauses and `impl Trait`; named and elided
 //! lifetimes; `Result` with `?` and early `return`; `impl Trait` results.
 
+// The generated code is clean under strict lints in users' crates.
+#![deny(warnings, unused_qualifications, unused_results, rust_2018_idioms)]
+
 use std::fmt::Display;
 
 use eliot::{current_action, inline_actions, start_action};

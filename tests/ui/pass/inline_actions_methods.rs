@@ -1,5 +1,8 @@
 //! Methods with every kind of receiver, in plain and generic impls.
 
+// The generated code is clean under strict lints in users' crates.
+#![deny(warnings, unused_qualifications, unused_results, rust_2018_idioms)]
+
 use std::pin::Pin;
 
 use eliot::{inline_actions, start_action};
@@ -68,7 +71,7 @@ impl<T: Clone + Send + Sync> Wrapper<T> {
 #[tokio::main]
 async fn main() {
     let mut counter = Counter::associated(1).await;
-    counter.bump().await.bump().await;
+    let _ = counter.bump().await.bump().await;
     assert_eq!(counter.get().await, 3);
     assert_eq!(Counter { count: 4 }.into_count().await, 4);
     assert_eq!(Counter { count: 4 }.into_count_mut().await, 40);
@@ -77,5 +80,5 @@ async fn main() {
     assert_eq!(Pin::new(&mut pinned).pinned().await, 6);
     assert_eq!(Wrapper("w").value().await, "w");
     // Spawnable: the futures are Send.
-    tokio::spawn(async { Wrapper(7u8).value().await }).await.unwrap();
+    let _ = tokio::spawn(async { Wrapper(7u8).value().await }).await.unwrap();
 }

@@ -2,6 +2,9 @@
 //! declaration and of one that promises a `Send` future), and called through
 //! generics.
 
+// The generated code is clean under strict lints in users' crates.
+#![deny(warnings, unused_qualifications, unused_results, rust_2018_idioms)]
+
 use std::future::Future;
 
 use eliot::{inline_actions, start_action};

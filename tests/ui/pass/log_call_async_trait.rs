@@ -1,6 +1,9 @@
 //! `#[log_call]` on methods desugared by `#[async_trait]`, and on `async fn`
 //! in traits and trait impls.
 
+// The generated code is clean under strict lints in users' crates.
+#![deny(warnings, unused_qualifications, unused_results, rust_2018_idioms)]
+
 use async_trait::async_trait;
 use eliot::log_call;
 
@@ -36,5 +39,5 @@ impl Native for Echo {
 async fn main() {
     assert_eq!(Echo.call(3).await.unwrap(), 3);
     assert_eq!(Echo.run("abc".into()).await, 3);
-    tokio::spawn(async { Echo.call(4).await }).await.unwrap().unwrap();
+    let _ = tokio::spawn(async { Echo.call(4).await }).await.unwrap().unwrap();
 }

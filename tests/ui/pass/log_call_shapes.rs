@@ -3,6 +3,9 @@
 //! `action_type`, and every kind of result: values, `()`, `Result` with
 //! std, boxed and `Display`-only errors, `impl Trait`.
 
+// The generated code is clean under strict lints in users' crates.
+#![deny(warnings, unused_qualifications, unused_results, rust_2018_idioms)]
+
 use std::fmt;
 
 use eliot::log_call;
@@ -161,5 +164,5 @@ async fn main() {
     assert_eq!(ledger.add(2), 3);
     assert_eq!(ledger.total().await, 3);
     // Spawnable.
-    tokio::spawn(fetch(2, Point { x: 0, y: 0 })).await.unwrap().unwrap();
+    let _ = tokio::spawn(fetch(2, Point { x: 0, y: 0 })).await.unwrap().unwrap();
 }
