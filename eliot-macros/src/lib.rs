@@ -88,8 +88,14 @@ mod validate;
 ///   `exception` `"cancelled"`; when a poll panics, they finish as failed
 ///   with the panic's message, and the poller's context is restored.
 ///
-/// The cost per poll is one swap of two small thread-local structs: no
-/// allocation, no lock.
+/// The cost per poll is two one-word swaps with a thread-local: no
+/// allocation, no lock (`cargo bench --bench inline_actions` measures it
+/// beside `tracing::Instrument`).
+///
+/// A task the body spawns is not cancelled with the function: it keeps
+/// running, in the function's action, and its actions may end after the
+/// function's own. Await (or abort and await) what you spawn before
+/// returning when the log must show complete trees.
 ///
 /// ```
 /// use eliot::{inline_actions, log_message, start_action};
@@ -173,7 +179,9 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
 /// right for `async fn`.
 ///
 /// The action's type is the function's path (`my_app::billing::charge`;
-/// for a method, with its type: `my_app::Ledger::charge`); its start fields
+/// for a method, with its type, as `std::any::type_name` writes it:
+/// `my_app::Ledger::charge`, `my_app::Cache<_>::get`,
+/// `<my_app::Disk as my_app::Store>::get`); its start fields
 /// are the function's arguments, which must implement `serde::Serialize`
 /// (`self` is never logged). It succeeds with the return value as its
 /// `result` field; when the function returns `Err`, it fails with the error
