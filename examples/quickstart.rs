@@ -1,7 +1,8 @@
 //! The quick start: nested actions, messages with fields of several types, a
 //! failed action, a traceback, and a task continued in another thread.
 //!
-//! Writes `quickstart.log` in the working directory and prints it.
+//! Writes `quickstart.log` in the working directory, prints it, then draws it
+//! as a tree the way `eliot-tree quickstart.log` does.
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -90,7 +91,21 @@ fn main() -> std::io::Result<()> {
     }
 
     remove_destination(&log).expect("registered above");
-    print!("{}", std::fs::read_to_string(path)?);
-    eprintln!("(wrote {path})");
+    let text = std::fs::read_to_string(path)?;
+    println!("{path}, as written:\n\n{text}");
+    println!("{path}, as a tree (cargo run -p eliot-tree -- {path}):\n");
+    print!("{}", as_tree(&text));
     Ok(())
+}
+
+/// The log's tasks drawn as eliot-tree draws them.
+fn as_tree(log: &str) -> String {
+    let parsed = eliot::parse::parse_log(log);
+    assert!(parsed.malformed.is_empty(), "{:?}", parsed.malformed);
+    let renderer = eliot_tree::render::Renderer::new(eliot_tree::render::RenderOptions::default());
+    let mut out = String::new();
+    for task in &parsed.tasks {
+        renderer.render(task, &mut out);
+    }
+    out
 }
