@@ -30,6 +30,13 @@ impl Message {
         &self.line
     }
 
+    /// Whether another handle to this line exists: a `ThreadedWriter` asks
+    /// whether its thread is done with a line, to free it on the thread
+    /// that allocated it.
+    pub(crate) fn is_shared(&self) -> bool {
+        Arc::strong_count(&self.line) > 1
+    }
+
     /// The message's fields, parsed.
     pub fn to_map(&self) -> Result<serde_json::Map<String, serde_json::Value>, serde_json::Error> {
         serde_json::from_str(&self.line)
