@@ -11,8 +11,9 @@
 //! a float), from 1 and from 2 producer threads, flat and inside a 3-deep
 //! nest of actions / spans / child loggers. Each system and workload runs in
 //! a child process (this binary re-executed with `--child`), so that its
-//! peak RSS (`VmHWM`) is its own. Each workload runs twice per system,
-//! alternating, and the best round is shown: messages/s (from the
+//! peak RSS (`VmHWM`) is its own. Each workload runs three times per
+//! system, alternating, and each figure is the median of the three (the
+//! machine may be shared): messages/s (from the
 //! first call until the last line is written and the writer is stopped),
 //! the caller's time per logging call at p50/p99/p99.9/max (a log-linear
 //! histogram, 3 % resolution, including two `Instant::now()` calls that
@@ -40,10 +41,9 @@ use std::time::{Duration, Instant};
 
 const MESSAGES: u64 = 1_000_000;
 const QUEUE: usize = 16 * 1024;
-/// Each system runs each workload this many times, alternating; the best
-/// round is shown (the machine may be shared: a round that another process
-/// preempted says little about the system under test).
-const ROUNDS: usize = 2;
+/// Each system runs each workload this many times, alternating; each
+/// figure shown is the median over the rounds.
+const ROUNDS: usize = 3;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum System {
@@ -304,6 +304,29 @@ struct Figures {
     bytes_per_line: f64,
     rss_mib: f64,
     lost: u64,
+}
+
+impl Figures {
+    /// Each figure's median over the rounds (the machine may be shared; a
+    /// median shrugs off one round that another process disturbed).
+    fn median(rounds: &[Figures]) -> Figures {
+        fn mid<T: PartialOrd + Copy>(mut v: Vec<T>) -> T {
+            v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+            v[v.len() / 2]
+        }
+        let of = |get: fn(&Figures) -> f64| mid(rounds.iter().map(get).collect());
+        let of_u = |get: fn(&Figures) -> u64| mid(rounds.iter().map(get).collect());
+        Figures {
+            msgs_per_s: of(|f| f.msgs_per_s),
+            p50: of_u(|f| f.p50),
+            p99: of_u(|f| f.p99),
+            p999: of_u(|f| f.p999),
+            max: of_u(|f| f.max),
+            bytes_per_line: of(|f| f.bytes_per_line),
+            rss_mib: of(|f| f.rss_mib),
+            lost: rounds.iter().map(|f| f.lost).sum(),
+        }
+    }
 }
 
 fn run_child(system: System, producers: usize, nested: bool, dir: &Path) -> Figures {
@@ -568,21 +591,21 @@ fn main() {
                 "{}, {producers} producer(s)",
                 if nested { "nested 3 deep" } else { "flat" }
             );
-            // Rounds alternate the systems; each system's best round (by
-            // throughput) is shown, and the lost lines of every round count.
-            let mut best: [Option<Figures>; 3] = [None, None, None];
-            let mut lost = [0u64; 3];
+            // Rounds alternate the systems; each figure shown is the median
+            // of a system's rounds, and the lost lines of every round count.
+            let mut rounds: [Vec<Figures>; 3] = [Vec::new(), Vec::new(), Vec::new()];
             for _ in 0..ROUNDS {
                 for (i, system) in System::ALL.into_iter().enumerate() {
-                    let f = run_child(system, producers, nested, &dir);
-                    lost[i] += f.lost;
-                    if best[i].as_ref().is_none_or(|b| f.msgs_per_s > b.msgs_per_s) {
-                        best[i] = Some(f);
-                    }
+                    rounds[i].push(run_child(system, producers, nested, &dir));
                 }
             }
+            let lost: Vec<u64> = rounds
+                .iter()
+                .map(|r| r.iter().map(|f| f.lost).sum())
+                .collect();
+            let best = rounds.map(|r| Figures::median(&r));
             for (i, system) in System::ALL.into_iter().enumerate() {
-                let f = best[i].as_ref().unwrap();
+                let f = &best[i];
                 println!(
                     "{workload:<28} {:<8} {:>5.2} M msgs/s  caller ns {:>5}/{:>5}/{:>6}/{:>9}  {:>4.0} B/line  rss {:>5.1} MiB  lost {}",
                     system.name(),
@@ -598,7 +621,7 @@ fn main() {
             }
             eliot_lost += lost[0];
             let [eliot_figures, tracing_figures, _] = best;
-            let (e, t) = (eliot_figures.unwrap(), tracing_figures.unwrap());
+            let (e, t) = (eliot_figures, tracing_figures);
             println!(
                 "{workload:<28} eliot/tracing: throughput x{:.2}, p50 x{:.2}, p99 x{:.2}",
                 e.msgs_per_s / t.msgs_per_s,
