@@ -301,7 +301,10 @@ impl ThreadedWriter {
     /// Sets how many messages the queue holds (at least 1). Memory is
     /// bounded by it: at most `capacity` messages wait in the queue, plus
     /// the batch being written and the one before it (up to [`MAX_BATCH`]
-    /// each).
+    /// each). A logging thread also keeps up to 4096 of its lines alive
+    /// until the writer thread is done with them, so that it frees them
+    /// itself (see the guide above); a thread that stops logging releases
+    /// those when it logs again or exits.
     pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
         self
