@@ -223,9 +223,9 @@ impl std::error::Error for WriterError {
 /// building itself is lean: strings that need no escaping (keys, types,
 /// UUIDs) are copied as they are, and each line is freed by the thread that
 /// allocated it, once the writer thread is done with it (a logging thread
-/// keeps handles to at most 4096 queued lines for that), so freeing never
-/// takes another thread's allocator lock and the memory is reused at once
-/// instead of being returned to the system and faulted back in.
+/// keeps handles to at most 4096 queued lines, 1 MiB, for that), so freeing
+/// never takes another thread's allocator lock and the memory is reused at
+/// once instead of being returned to the system and faulted back in.
 ///
 /// # Stopping from async code
 ///
@@ -301,10 +301,10 @@ impl ThreadedWriter {
     /// Sets how many messages the queue holds (at least 1). Memory is
     /// bounded by it: at most `capacity` messages wait in the queue, plus
     /// the batch being written and the one before it (up to [`MAX_BATCH`]
-    /// each). A logging thread also keeps up to 4096 of its lines alive
-    /// until the writer thread is done with them, so that it frees them
-    /// itself (see the guide above); a thread that stops logging releases
-    /// those when it logs again or exits.
+    /// each). A logging thread also keeps up to 4096 of its lines (at most
+    /// 1 MiB) alive until the writer thread is done with them, so that it
+    /// frees them itself (see the guide above); a thread that stops logging
+    /// releases those when it logs again or exits.
     pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
         self
@@ -664,6 +664,25 @@ impl Counters {
 /// or exits.
 const KEEP_SENT: usize = 4096;
 
+/// At most this many bytes of lines kept by a logging thread (see
+/// [`KEEP_SENT`]): a thread that logged a few huge lines and went quiet does
+/// not keep megabytes alive.
+const KEEP_SENT_BYTES: usize = 1 << 20;
+
+/// The lines a logging thread queued, oldest first, and their total size.
+struct Sent {
+    lines: VecDeque<Message>,
+    bytes: usize,
+}
+
+impl Sent {
+    fn pop(&mut self) {
+        if let Some(line) = self.lines.pop_front() {
+            self.bytes -= line.as_json().len();
+        }
+    }
+}
+
 /// Keeps a handle to `message`, just queued, and frees (here) the oldest
 /// lines the writer thread is done with.
 fn keep_sent(message: &Message) {
@@ -672,20 +691,29 @@ fn keep_sent(message: &Message) {
             return;
         };
         // Lines leave the queue in order: the oldest is released first.
-        while sent.front().is_some_and(|m| !m.is_shared()) {
-            sent.pop_front();
+        while sent.lines.front().is_some_and(|m| !m.is_shared()) {
+            sent.pop();
         }
-        if sent.len() >= KEEP_SENT {
-            sent.pop_front();
+        let size = message.as_json().len();
+        while !sent.lines.is_empty()
+            && (sent.lines.len() >= KEEP_SENT || sent.bytes + size > KEEP_SENT_BYTES)
+        {
+            sent.pop();
         }
-        sent.push_back(message.clone());
+        sent.bytes += size;
+        sent.lines.push_back(message.clone());
     });
 }
 
 thread_local! {
     /// The lines this thread queued, until the writer thread is done with
     /// them (see [`KEEP_SENT`]).
-    static SENT: RefCell<VecDeque<Message>> = const { RefCell::new(VecDeque::new()) };
+    static SENT: RefCell<Sent> = const {
+        RefCell::new(Sent {
+            lines: VecDeque::new(),
+            bytes: 0,
+        })
+    };
     /// The `Shared` whose writer thread this is (its address), or 0.
     static WRITER_OF: Cell<usize> = const { Cell::new(0) };
 }
