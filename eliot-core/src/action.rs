@@ -194,7 +194,10 @@ impl Action {
     /// }
     /// assert!(action.is_finished());
     /// ```
-    pub fn finish_with_error<E: AsFailure + ?Sized>(&self, error: &E) -> Result<(), AlreadyFinished> {
+    pub fn finish_with_error<E: AsFailure + ?Sized>(
+        &self,
+        error: &E,
+    ) -> Result<(), AlreadyFinished> {
         self.end(Err(&error.to_failure()))
     }
 

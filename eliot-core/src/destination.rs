@@ -94,7 +94,9 @@ impl fmt::Display for DestinationError {
 
 impl fmt::Debug for DestinationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("DestinationError").field(&self.failure).finish()
+        f.debug_tuple("DestinationError")
+            .field(&self.failure)
+            .finish()
     }
 }
 

@@ -78,11 +78,7 @@ impl Failure {
         let name = extractors()
             .read()
             .ok()
-            .and_then(|list| {
-                list.iter()
-                    .find(|e| e.matches(error))
-                    .map(|e| e.type_name)
-            })
+            .and_then(|list| list.iter().find(|e| e.matches(error)).map(|e| e.type_name))
             .unwrap_or("dyn core::error::Error");
         Self::describe(name, error)
     }

@@ -64,7 +64,10 @@ impl<W: Write + Send> FileDestination<W> {
 
     /// Writes several messages with one `write_all` and one flush; what a
     /// batching writer thread calls.
-    pub fn write_lines<'m>(&self, messages: impl IntoIterator<Item = &'m Message>) -> io::Result<()> {
+    pub fn write_lines<'m>(
+        &self,
+        messages: impl IntoIterator<Item = &'m Message>,
+    ) -> io::Result<()> {
         let mut state = self.lock();
         let State { writer, line } = &mut *state;
         line.clear();
@@ -97,7 +100,10 @@ impl FileDestination<File> {
             .map_err(|e| {
                 io::Error::new(
                     e.kind(),
-                    format!("cannot open Eliot log file {} for appending: {e}", path.display()),
+                    format!(
+                        "cannot open Eliot log file {} for appending: {e}",
+                        path.display()
+                    ),
                 )
             })?;
         Self::from_file(file)

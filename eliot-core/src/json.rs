@@ -299,8 +299,14 @@ mod tests {
         let text = line(|w| {
             w.user_fields(&[Field::new("bad", &Refuses), Field::new("good", &true)]);
         });
-        assert!(text.starts_with(r#"{"bad":{"eliot:unserializable":""#), "{text}");
-        assert!(text.ends_with(r#"Refuses","error":"refused"},"good":true}"#), "{text}");
+        assert!(
+            text.starts_with(r#"{"bad":{"eliot:unserializable":""#),
+            "{text}"
+        );
+        assert!(
+            text.ends_with(r#"Refuses","error":"refused"},"good":true}"#),
+            "{text}"
+        );
     }
 
     #[test]

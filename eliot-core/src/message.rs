@@ -260,7 +260,12 @@ pub(crate) fn log_traceback(failure: &Failure) {
     let extracted: Vec<(&str, Box<serde_json::value::RawValue>)> = failure
         .extracted_fields()
         .iter()
-        .filter_map(|(k, v)| Some((k, serde_json::value::RawValue::from_string(v.to_owned()).ok()?)))
+        .filter_map(|(k, v)| {
+            Some((
+                k,
+                serde_json::value::RawValue::from_string(v.to_owned()).ok()?,
+            ))
+        })
         .collect();
     let mut fields = vec![
         Field::new("reason", &reason),

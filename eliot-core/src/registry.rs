@@ -189,9 +189,9 @@ pub(crate) fn deliver(destinations: &[Arc<dyn Destination>], message: &Message) 
         match catch_unwind(AssertUnwindSafe(|| destination.write(message))) {
             Ok(Ok(())) => {}
             Ok(Err(error)) => failures.push(error.into_failure()),
-            Err(payload) => failures.push(Failure::panic(
-                crate::interruption::payload_message(&*payload),
-            )),
+            Err(payload) => failures.push(Failure::panic(crate::interruption::payload_message(
+                &*payload,
+            ))),
         }
     }
     if !failures.is_empty() {
@@ -235,7 +235,9 @@ fn report_destination_failures(failures: Vec<Failure>, message: &Message) {
         let shown = UNREPORTED_SHOWN.fetch_add(1, Ordering::Relaxed);
         if shown < UNREPORTED_SHOWN_MAX {
             for failure in &failures {
-                eprintln!("eliot: a destination failed while a destination failure was reported: {failure}");
+                eprintln!(
+                    "eliot: a destination failed while a destination failure was reported: {failure}"
+                );
             }
             if shown + 1 == UNREPORTED_SHOWN_MAX {
                 eprintln!("eliot: further such failures are counted but not printed");
