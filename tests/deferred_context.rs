@@ -4,62 +4,16 @@
 //! cancellation, panics, and many deferreds interleaved on a multi-threaded
 //! runtime.
 
-use std::sync::{Arc, Mutex, OnceLock};
+mod tokio_support;
+
+use tokio_support::{captured, level, new_task, task};
+
 use std::time::Duration;
 
-use eliot::{
-    Action, Destination, current_action, destination_fn, fields, log_message, start_action,
-    start_task,
-};
+use eliot::{Action, current_action, fields, log_message, start_action, start_task};
 use eliot_tokio::{DeferredContext, DeferredContextExt, NoCurrentAction};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use tokio::sync::oneshot;
-
-type Line = Map<String, Value>;
-
-/// Every message of this test binary; tests pick their own tasks out.
-fn captured() -> &'static Mutex<Vec<Line>> {
-    static LINES: OnceLock<Arc<Mutex<Vec<Line>>>> = OnceLock::new();
-    LINES.get_or_init(|| {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        let destination: Arc<dyn Destination> =
-            eliot::add_destination(destination_fn(move |m: &eliot::Message| {
-                sink.lock().unwrap().push(m.to_map().unwrap());
-            }));
-        std::mem::forget(destination);
-        lines
-    })
-}
-
-/// The lines of one task, in task_level order.
-fn task(uuid: &str) -> Vec<Line> {
-    let mut lines: Vec<Line> = captured()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l["task_uuid"] == uuid)
-        .cloned()
-        .collect();
-    lines.sort_by_key(level);
-    lines
-}
-
-fn level(line: &Line) -> Vec<u64> {
-    line["task_level"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect()
-}
-
-/// A new task whose root action is left open, to be finished by the code
-/// under test.
-fn new_task(action_type: &str) -> Action {
-    captured();
-    start_task!(action_type).into_action()
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()

@@ -2,51 +2,15 @@
 //! into the new task; tokio::spawn of a future that already carries its
 //! context keeps it; a plain tokio::spawn of a plain future does not.
 
-use std::sync::{Arc, Mutex, OnceLock};
+mod tokio_support;
+
+use tokio_support::{Line, captured, level, new_task, task};
+
 use std::time::Duration;
 
-use eliot::{
-    Action, FutureContextExt, current_action, destination_fn, log_message, start_action, start_task,
-};
+use eliot::{FutureContextExt, current_action, log_message, start_action};
 use eliot_tokio::{DeferredContext, DeferredContextExt};
-use serde_json::{Map, Value};
-
-type Line = Map<String, Value>;
-
-fn captured() -> &'static Mutex<Vec<Line>> {
-    static LINES: OnceLock<Arc<Mutex<Vec<Line>>>> = OnceLock::new();
-    LINES.get_or_init(|| {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::mem::forget(eliot::add_destination(destination_fn(
-            move |m: &eliot::Message| {
-                sink.lock().unwrap().push(m.to_map().unwrap());
-            },
-        )));
-        lines
-    })
-}
-
-fn task(uuid: &str) -> Vec<Line> {
-    let mut lines: Vec<Line> = captured()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l["task_uuid"] == uuid)
-        .cloned()
-        .collect();
-    lines.sort_by_key(level);
-    lines
-}
-
-fn level(line: &Line) -> Vec<u64> {
-    line["task_level"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect()
-}
+use serde_json::Value;
 
 fn lines_of_type(message_type: &str) -> Vec<Line> {
     captured()
@@ -56,11 +20,6 @@ fn lines_of_type(message_type: &str) -> Vec<Line> {
         .filter(|l| l.get("message_type").and_then(Value::as_str) == Some(message_type))
         .cloned()
         .collect()
-}
-
-fn new_task(action_type: &str) -> Action {
-    captured();
-    start_task!(action_type).into_action()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -3,64 +3,30 @@
 //! messages logged inside an entered span nest under it; checked on a
 //! multi-threaded runtime with instrumented tasks interleaving.
 
+mod tokio_support;
+
+use tokio_support::{Line, kind, level, task};
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use eliot::{destination_fn, log_message, start_task};
+use eliot::{log_message, start_task};
 use eliot_tokio::EliotLayer;
-use serde_json::{Map, Value};
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
-
-type Line = Map<String, Value>;
 
 /// The layer is the global subscriber of this test binary; every Eliot
 /// message is kept.
 fn captured() -> &'static Mutex<Vec<Line>> {
-    static LINES: OnceLock<Arc<Mutex<Vec<Line>>>> = OnceLock::new();
-    LINES.get_or_init(|| {
+    static SUBSCRIBER: Once = Once::new();
+    SUBSCRIBER.call_once(|| {
         tracing::subscriber::set_global_default(
             tracing_subscriber::registry().with(EliotLayer::new()),
         )
         .expect("the only global subscriber of this binary");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::mem::forget(eliot::add_destination(destination_fn(
-            move |m: &eliot::Message| {
-                sink.lock().unwrap().push(m.to_map().unwrap());
-            },
-        )));
-        lines
-    })
-}
-
-fn task(uuid: &str) -> Vec<Line> {
-    let mut lines: Vec<Line> = captured()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l["task_uuid"] == uuid)
-        .cloned()
-        .collect();
-    lines.sort_by_key(level);
-    lines
-}
-
-fn level(line: &Line) -> Vec<u64> {
-    line["task_level"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect()
-}
-
-fn kind(line: &Line) -> &str {
-    line.get("message_type")
-        .or(line.get("action_type"))
-        .and_then(Value::as_str)
-        .unwrap()
+    });
+    tokio_support::captured()
 }
 
 /// Asserts that one task's lines form a complete Eliot tree (every action

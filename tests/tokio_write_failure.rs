@@ -1,53 +1,12 @@
 //! write_failure adapters: errors logged as eliot:traceback in the current
 //! action, on a Result and on a future's error, passed on or swallowed.
 
-use std::sync::{Arc, Mutex, OnceLock};
+mod tokio_support;
 
-use eliot::{Action, FutureContextExt, destination_fn, start_task};
+use tokio_support::{Line, level, new_task, task};
+
+use eliot::FutureContextExt;
 use eliot_tokio::{DeferredContext, FutureWriteFailureExt, WriteFailureExt};
-use serde_json::{Map, Value};
-
-type Line = Map<String, Value>;
-
-fn captured() -> &'static Mutex<Vec<Line>> {
-    static LINES: OnceLock<Arc<Mutex<Vec<Line>>>> = OnceLock::new();
-    LINES.get_or_init(|| {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::mem::forget(eliot::add_destination(destination_fn(
-            move |m: &eliot::Message| {
-                sink.lock().unwrap().push(m.to_map().unwrap());
-            },
-        )));
-        lines
-    })
-}
-
-fn task(uuid: &str) -> Vec<Line> {
-    let mut lines: Vec<Line> = captured()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l["task_uuid"] == uuid)
-        .cloned()
-        .collect();
-    lines.sort_by_key(level);
-    lines
-}
-
-fn level(line: &Line) -> Vec<u64> {
-    line["task_level"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect()
-}
-
-fn new_task(action_type: &str) -> Action {
-    captured();
-    start_task!(action_type).into_action()
-}
 
 fn assert_traceback(line: &Line, exception: &str, reason: &str) {
     assert_eq!(line["message_type"], "eliot:traceback");

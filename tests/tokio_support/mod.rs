@@ -1,0 +1,63 @@
+//! Helpers of the eliot-tokio tests: every message of the test binary is
+//! kept, parsed, and each test picks out the tasks it started.
+
+#![allow(dead_code, unreachable_pub)]
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use eliot::{Action, destination_fn, start_task};
+use serde_json::{Map, Value};
+
+pub type Line = Map<String, Value>;
+
+/// Every message of this test binary, parsed; the destination is added on
+/// first use and stays for the life of the process.
+pub fn captured() -> &'static Mutex<Vec<Line>> {
+    static LINES: OnceLock<Arc<Mutex<Vec<Line>>>> = OnceLock::new();
+    LINES.get_or_init(|| {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::mem::forget(eliot::add_destination(destination_fn(
+            move |m: &eliot::Message| {
+                sink.lock().unwrap().push(m.to_map().unwrap());
+            },
+        )));
+        lines
+    })
+}
+
+/// The lines of one task, in task_level order.
+pub fn task(uuid: &str) -> Vec<Line> {
+    let mut lines: Vec<Line> = captured()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l["task_uuid"] == uuid)
+        .cloned()
+        .collect();
+    lines.sort_by_key(level);
+    lines
+}
+
+pub fn level(line: &Line) -> Vec<u64> {
+    line["task_level"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect()
+}
+
+pub fn kind(line: &Line) -> &str {
+    line.get("message_type")
+        .or(line.get("action_type"))
+        .and_then(Value::as_str)
+        .unwrap()
+}
+
+/// A new task whose root action is left open, to be finished by the code
+/// under test.
+pub fn new_task(action_type: &str) -> Action {
+    captured();
+    start_task!(action_type).into_action()
+}
