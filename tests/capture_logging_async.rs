@@ -16,7 +16,7 @@ use serde_json::json;
 async fn worker(tag: &'static str, index: u64) {
     let _work = start_action!("t:async:worker", tag = tag, index = index);
     for step in 0..5u64 {
-        if (index + step) % 2 == 0 {
+        if (index + step).is_multiple_of(2) {
             tokio::task::yield_now().await;
         } else {
             tokio::time::sleep(Duration::from_millis(1)).await;

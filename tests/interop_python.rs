@@ -7,54 +7,13 @@
 //! binaries are the ones `cargo test` builds; when they are missing or older
 //! than the sources, they are built into a separate target directory.
 
+mod python_support;
+
+use python_support::{venv_python, workspace};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The virtualenv's python, with the pinned tools installed.
-fn venv_python() -> PathBuf {
-    let venv = workspace().join("target/interop-venv");
-    let python = venv.join("bin/python");
-    let requirements = workspace().join("scripts/interop/requirements.txt");
-    let stamp = venv.join("requirements.installed");
-    let wanted = std::fs::read_to_string(&requirements).unwrap();
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
-        return python;
-    }
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .expect("python3 is needed for the interop check");
-    assert!(
-        status.success(),
-        "python3 -m venv {} failed",
-        venv.display()
-    );
-    let output = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&requirements)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "installing the pinned Python tools failed (is PyPI reachable?):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::write(&stamp, wanted).unwrap();
-    python
-}
 
 fn example_names() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(workspace().join("examples"))

@@ -16,6 +16,10 @@
 //! system's syslog is never touched. The test re-executes itself (argument
 //! `child`) as the logging processes, so it has its own `main`.
 
+mod python_support;
+
+use python_support::{venv_python, workspace};
+
 use std::collections::{HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -53,10 +57,6 @@ fn main() {
         "test result: ok. 1 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s\n",
         started.elapsed().as_secs_f64()
     );
-}
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 // ------------------------------------------------------- the processes
@@ -464,48 +464,6 @@ fn run_dir(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-/// The virtualenv's python, with the pinned tools installed (the same venv
-/// and recipe as tests/interop_python.rs).
-fn venv_python() -> PathBuf {
-    let venv = workspace().join("target/interop-venv");
-    let python = venv.join("bin/python");
-    let requirements = workspace().join("scripts/interop/requirements.txt");
-    let stamp = venv.join("requirements.installed");
-    let wanted = std::fs::read_to_string(&requirements).unwrap();
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
-        return python;
-    }
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .expect("python3 is needed for the interop check");
-    assert!(
-        status.success(),
-        "python3 -m venv {} failed",
-        venv.display()
-    );
-    let output = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&requirements)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "installing the pinned Python tools failed (is PyPI reachable?):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::write(&stamp, wanted).unwrap();
-    python
 }
 
 fn check_with_eliot_parse(lines: &[String], path: &Path) -> String {

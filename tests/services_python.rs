@@ -9,10 +9,14 @@
 //! use from scripts/interop/requirements.txt). One test in this file, so
 //! the Rust log holds this test's lines alone.
 
+mod python_support;
+
+use python_support::{venv_python, workspace};
+
 use std::convert::Infallible;
 use std::future::Future;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -30,52 +34,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
 use tokio::net::TcpListener;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The virtualenv's python, with the pinned tools installed (the same venv
-/// and recipe as tests/interop_python.rs).
-fn venv_python() -> PathBuf {
-    let venv = workspace().join("target/interop-venv");
-    let python = venv.join("bin/python");
-    let requirements = workspace().join("scripts/interop/requirements.txt");
-    let stamp = venv.join("requirements.installed");
-    let wanted = std::fs::read_to_string(&requirements).unwrap();
-    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) && python.exists() {
-        return python;
-    }
-    let status = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status()
-        .expect("python3 is needed for the interop check");
-    assert!(
-        status.success(),
-        "python3 -m venv {} failed",
-        venv.display()
-    );
-    let output = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&requirements)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "installing the pinned Python tools failed (is PyPI reachable?):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    std::fs::write(&stamp, wanted).unwrap();
-    python
-}
 
 /// Waits for a child, bounded: a hung Python process fails the test
 /// instead of hanging it.

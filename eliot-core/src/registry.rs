@@ -98,13 +98,13 @@ pub(crate) fn with_snapshot<R>(f: impl FnOnce(&Snapshot) -> R) -> R {
     let cached = CACHED.try_with(|cache| {
         // A destination that logs re-enters here while the cache is borrowed;
         // it then reads the cache as it is, or falls back to the registry.
-        if let Ok(mut slot) = cache.try_borrow_mut() {
-            if slot.as_ref().is_none_or(|(g, _)| *g != generation) {
-                let fresh = state().snapshot();
-                let stale = slot.replace((generation, fresh));
-                drop(slot);
-                drop(stale);
-            }
+        if let Ok(mut slot) = cache.try_borrow_mut()
+            && slot.as_ref().is_none_or(|(g, _)| *g != generation)
+        {
+            let fresh = state().snapshot();
+            let stale = slot.replace((generation, fresh));
+            drop(slot);
+            drop(stale);
         }
         let slot = cache.try_borrow().ok()?;
         match &*slot {

@@ -652,10 +652,10 @@ impl SyslogDestination {
 
     /// Sends what is pending, connecting first if the backoff allows.
     fn pump(&self, state: &mut State) {
-        if let Some(Connection::Tcp(stream)) = &state.connection {
-            if let Err(error) = peer_closed(stream) {
-                self.lost_connection(state, &error);
-            }
+        if let Some(Connection::Tcp(stream)) = &state.connection
+            && let Err(error) = peer_closed(stream)
+        {
+            self.lost_connection(state, &error);
         }
         loop {
             self.note_gap(state);
@@ -783,17 +783,17 @@ impl SyslogDestination {
     fn recovered(&self, state: &mut State) {
         state.backoff = self.config.backoff.0;
         state.next_attempt = None;
-        if let Some(outage) = state.outage.take() {
-            if outage.announced {
-                eprintln!(
-                    "eliot: the syslog server at {} takes messages again after {:.1} s ({}); \
+        if let Some(outage) = state.outage.take()
+            && outage.announced
+        {
+            eprintln!(
+                "eliot: the syslog server at {} takes messages again after {:.1} s ({}); \
                      {} message(s) dropped so far",
-                    self.config.target,
-                    outage.since.elapsed().as_secs_f64(),
-                    outage.error,
-                    state.report.dropped
-                );
-            }
+                self.config.target,
+                outage.since.elapsed().as_secs_f64(),
+                outage.error,
+                state.report.dropped
+            );
         }
     }
 }

@@ -565,10 +565,10 @@ impl Future for Shutdown {
                 drop(finish);
                 // The thread published the report as its last act; join it
                 // only if it has already exited, never wait here.
-                if self.thread.as_ref().is_some_and(JoinHandle::is_finished) {
-                    if let Some(thread) = self.thread.take() {
-                        let _ = thread.join();
-                    }
+                if self.thread.as_ref().is_some_and(JoinHandle::is_finished)
+                    && let Some(thread) = self.thread.take()
+                {
+                    let _ = thread.join();
                 }
                 Poll::Ready(report)
             }

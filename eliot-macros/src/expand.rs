@@ -73,10 +73,10 @@ pub(crate) fn inline_actions(
         Kind::InnerAsync => {
             let mut inner = find_inner_async(body).expect("validated: the body has an async block");
             let expr = inner.expr();
-            if args.debug {
-                if let Expr::Async(async_block) = expr {
-                    awaits::log_yields(krate, &mut async_block.block);
-                }
+            if args.debug
+                && let Expr::Async(async_block) = expr
+            {
+                awaits::log_yields(krate, &mut async_block.block);
             }
             let in_context = with_context(krate, expr.to_token_stream());
             *expr = Expr::Verbatim(in_context);

@@ -187,27 +187,27 @@ fn result_plan(output: Option<Type>, skip_result: bool) -> ResultPlan {
     let Some(ty) = output else {
         return ResultPlan::Nothing;
     };
-    if let Type::Path(path) = &ty {
-        if let Some(last) = path.path.segments.last().filter(|s| s.ident == "Result") {
-            let types: Vec<Type> = match &last.arguments {
-                syn::PathArguments::AngleBracketed(args) => args
-                    .args
-                    .iter()
-                    .filter_map(|arg| match arg {
-                        syn::GenericArgument::Type(ty) => Some(ty.clone()),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
-            let ok = types
-                .first()
-                .filter(|ok| !skip_result && !is_unit(ok))
-                .cloned()
-                .map(Box::new);
-            let err = types.get(1).cloned().map(Box::new);
-            return ResultPlan::Result { ok, err };
-        }
+    if let Type::Path(path) = &ty
+        && let Some(last) = path.path.segments.last().filter(|s| s.ident == "Result")
+    {
+        let types: Vec<Type> = match &last.arguments {
+            syn::PathArguments::AngleBracketed(args) => args
+                .args
+                .iter()
+                .filter_map(|arg| match arg {
+                    syn::GenericArgument::Type(ty) => Some(ty.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let ok = types
+            .first()
+            .filter(|ok| !skip_result && !is_unit(ok))
+            .cloned()
+            .map(Box::new);
+        let err = types.get(1).cloned().map(Box::new);
+        return ResultPlan::Result { ok, err };
     }
     if skip_result || is_unit(&ty) || matches!(ty, Type::Never(_)) {
         ResultPlan::Nothing

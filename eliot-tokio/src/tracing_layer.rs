@@ -147,20 +147,19 @@ where
         let mut values = Values::default();
         event.record(&mut values);
         let span = ctx.event_span(event);
-        if *metadata.level() == Level::ERROR {
-            if let (Some(span), Some(error)) = (&span, values.get("error")) {
-                if let Some(span_action) = span.extensions().get::<SpanAction>() {
-                    let reason = match error {
-                        Json::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    *span_action
-                        .failure
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner) =
-                        Some(Failure::new(SPAN_ERROR_EXCEPTION, reason));
-                }
-            }
+        if *metadata.level() == Level::ERROR
+            && let (Some(span), Some(error)) = (&span, values.get("error"))
+            && let Some(span_action) = span.extensions().get::<SpanAction>()
+        {
+            let reason = match error {
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            *span_action
+                .failure
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) =
+                Some(Failure::new(SPAN_ERROR_EXCEPTION, reason));
         }
         let action = nearest_action(span);
         let level = metadata.level().as_str();

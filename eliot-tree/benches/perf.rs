@@ -243,7 +243,7 @@ impl TaskState {
             }
             Position::End => {
                 let action = self.step.take().expect("a step's lines follow its start");
-                if (self.id + step) % 10 == 0 {
+                if (self.id + step).is_multiple_of(10) {
                     let error = std::io::Error::new(
                         std::io::ErrorKind::TimedOut,
                         "upstream did not answer in 250 ms",
