@@ -125,43 +125,56 @@ fn ensure_consumed(input: ParseStream<'_>) -> syn::Result<()> {
     }
 }
 
+/// Parses every argument: `crate = path` here, the others with `named`.
+/// Each argument is parsed on its own and every problem is recorded in
+/// `errors`, so one mistake does not hide the next.
+fn parse_arguments(
+    tokens: TokenStream,
+    errors: &mut Errors,
+    krate: &mut Option<Path>,
+    mut named: impl FnMut(Ident, ParseStream<'_>, &mut Errors) -> syn::Result<()>,
+) {
+    for argument in split_arguments(tokens) {
+        let parsed = (|input: ParseStream<'_>| match head(input)? {
+            Head::Crate => {
+                let span = input.span();
+                let path = parse_crate_path(input)?;
+                ensure_consumed(input)?;
+                if krate.replace(path).is_some() {
+                    errors.at(span, "`crate` is given twice; give it once");
+                }
+                Ok(())
+            }
+            Head::Name(name) => named(name, input, errors),
+        })
+        .parse2(argument);
+        if let Err(e) = parsed {
+            errors.push(e);
+        }
+    }
+}
+
+/// The error for an argument the macro does not know.
+fn unknown(name: &Ident, expected: &str) -> syn::Error {
+    syn::Error::new_spanned(name, format_args!("unknown argument `{name}`: {expected}"))
+}
+
 impl InlineActionsArgs {
     const EXPECTED: &'static str = "`#[inline_actions]` accepts `debug` and `crate = path`";
 
     /// Parses the arguments, recording every problem in `errors`.
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = InlineActionsArgs::default();
-        for argument in split_arguments(tokens) {
-            let parsed = (|input: ParseStream<'_>| {
-                match head(input)? {
-                    Head::Crate => {
-                        let span = input.span();
-                        let path = parse_crate_path(input)?;
-                        ensure_consumed(input)?;
-                        if args.krate.replace(path).is_some() {
-                            errors.at(span, "`crate` is given twice; give it once");
-                        }
-                    }
-                    Head::Name(name) if name == "debug" => {
-                        let name = parse_flag(input)?;
-                        if std::mem::replace(&mut args.debug, true) {
-                            duplicate(errors, &name);
-                        }
-                    }
-                    Head::Name(name) => {
-                        return Err(syn::Error::new_spanned(
-                            &name,
-                            format_args!("unknown argument `{name}`: {}", Self::EXPECTED),
-                        ));
-                    }
-                }
-                Ok(())
-            })
-            .parse2(argument);
-            if let Err(e) = parsed {
-                errors.push(e);
+        parse_arguments(tokens, errors, &mut args.krate, |name, input, errors| {
+            if name != "debug" {
+                return Err(unknown(&name, Self::EXPECTED));
             }
-        }
+            let name = parse_flag(input)?;
+            if std::mem::replace(&mut args.debug, true) {
+                duplicate(errors, &name);
+            }
+            Ok(())
+        });
         args
     }
 }
@@ -172,67 +185,44 @@ impl LogCallArgs {
     /// Parses the arguments, recording every problem in `errors`.
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = LogCallArgs::default();
-        for argument in split_arguments(tokens) {
-            let parsed = (|input: ParseStream<'_>| {
-                match head(input)? {
-                    Head::Crate => {
-                        let span = input.span();
-                        let path = parse_crate_path(input)?;
-                        ensure_consumed(input)?;
-                        if args.krate.replace(path).is_some() {
-                            errors.at(span, "`crate` is given twice; give it once");
-                        }
-                    }
-                    Head::Name(name) if name == "skip_result" => {
-                        let name = parse_flag(input)?;
-                        if std::mem::replace(&mut args.skip_result, true) {
-                            duplicate(errors, &name);
-                        }
-                    }
-                    Head::Name(name) if name == "skip" => {
-                        let (name, list) = parse_list(input, Ident::parse_any)?;
-                        if args.skip.is_some() {
-                            duplicate(errors, &name);
-                        } else {
-                            args.skip = Some((name, list));
-                        }
-                    }
-                    Head::Name(name) if name == "include" => {
-                        let (name, list) = parse_list(input, parse_included)?;
-                        if args.include.is_some() {
-                            duplicate(errors, &name);
-                        } else {
-                            args.include = Some((name, list));
-                        }
-                    }
-                    Head::Name(name) if name == "action_type" => {
-                        let name = input.call(Ident::parse_any)?;
-                        input.parse::<Token![=]>()?;
-                        let value: LitStr = input.parse().map_err(|e| {
-                            syn::Error::new(
-                                e.span(),
-                                "expected a string literal, e.g. `action_type = \"app:frob\"`",
-                            )
-                        })?;
-                        ensure_consumed(input)?;
-                        if args.action_type.replace(value).is_some() {
-                            duplicate(errors, &name);
-                        }
-                    }
-                    Head::Name(name) => {
-                        return Err(syn::Error::new_spanned(
-                            &name,
-                            format_args!("unknown argument `{name}`: {}", Self::EXPECTED),
-                        ));
-                    }
+        parse_arguments(tokens, errors, &mut args.krate, |name, input, errors| {
+            if name == "skip_result" {
+                let name = parse_flag(input)?;
+                if std::mem::replace(&mut args.skip_result, true) {
+                    duplicate(errors, &name);
                 }
-                Ok(())
-            })
-            .parse2(argument);
-            if let Err(e) = parsed {
-                errors.push(e);
+            } else if name == "skip" {
+                let (name, list) = parse_list(input, Ident::parse_any)?;
+                if args.skip.is_some() {
+                    duplicate(errors, &name);
+                } else {
+                    args.skip = Some((name, list));
+                }
+            } else if name == "include" {
+                let (name, list) = parse_list(input, parse_included)?;
+                if args.include.is_some() {
+                    duplicate(errors, &name);
+                } else {
+                    args.include = Some((name, list));
+                }
+            } else if name == "action_type" {
+                let name = input.call(Ident::parse_any)?;
+                input.parse::<Token![=]>()?;
+                let value: LitStr = input.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "expected a string literal, e.g. `action_type = \"app:frob\"`",
+                    )
+                })?;
+                ensure_consumed(input)?;
+                if args.action_type.replace(value).is_some() {
+                    duplicate(errors, &name);
+                }
+            } else {
+                return Err(unknown(&name, Self::EXPECTED));
             }
-        }
+            Ok(())
+        });
         args
     }
 }
