@@ -38,8 +38,12 @@ fn main() {
         child(&args[1..]);
         return;
     }
+    // The libtest protocol that cargo nextest speaks: `--list` names the
+    // test, and `--list --ignored` must not (it is not an ignored test).
     if args.iter().any(|a| a == "--list") {
-        println!("{NAME}: test");
+        if !args.iter().any(|a| a == "--ignored") {
+            println!("{NAME}: test");
+        }
         return;
     }
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
