@@ -4,11 +4,14 @@
 //!
 //! One test, running both set-ups in sequence on a quiet registry.
 
-use std::path::{Path, PathBuf};
+mod writer_support;
+
+use std::path::Path;
 
 use eliot::{
     FileDestination, RotatingFile, ThreadedWriter, add_destination, log_message, remove_destination,
 };
+use writer_support::{files_oldest_first, fresh_dir};
 
 const THREADS: usize = 8;
 const PER_THREAD: u64 = 20_000;
@@ -26,12 +29,7 @@ fn produce() {
 }
 
 fn check(path: &Path) -> usize {
-    let mut files: Vec<PathBuf> = (1..)
-        .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
-        .take_while(|p| p.exists())
-        .collect();
-    files.reverse();
-    files.push(path.to_path_buf());
+    let files = files_oldest_first(path);
     let mut next = [0u64; THREADS];
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
@@ -50,10 +48,7 @@ fn check(path: &Path) -> usize {
 
 #[test]
 fn many_threads_rotate_without_losing_or_splitting_lines() {
-    let dir =
-        std::env::temp_dir().join(format!("eliot-rotation-concurrent-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("rotation-concurrent");
 
     let threaded = dir.join("threaded.log");
     let file = RotatingFile::builder()

@@ -1,18 +1,13 @@
 //! Rotation by size: lines are never split, none is lost, the newest N
 //! files are kept under predictable names.
 
+mod writer_support;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use eliot::{Destination, FileDestination, Message, RotatingFile};
-
-fn dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("eliot-rotation-size-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use writer_support::{files_oldest_first, fresh_dir};
 
 fn message(seq: usize) -> Message {
     Message::from_json(&format!(
@@ -24,13 +19,7 @@ fn message(seq: usize) -> Message {
 
 /// The kept files, oldest first, and their lines.
 fn read_all(path: &Path) -> Vec<(PathBuf, Vec<serde_json::Value>)> {
-    let mut files: Vec<PathBuf> = (1..)
-        .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
-        .take_while(|p| p.exists())
-        .collect();
-    files.reverse();
-    files.push(path.to_path_buf());
-    files
+    files_oldest_first(path)
         .into_iter()
         .map(|f| {
             let text = std::fs::read_to_string(&f).unwrap();
@@ -46,7 +35,7 @@ fn read_all(path: &Path) -> Vec<(PathBuf, Vec<serde_json::Value>)> {
 
 #[test]
 fn rotates_by_size_without_splitting_or_losing_lines() {
-    let path = dir("basic").join("app.log");
+    let path = fresh_dir("rotation-size-basic").join("app.log");
     let max = 4096;
     let file = RotatingFile::builder()
         .max_bytes(max)
@@ -81,7 +70,7 @@ fn rotates_by_size_without_splitting_or_losing_lines() {
 
 #[test]
 fn keeps_only_the_newest_files() {
-    let path = dir("keep").join("app.log");
+    let path = fresh_dir("rotation-size-keep").join("app.log");
     let file = RotatingFile::builder()
         .max_bytes(1000)
         .keep(3)
@@ -105,7 +94,7 @@ fn keeps_only_the_newest_files() {
 
 #[test]
 fn a_batch_larger_than_the_limit_goes_whole_into_a_fresh_file() {
-    let path = dir("big").join("app.log");
+    let path = fresh_dir("rotation-size-big").join("app.log");
     let file = RotatingFile::builder()
         .max_bytes(500)
         .keep(10)
@@ -123,7 +112,7 @@ fn a_batch_larger_than_the_limit_goes_whole_into_a_fresh_file() {
 
 #[test]
 fn reopening_appends_and_counts_what_is_there() {
-    let path = dir("reopen").join("app.log");
+    let path = fresh_dir("rotation-size-reopen").join("app.log");
     {
         let mut file = RotatingFile::builder().max_bytes(100).open(&path).unwrap();
         file.write_all(b"{\"first\":1}\n").unwrap();
@@ -140,7 +129,7 @@ fn reopening_appends_and_counts_what_is_there() {
 
 #[test]
 fn a_failed_rotation_loses_nothing() {
-    let dir = dir("fail");
+    let dir = fresh_dir("rotation-size-fail");
     let path = dir.join("app.log");
     let mut file = RotatingFile::builder()
         .max_bytes(10)

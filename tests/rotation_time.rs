@@ -1,19 +1,14 @@
 //! Rotation by time: periods aligned on the Unix epoch; an existing file
 //! from an earlier period is rotated at the first write.
 
+mod writer_support;
+
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use eliot::RotatingFile;
-
-fn dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("eliot-rotation-time-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use writer_support::{files_oldest_first, fresh_dir};
 
 fn millis() -> u128 {
     SystemTime::now()
@@ -22,19 +17,9 @@ fn millis() -> u128 {
         .as_millis()
 }
 
-fn files_oldest_first(path: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = (1..)
-        .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
-        .take_while(|p| p.exists())
-        .collect();
-    files.reverse();
-    files.push(path.to_path_buf());
-    files
-}
-
 #[test]
 fn rotates_at_each_period_boundary() {
-    let path = dir("periods").join("app.log");
+    let path = fresh_dir("rotation-time-periods").join("app.log");
     let period = 200u128;
     let mut file = RotatingFile::builder()
         .every(Duration::from_millis(period as u64))
@@ -87,7 +72,7 @@ fn rotates_at_each_period_boundary() {
 
 #[test]
 fn an_old_file_is_rotated_at_the_first_write() {
-    let path = dir("old").join("app.log");
+    let path = fresh_dir("rotation-time-old").join("app.log");
     std::fs::write(&path, "yesterday\n").unwrap();
     let day_before = SystemTime::now() - Duration::from_secs(2 * 86_400);
     std::fs::File::options()

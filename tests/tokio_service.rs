@@ -4,11 +4,14 @@
 //! Each test writes its own messages through its own service; destinations
 //! are process-wide, so tests count only their own message types.
 
-use std::sync::{Arc, Condvar, Mutex};
+mod writer_support;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use eliot::{Destination, DestinationError, FileDestination, Message, WriterError, log_message};
+use eliot::{FileDestination, WriterError, log_message};
 use eliot_tokio::ThreadedWriterService;
+use writer_support::Gated;
 
 fn temp_log(name: &str) -> std::path::PathBuf {
     let path =
@@ -72,24 +75,6 @@ async fn misuse_is_a_typed_error() {
     assert!(matches!(service.start(), Err(WriterError::AlreadyStopped)));
 }
 
-/// Holds every write until opened.
-struct Gate {
-    inner: FileDestination,
-    open: Arc<(Mutex<bool>, Condvar)>,
-}
-
-impl Destination for Gate {
-    fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        let (lock, opened) = &*self.open;
-        let mut open = lock.lock().unwrap();
-        while !*open {
-            open = opened.wait(open).unwrap();
-        }
-        drop(open);
-        self.inner.write(message)
-    }
-}
-
 /// The service is dropped while its destination cannot write at all. Had the
 /// drop drained the queue on the worker that dropped it, it would have waited
 /// there for the gate (which opens only after the drop returned) until it gave
@@ -97,26 +82,20 @@ impl Destination for Gate {
 #[test]
 fn dropped_inside_a_runtime_without_stop_drains_off_the_worker() {
     let path = temp_log("drop");
-    let open = Arc::new((Mutex::new(false), Condvar::new()));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let gate = Gate {
-            inner: FileDestination::create(&path).unwrap(),
-            open: open.clone(),
-        };
-        let service = ThreadedWriterService::new(gate);
+        let gate = Arc::new(Gated::new(FileDestination::create(&path).unwrap()));
+        let service = ThreadedWriterService::new(gate.clone());
         service.start().unwrap();
         for i in 0..5_000 {
             log_message!("t:service_dropped", i = i);
         }
         drop(service);
-        let (lock, opened) = &*open;
-        *lock.lock().unwrap() = true;
-        opened.notify_all();
+        gate.open();
     });
     // The runtime waits for its blocking tasks when it shuts down.
     drop(runtime);

@@ -2,26 +2,14 @@
 //! thread wakes when the drain is complete, so awaiting it never blocks the
 //! runtime, even a current-thread one, even with a slow destination.
 
+mod writer_support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use eliot::{
-    Destination, DestinationError, FileDestination, Message, Shutdown, ThreadedWriter, log_message,
-};
-
-/// Takes its time over every batch.
-struct Slow(FileDestination<std::io::Sink>);
-
-impl Destination for Slow {
-    fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        self.write_batch(std::slice::from_ref(message))
-    }
-    fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
-        std::thread::sleep(Duration::from_millis(100));
-        self.0.write_batch(messages)
-    }
-}
+use eliot::{FileDestination, Shutdown, ThreadedWriter, log_message};
+use writer_support::{Gated, Slow};
 
 const _: () = {
     const fn send_static<T: Send + Sync + 'static>() {}
@@ -46,7 +34,11 @@ async fn stop_while_ticking(writer: ThreadedWriter) -> (eliot::WriterReport, u64
 }
 
 fn slow_writer_with_messages(tag: &str) -> ThreadedWriter {
-    let writer = ThreadedWriter::new(Slow(FileDestination::new(std::io::sink())));
+    let slow = Slow::new(
+        FileDestination::new(std::io::sink()),
+        Duration::from_millis(100),
+    );
+    let writer = ThreadedWriter::new(slow);
     writer.start().unwrap();
     // The first batch takes the first message; the rest wait for it.
     log_message!("test:async_stop", tag = tag, n = 0);
@@ -94,31 +86,12 @@ fn a_finished_shutdown_resolves_at_once_and_wait_blocks() {
     assert!(writer.shutdown().is_err());
 }
 
-/// Blocks every batch until the gate opens.
-struct Gated(std::sync::Mutex<bool>, std::sync::Condvar);
-
-impl Destination for Gated {
-    fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        self.write_batch(std::slice::from_ref(message))
-    }
-    fn write_batch(&self, _: &[Message]) -> Result<(), DestinationError> {
-        let mut open = self.0.lock().unwrap();
-        while !*open {
-            open = self.1.wait(open).unwrap();
-        }
-        Ok(())
-    }
-}
-
 #[test]
 fn polling_the_shutdown_never_waits_for_a_blocked_destination() {
     use std::future::Future;
     use std::task::{Context, Poll, Waker};
 
-    let gate = Arc::new(Gated(
-        std::sync::Mutex::new(false),
-        std::sync::Condvar::new(),
-    ));
+    let gate = Arc::new(Gated::new(FileDestination::new(std::io::sink())));
     let writer = ThreadedWriter::new(gate.clone());
     writer.start().unwrap();
     log_message!("test:async_stop:blocked");
@@ -134,8 +107,7 @@ fn polling_the_shutdown_never_waits_for_a_blocked_destination() {
         );
         std::thread::sleep(Duration::from_millis(5));
     }
-    *gate.0.lock().unwrap() = true;
-    gate.1.notify_all();
+    gate.open();
     let report = loop {
         if let Poll::Ready(report) = shutdown.as_mut().poll(&mut cx) {
             break report;

@@ -5,11 +5,14 @@
 //! environment variable); the child logs large lines flat out through a
 //! ThreadedWriter into a rotating file until it is killed.
 
-use std::path::{Path, PathBuf};
+mod writer_support;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use eliot::{FileDestination, RotatingFile, ThreadedWriter, log_message};
+use writer_support::{files_oldest_first, fresh_dir};
 
 const CHILD_ENV: &str = "ELIOT_WRITER_CRASH_CHILD";
 
@@ -29,25 +32,12 @@ fn child(path: &Path) -> ! {
     unreachable!("the child logs until it is killed")
 }
 
-fn log_files(path: &Path) -> Vec<PathBuf> {
-    // Oldest first: <path>.N ... <path>.1, then <path>.
-    let mut files: Vec<PathBuf> = (1..)
-        .map(|n| PathBuf::from(format!("{}.{n}", path.display())))
-        .take_while(|p| p.exists())
-        .collect();
-    files.reverse();
-    files.push(path.to_path_buf());
-    files
-}
-
 #[test]
 fn sigkill_mid_write_leaves_whole_lines_except_possibly_the_last() {
     if let Ok(path) = std::env::var(CHILD_ENV) {
         child(Path::new(&path));
     }
-    let dir = std::env::temp_dir().join(format!("eliot-writer-crash-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("writer-crash");
     let path = dir.join("crash.log");
 
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -77,7 +67,7 @@ fn sigkill_mid_write_leaves_whole_lines_except_possibly_the_last() {
     let status = child.wait().unwrap();
     assert!(!status.success());
 
-    let files = log_files(&path);
+    let files = files_oldest_first(&path);
     assert!(files.len() >= 3);
     let mut next_seq = 0u64;
     for (i, file) in files.iter().enumerate() {

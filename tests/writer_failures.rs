@@ -6,6 +6,8 @@
 //! One test running the scenarios in sequence: each counts the failure
 //! reports of the whole registry.
 
+mod writer_support;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -13,6 +15,7 @@ use eliot::{
     Destination, DestinationError, FileDestination, Message, ThreadedWriter, add_destination,
     destination_fn, log_message, remove_destination,
 };
+use writer_support::SharedBuf;
 
 /// Collects the `eliot:destination_failure` messages of the whole process.
 fn failure_reports() -> (Arc<dyn Destination>, Arc<Mutex<Vec<serde_json::Value>>>) {
@@ -30,28 +33,6 @@ fn failure_reports() -> (Arc<dyn Destination>, Arc<Mutex<Vec<serde_json::Value>>
         })
     };
     (add_destination(collector), seen)
-}
-
-/// A `Write` into memory that the test can still read after the writer is
-/// gone (the registry's per-thread snapshots may keep the writer's handle,
-/// and so its destination, alive a while).
-#[derive(Clone, Default)]
-struct SharedBuf(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl SharedBuf {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
 }
 
 /// Fails its first `failures` batches, then writes into the buffer.
@@ -148,11 +129,7 @@ fn failing_destinations_are_reported_counted_and_survived() {
         log_message!("test:failures:flaky", i = i);
     }
     let report = writer.stop().unwrap();
-    let text = buf.text();
-    let written: Vec<serde_json::Value> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let written = buf.json_lines();
     assert_eq!(report.written as usize, written.len());
     assert_eq!(report.failed, 1);
     let kinds = |t: &str| written.iter().filter(|m| m["message_type"] == t).count();

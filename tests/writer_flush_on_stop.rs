@@ -4,47 +4,20 @@
 //!
 //! One test in this file: it needs a registry with no other destination.
 
-use std::sync::{Arc, Condvar, Mutex};
+mod writer_support;
+
+use std::sync::Arc;
 use std::time::Duration;
 
-use eliot::{Destination, DestinationError, FileDestination, Message, ThreadedWriter, log_message};
-
-/// Blocks every write until the gate opens.
-struct Gated {
-    file: FileDestination,
-    gate: Arc<(Mutex<bool>, Condvar)>,
-}
-
-impl Gated {
-    fn wait(&self) {
-        let (open, changed) = &*self.gate;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = changed.wait(open).unwrap();
-        }
-    }
-}
-
-impl Destination for Gated {
-    fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        self.wait();
-        self.file.write(message)
-    }
-    fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
-        self.wait();
-        self.file.write_batch(messages)
-    }
-}
+use eliot::{FileDestination, ThreadedWriter, log_message};
+use writer_support::Gated;
 
 #[test]
 fn stop_waits_for_a_blocked_destination_and_writes_every_queued_message() {
     let path = std::env::temp_dir().join(format!("eliot-flush-on-stop-{}.log", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    let gate = Arc::new((Mutex::new(false), Condvar::new()));
-    let writer = Arc::new(ThreadedWriter::new(Gated {
-        file: FileDestination::create(&path).unwrap(),
-        gate: gate.clone(),
-    }));
+    let gated = Arc::new(Gated::new(FileDestination::create(&path).unwrap()));
+    let writer = Arc::new(ThreadedWriter::new(gated.clone()));
     writer.start().unwrap();
     for i in 0..100 {
         log_message!("test:flush_on_stop", i = i);
@@ -61,8 +34,7 @@ fn stop_waits_for_a_blocked_destination_and_writes_every_queued_message() {
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
 
-    *gate.0.lock().unwrap() = true;
-    gate.1.notify_all();
+    gated.open();
     let report = stopper.join().unwrap();
 
     let text = std::fs::read_to_string(&path).unwrap();

@@ -5,13 +5,16 @@
 //! Tests here run in parallel and every writer sees every message of the
 //! process, so each test looks only at its own message types.
 
+mod writer_support;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use eliot::{
-    Destination, DestinationError, FileDestination, Message, ThreadedWriter, WriterError,
-    destination_fn, log_message, remove_destination,
+    FileDestination, Message, ThreadedWriter, WriterError, destination_fn, log_message,
+    remove_destination,
 };
+use writer_support::Slow;
 
 fn temp_log(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("eliot-writer-lifecycle-{}", std::process::id()));
@@ -94,24 +97,15 @@ fn inner_destination_runs_on_the_writer_thread() {
     }
 }
 
-/// A destination that sleeps in every batch: the queue fills while it works.
-struct Slow(FileDestination);
-
-impl Destination for Slow {
-    fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        self.write_batch(std::slice::from_ref(message))
-    }
-    fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
-        std::thread::sleep(Duration::from_millis(2));
-        self.0.write_batch(messages)
-    }
-}
-
 #[test]
 fn drop_without_stop_writes_everything_queued() {
     let path = temp_log("dropped.log");
-    let writer =
-        ThreadedWriter::new(Slow(FileDestination::create(&path).unwrap())).with_capacity(64);
+    // Sleeps in every batch: the queue fills while it works.
+    let slow = Slow::new(
+        FileDestination::create(&path).unwrap(),
+        Duration::from_millis(2),
+    );
+    let writer = ThreadedWriter::new(slow).with_capacity(64);
     writer.start().unwrap();
     let registered = writer.registered_destination().unwrap();
     for i in 0..5_000 {
