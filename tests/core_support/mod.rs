@@ -1,5 +1,6 @@
 //! Helpers for the eliot-core integration tests: capture what one test logs,
-//! parsed, without seeing other tests' messages.
+//! parsed, without seeing other tests' messages. inline_actions_support
+//! includes this module too, for its capture destination and field readers.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -74,6 +75,7 @@ pub fn keys(line: &str) -> Vec<String> {
     serde_json::from_str::<KeyOrder>(line).unwrap().0
 }
 
+/// `task_level`, as numbers.
 pub fn level(message: &Map<String, Value>) -> Vec<u64> {
     message["task_level"]
         .as_array()
@@ -83,6 +85,7 @@ pub fn level(message: &Map<String, Value>) -> Vec<u64> {
         .collect()
 }
 
+/// `message_type`, or `action_type` for action messages.
 pub fn kind(message: &Map<String, Value>) -> &str {
     message
         .get("message_type")

@@ -4,11 +4,18 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+// The capture destination and the field readers are core_support's.
+#[path = "../core_support/mod.rs"]
+mod core_support;
 
-use eliot::{Destination, add_destination, destination_fn, remove_destination};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use core_support::{Lines, parse_all};
+use eliot::{Destination, add_destination, remove_destination};
 use serde_json::{Map, Value};
+
+pub use core_support::{kind, level};
 
 /// One parsed log line.
 pub type Msg = Map<String, Value>;
@@ -16,29 +23,23 @@ pub type Msg = Map<String, Value>;
 /// Everything logged in this process while it is alive. Other tests of the
 /// same binary log too: pick your own tasks with [`Captured::task`].
 pub struct Capture {
-    lines: Arc<Mutex<Vec<String>>>,
+    lines: Arc<Lines>,
     destination: Arc<dyn Destination>,
 }
 
 impl Capture {
     pub fn start() -> Capture {
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        let destination = add_destination(destination_fn(move |m| {
-            sink.lock().unwrap().push(m.as_json().to_owned());
-        }));
+        let lines = Arc::new(Lines::default());
+        let destination = add_destination(lines.clone());
         Capture { lines, destination }
     }
 
     /// Stops capturing and parses what was captured.
     pub fn finish(self) -> Captured {
         remove_destination(&self.destination).expect("added in start");
-        let lines = std::mem::take(&mut *self.lines.lock().unwrap());
+        let lines = self.lines.take();
         Captured {
-            messages: lines
-                .iter()
-                .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-                .collect(),
+            messages: parse_all(&lines),
             lines,
         }
     }
@@ -87,24 +88,6 @@ impl Captured {
             .map(|(l, _)| l.clone())
             .collect()
     }
-}
-
-pub fn level(message: &Msg) -> Vec<u64> {
-    message["task_level"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n.as_u64().unwrap())
-        .collect()
-}
-
-/// `message_type`, or `action_type` for action messages.
-pub fn kind(message: &Msg) -> &str {
-    message
-        .get("message_type")
-        .or_else(|| message.get("action_type"))
-        .and_then(Value::as_str)
-        .unwrap()
 }
 
 pub fn status(message: &Msg) -> Option<&str> {
