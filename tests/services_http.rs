@@ -2,38 +2,22 @@
 //! one process, on a multi-threaded runtime, many requests at once with
 //! their polls interleaved; every line of every task is where it belongs.
 
+mod http_support;
+
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eliot::http::{TASK_ID_HEADER, continue_or_start, insert_current_task_id};
 use eliot::{
-    Action, AsFailure, FutureContextExt, Message, add_destination, destination_fn, fields,
-    log_message, remove_destination, start_action, start_task,
+    Message, add_destination, destination_fn, fields, log_message, remove_destination,
+    start_action, start_task,
 };
 use http_body_util::{BodyExt, Empty, Full};
+use http_support::{http_client, in_action, serve};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::net::TcpListener;
-
-/// Runs `body` in `action`, then finishes the action from the result.
-async fn in_action<T, E: AsFailure>(
-    action: Action,
-    body: impl Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    let result = body.in_action(&action).await;
-    let _ = match &result {
-        Ok(_) => action.finish(),
-        Err(error) => action.finish_with_error(error),
-    };
-    result
-}
 
 /// The service: continues the caller's task, logs a step, runs an inner
 /// action across awaits, logs another step.
@@ -58,22 +42,6 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
     })
     .await;
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
-}
-
-async fn start_server() -> std::net::SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let (stream, _) = listener.accept().await.unwrap();
-            tokio::spawn(async move {
-                let _ = http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service_fn(handle))
-                    .await;
-            });
-        }
-    });
-    address
 }
 
 /// Everything logged while `f` runs (by any test of this file: callers
@@ -127,8 +95,8 @@ fn each_request_continues_its_callers_task_at_the_exact_level() {
         .build()
         .unwrap();
     let uuids: Vec<String> = runtime.block_on(async {
-        let address = start_server().await;
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let address = serve(handle).await;
+        let client = http_client();
         let calls = (0..40).map(|i| {
             let client = client.clone();
             tokio::spawn(async move {
@@ -197,8 +165,8 @@ fn a_malformed_header_starts_a_new_task_that_says_what_was_wrong() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let address = start_server().await;
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let address = serve(handle).await;
+        let client = http_client();
         let bad: [&[&str]; 3] = [
             &["not-a-task-id"],
             &["a@/1", "b@/1"],

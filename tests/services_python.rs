@@ -9,12 +9,13 @@
 //! use from scripts/interop/requirements.txt). One test in this file, so
 //! the Rust log holds this test's lines alone.
 
+mod http_support;
 mod python_support;
 
+use http_support::{http_client, in_action, serve};
 use python_support::{venv_python, workspace};
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -22,18 +23,13 @@ use std::time::{Duration, Instant};
 
 use eliot::http::{continue_or_start, insert_current_task_id};
 use eliot::{
-    Action, AsFailure, FileDestination, FutureContextExt, add_destination, fields, log_message,
-    remove_destination, start_action, start_task,
+    FileDestination, add_destination, fields, log_message, remove_destination, start_action,
+    start_task,
 };
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::Value;
-use tokio::net::TcpListener;
 
 /// Waits for a child, bounded: a hung Python process fails the test
 /// instead of hanging it.
@@ -50,18 +46,6 @@ fn wait_bounded(child: &mut Child, what: &str) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-async fn in_action<T, E: AsFailure>(
-    action: Action,
-    body: impl Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    let result = body.in_action(&action).await;
-    let _ = match &result {
-        Ok(_) => action.finish(),
-        Err(error) => action.finish_with_error(error),
-    };
-    result
 }
 
 /// The Rust service: `GET /users/<name>`, continuing the caller's task.
@@ -180,20 +164,7 @@ fn python_and_rust_services_continue_each_others_tasks_over_http() {
         .unwrap();
 
     // 1. A Python client calls the Rust service.
-    let address = runtime.block_on(async {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            loop {
-                let (stream, _) = listener.accept().await.unwrap();
-                tokio::spawn(
-                    http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service_fn(rust_service)),
-                );
-            }
-        });
-        address
-    });
+    let address = runtime.block_on(serve(rust_service));
     let client_log = dir.join("python-client.log");
     let mut client = Command::new(&python)
         .arg(workspace().join("scripts/interop/http_client.py"))
@@ -226,7 +197,7 @@ fn python_and_rust_services_continue_each_others_tasks_over_http() {
         .unwrap();
     let python_address = first.trim().strip_prefix("listening ").unwrap().to_owned();
     let statuses = runtime.block_on(async {
-        let http = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let http = http_client();
         let calls = ["alice", "carol", "mallory"].map(|name| {
             let http = http.clone();
             let url = format!("http://{python_address}/users/{name}");
