@@ -1,7 +1,7 @@
 //! `FileDestination`: one JSON object per line, into a file or any writer.
 
 use std::fmt;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Mutex, PoisonError};
@@ -92,20 +92,7 @@ impl<W: Write + Send> FileDestination<W> {
 impl FileDestination<File> {
     /// Appends to the file at `path`, creating it if needed.
     pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
-        let path = path.as_ref();
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!(
-                        "cannot open Eliot log file {} for appending: {e}",
-                        path.display()
-                    ),
-                )
-            })?;
+        let file = crate::rotating_file::open_append(path.as_ref())?;
         Self::from_file(file)
     }
 

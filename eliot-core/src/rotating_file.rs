@@ -265,7 +265,8 @@ impl fmt::Debug for RotatingFile {
     }
 }
 
-fn open_append(path: &Path) -> io::Result<File> {
+/// Opens `path` for appending, creating it; the error names the path.
+pub(crate) fn open_append(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .create(true)
         .append(true)

@@ -17,15 +17,8 @@ use serde_json::{Map, Value};
 use super::level::TaskLevel;
 use super::problem::Problem;
 
-/// The six keys whose values are Eliot's own.
-const RESERVED: [&str; 6] = [
-    "timestamp",
-    "task_uuid",
-    "task_level",
-    "action_status",
-    "action_type",
-    "message_type",
-];
+// The six keys whose values are Eliot's own.
+use crate::json::RESERVED_KEYS as RESERVED;
 
 /// Where an action stands, as its start or end message says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
