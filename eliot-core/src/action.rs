@@ -201,6 +201,21 @@ impl Action {
         self.end(Err(&error.to_failure()))
     }
 
+    /// Finishes the action the way a scope ending now finishes it: failed
+    /// with the panic in flight or the interruption declared around a
+    /// cancelled future's drop, succeeded otherwise. Does nothing if it is
+    /// already finished. What [`ActionGuard`]'s drop does, for bridges (such
+    /// as a `tracing` span closing) that end an action without a guard.
+    #[doc(hidden)]
+    pub fn finish_as_dropped(&self) {
+        let outcome = match crate::interruption::current_failure() {
+            Some(failure) => self.end(Err(&failure)),
+            None => self.end(Ok(())),
+        };
+        // Finished elsewhere through a clone: nothing more to log.
+        let _ = outcome;
+    }
+
     fn end(&self, outcome: Result<(), &Failure>) -> Result<(), AlreadyFinished> {
         if self.inner.finished.swap(true, Ordering::AcqRel) {
             return Err(AlreadyFinished {
@@ -410,6 +425,21 @@ impl ActionGuard {
         self.finish_on_drop = false;
         drop(self.context.take());
     }
+
+    /// A guard that finishes `action` when dropped, exactly as a guard from
+    /// [`start_action`] does (succeeded; failed while panicking or when its
+    /// future is cancelled), but that does not make it current: for code
+    /// that owns an action's end without running inside it, such as a
+    /// future wrapper polled in its own context.
+    #[doc(hidden)]
+    pub fn adopt(action: Action) -> Self {
+        crate::interruption::install_panic_hook();
+        ActionGuard {
+            action,
+            context: None,
+            finish_on_drop: true,
+        }
+    }
 }
 
 impl Deref for ActionGuard {
@@ -422,15 +452,9 @@ impl Deref for ActionGuard {
 impl Drop for ActionGuard {
     fn drop(&mut self) {
         drop(self.context.take());
-        if !self.finish_on_drop {
-            return;
+        if self.finish_on_drop {
+            self.action.finish_as_dropped();
         }
-        let outcome = match crate::interruption::current_failure() {
-            Some(failure) => self.action.end(Err(&failure)),
-            None => self.action.end(Ok(())),
-        };
-        // Finished elsewhere through a clone: nothing more to log.
-        let _ = outcome;
     }
 }
 
