@@ -6,8 +6,10 @@
 
 mod writer_support;
 
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use eliot::{FileDestination, WriterError, log_message};
 use eliot_tokio::ThreadedWriterService;
@@ -29,32 +31,68 @@ fn count(path: &std::path::Path, message_type: &str) -> usize {
         .count()
 }
 
+/// Runs `stop` while a ticker task sleeps and counts in a loop, and returns
+/// its output with the number of ticks that happened while it was pending.
+/// On a current-thread runtime, a stop that blocked the thread would leave
+/// the ticker no chance to run: zero ticks.
+async fn ticks_while<F: Future>(ticks: Arc<AtomicU64>, stop: F) -> (F::Output, u64) {
+    let ticker = {
+        let ticks = ticks.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                ticks.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let before = ticks.load(Ordering::Relaxed);
+    let output = stop.await;
+    let during = ticks.load(Ordering::Relaxed) - before;
+    ticker.abort();
+    (output, during)
+}
+
 /// On a current-thread runtime the task awaiting the stop is the only thing
-/// that runs; a stop that blocked the thread on the writer would deadlock if
-/// the writer needed the runtime. It completes, and other tasks keep running
-/// while it is pending.
+/// that runs. The writer is held at a gate that a plain thread opens only
+/// once the ticker has ticked 5 times (or after 10 s): an awaited stop lets
+/// the ticker run while the writer waits; a stop that blocked the thread
+/// would see no tick at all.
 #[tokio::test(flavor = "current_thread")]
-async fn stop_from_a_task_on_a_current_thread_runtime_does_not_deadlock() {
+async fn stop_from_a_task_on_a_current_thread_runtime_does_not_block_it() {
+    const TICKS: u64 = 5;
     let path = temp_log("current-thread");
-    let service = ThreadedWriterService::new(FileDestination::create(&path).unwrap());
+    let gate = Arc::new(Gated::new(FileDestination::create(&path).unwrap()));
+    let service = ThreadedWriterService::new(gate.clone());
     service.start().unwrap();
     for i in 0..10_000 {
         log_message!("t:service_current_thread", i = i);
     }
-    let ticker = tokio::spawn(async {
-        let mut ticks = 0;
-        for _ in 0..5 {
-            tokio::task::yield_now().await;
-            ticks += 1;
-        }
-        ticks
-    });
-    let report = tokio::time::timeout(Duration::from_secs(20), tokio::spawn(service.stop()))
-        .await
-        .expect("stop completes")
-        .unwrap()
-        .unwrap();
-    assert_eq!(ticker.await.unwrap(), 5);
+    let ticks = Arc::new(AtomicU64::new(0));
+    let opener = {
+        let (gate, ticks) = (gate.clone(), ticks.clone());
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            while ticks.load(Ordering::Relaxed) < TICKS
+                && started.elapsed() < Duration::from_secs(10)
+            {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            gate.open();
+        })
+    };
+    let (report, during) = ticks_while(ticks, async {
+        tokio::time::timeout(Duration::from_secs(30), tokio::spawn(service.stop()))
+            .await
+            .expect("stop completes")
+            .unwrap()
+            .unwrap()
+    })
+    .await;
+    opener.join().unwrap();
+    assert!(
+        during >= TICKS,
+        "the runtime was blocked while the stop was pending: {during} ticks"
+    );
     assert_eq!(report.failed, 0);
     assert!(report.written >= 10_000);
     assert_eq!(count(&path, "t:service_current_thread"), 10_000);
