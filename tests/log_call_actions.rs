@@ -40,6 +40,17 @@ fn connect(id: u64, config: &Config, address: std::net::Ipv4Addr, _token: &str) 
     }
 }
 
+/// Arguments named with keywords: the start fields are named without `r#`.
+#[log_call(include(r#type, ?r#match), action_type = "test:raw")]
+fn raw_names(r#type: &str, r#match: Option<u8>, r#fn: u8) -> u8 {
+    r#match.unwrap_or(r#fn) + r#type.len() as u8
+}
+
+#[log_call(skip(r#fn), action_type = "test:raw_skip")]
+fn raw_skip(r#type: u8, r#fn: u8) -> u8 {
+    r#type + r#fn
+}
+
 #[log_call]
 fn parse(text: &str) -> Result<u32, std::num::ParseIntError> {
     if text == "zero" {
@@ -154,6 +165,23 @@ fn skip_include_and_formats_choose_the_start_fields() {
     assert_eq!(start["address"], "10.0.0.1");
     assert!(!start.contains_key("_token"));
     assert_eq!(end["result"], serde_json::json!({"x": 7, "y": 3}));
+    task.assert_complete();
+}
+
+#[test]
+fn raw_identifiers_are_logged_under_their_plain_names() {
+    let task = in_task("test:log_call:raw", || {
+        assert_eq!(raw_names("ab", Some(3), 9), 5);
+        assert_eq!(raw_skip(1, 2), 3);
+    });
+    let (start, end) = fields_of(&task, "test:raw");
+    assert_eq!(start["type"], "ab");
+    assert_eq!(start["match"], "Some(3)");
+    assert!(!start.contains_key("fn") && !start.contains_key("r#fn"));
+    assert_eq!(end["result"], 5);
+    let (start, _) = fields_of(&task, "test:raw_skip");
+    assert_eq!(start["type"], 1);
+    assert!(!start.contains_key("fn") && !start.contains_key("r#fn"));
     task.assert_complete();
 }
 

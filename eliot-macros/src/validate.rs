@@ -296,18 +296,11 @@ fn fields(item: &FnItem, args: &LogCallArgs, errors: &mut Errors) -> Option<Vec<
             for entry in included {
                 problems |= !known(&entry.name, errors);
             }
+            // The name as written in the list (a raw `r#type` too), so that
+            // a missing `Serialize` points there.
             included
                 .iter()
-                .map(|entry| {
-                    // The span of the name in the list, so that a missing
-                    // `Serialize` points there.
-                    let name = names
-                        .iter()
-                        .find(|n| **n == entry.name)
-                        .map(|n| Ident::new(&n.to_string(), entry.name.span()))
-                        .unwrap_or_else(|| entry.name.clone());
-                    (name, entry.format)
-                })
+                .map(|entry| (entry.name.clone(), entry.format))
                 .collect()
         }
         (None, None) => names
