@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use eliot::{log_message, start_task};
+use eliot::{inline_actions, log_message, start_task};
 use eliot_tokio::EliotLayer;
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
@@ -274,4 +274,70 @@ fn instrumented_tasks_interleaving_on_workers_keep_their_own_trees() {
             assert_eq!(level(&lines[base + 3]).len(), 2);
         }
     }
+}
+
+/// The end of the one action of type `span_type` in a task, checked to be a
+/// child of the task's root.
+fn span_end(uuid: &str, span_type: &str) -> Line {
+    let lines = task(uuid);
+    assert_complete(&lines);
+    let ends: Vec<&Line> = lines
+        .iter()
+        .filter(|l| kind(l) == span_type && l["action_status"] != "started")
+        .collect();
+    assert_eq!(ends.len(), 1, "{lines:#?}");
+    assert_eq!(level(ends[0]).len(), 2, "a child of the root: {lines:#?}");
+    ends[0].clone()
+}
+
+#[inline_actions]
+async fn waits_in_a_span() {
+    std::future::pending::<()>()
+        .instrument(tracing::info_span!("waits_forever"))
+        .await
+}
+
+/// An `.instrument(span)` future dropped with the `#[inline_actions]`
+/// future that holds it (a timeout): the span closes during the drop, and
+/// its action fails as cancelled, like the actions the body opened itself.
+#[test]
+fn a_span_closed_by_a_cancelled_inline_actions_future_fails_as_cancelled() {
+    captured();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let root = start_task!("test:cancelled_span").into_action();
+    let waiting = root.run(waits_in_a_span);
+    let timed_out = runtime.block_on(async {
+        tokio::spawn(tokio::time::timeout(Duration::from_millis(20), waiting))
+            .await
+            .unwrap()
+    });
+    assert!(timed_out.is_err());
+    root.finish().unwrap();
+    let end = span_end(root.task_uuid(), "tokio_tracing_layer:waits_forever");
+    assert_eq!(end["action_status"], "failed");
+    assert_eq!(end["exception"], eliot::CANCELLED_EXCEPTION);
+}
+
+/// A span that closes while a panic unwinds fails with the panic's message.
+#[test]
+fn a_span_closed_by_a_panic_fails_with_its_message() {
+    captured();
+    let root = start_task!("test:panicked_span").into_action();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        root.run(|| {
+            let span = tracing::info_span!("panics_inside");
+            let _entered = span.enter();
+            panic!("boom inside the span");
+        })
+    }));
+    assert!(unwound.is_err());
+    root.finish().unwrap();
+    let end = span_end(root.task_uuid(), "tokio_tracing_layer:panics_inside");
+    assert_eq!(end["action_status"], "failed");
+    assert_eq!(end["exception"], eliot::PANIC_EXCEPTION);
+    assert_eq!(end["reason"], "boom inside the span");
 }

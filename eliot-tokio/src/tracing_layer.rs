@@ -14,8 +14,11 @@
 //!   so Eliot messages and actions inside it nest under it;
 //! - when the span **closes**, the action succeeds, or fails: with the error
 //!   of an `ERROR` event carrying an `error` field logged directly in the
-//!   span (what `#[instrument(err)]` emits), or as a panic when the span
-//!   closes during one;
+//!   span (what `#[instrument(err)]` emits); else, as an action guard
+//!   dropped there would, with the panic's message when the span closes
+//!   during a panic, or as `"cancelled"` when it closes because an
+//!   `#[inline_actions]` future (or another `WithContext`) holding it was
+//!   dropped before it completed;
 //! - an **event** becomes a message whose `message_type` is the event's
 //!   target, with a `level` field and the event's fields (`message` among
 //!   them), in the action of the event's span, or of the current Eliot
@@ -30,7 +33,7 @@ use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
 use eliot_core::__private::SavedContext;
-use eliot_core::{Action, Failure, Field, current_action};
+use eliot_core::{Action, ActionGuard, Failure, Field, current_action};
 use serde_json::Value as Json;
 use tracing_core::field::{Field as TracingField, Visit};
 use tracing_core::span::{Attributes, Id, Record};
@@ -76,7 +79,14 @@ impl EliotLayer {
 
 /// What the layer keeps in a span's extensions.
 struct SpanAction {
-    action: Action,
+    /// Owns the action's end: dropped when the span closes, it finishes the
+    /// action as any guard does (succeeded, or failed with the panic in
+    /// flight or the declared cancellation).
+    guard: ActionGuard,
+    /// The context the span makes current while entered, built once: each
+    /// enter clones it (a reference count), never allocates.
+    context: SavedContext,
+    /// The error of an `ERROR` event with an `error` field in the span.
     failure: Mutex<Option<Failure>>,
 }
 
@@ -93,7 +103,7 @@ where
 {
     span?
         .scope()
-        .find_map(|s| s.extensions().get::<SpanAction>().map(|a| a.action.clone()))
+        .find_map(|s| s.extensions().get::<SpanAction>().map(|a| a.guard.action().clone()))
 }
 
 /// Whether the layer must stay out of this call: either bridge is writing on
@@ -123,7 +133,8 @@ where
             })
         });
         span.extensions_mut().insert(SpanAction {
-            action,
+            context: SavedContext::of_action(action.clone()),
+            guard: ActionGuard::adopt(action),
             failure: Mutex::new(None),
         });
     }
@@ -136,7 +147,7 @@ where
         };
         let mut recorded = Values::default();
         values.record(&mut recorded);
-        recorded.with_fields(&[], |fields| span_action.action.add_success_fields(fields));
+        recorded.with_fields(&[], |fields| span_action.guard.add_success_fields(fields));
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
@@ -173,14 +184,13 @@ where
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let Some(action) = span
+        let Some(mut saved) = span
             .extensions()
             .get::<SpanAction>()
-            .map(|a| a.action.clone())
+            .map(|a| a.context.clone())
         else {
             return;
         };
-        let mut saved = SavedContext::of_action(action);
         saved.swap_with_current();
         let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), saved)));
     }
@@ -207,19 +217,14 @@ where
         let Some(span_action) = span.extensions_mut().remove::<SpanAction>() else {
             return;
         };
-        let failure = span_action
-            .failure
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner);
-        let failure = failure.or_else(|| {
-            std::thread::panicking().then(|| Failure::panic("panicked while the span was open"))
-        });
+        let SpanAction { guard, failure, .. } = span_action;
+        let failure = failure.into_inner().unwrap_or_else(PoisonError::into_inner);
         Bridge::EliotLayer.run(|| {
             // A clone may have finished it already; then the first end stands.
-            let _ = match &failure {
-                Some(failure) => span_action.action.finish_with_error(failure),
-                None => span_action.action.finish(),
-            };
+            match &failure {
+                Some(failure) => guard.finish_with_error(failure),
+                None => drop(guard),
+            }
         });
     }
 }
