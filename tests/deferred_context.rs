@@ -50,11 +50,11 @@ fn the_wrapped_future_is_reachable_as_result() {
         // Awaiting the wrapper itself is the same.
         let d = DeferredContext::with_action(&action, async { 7 });
         assert_eq!(d.await, 7);
-        // Taken apart, the callbacks still run in the action.
-        let (owner, future) = DeferredContext::with_action(&action, async { 1 })
+        // The future with its callbacks carries the action: they run in it.
+        let future = DeferredContext::with_action(&action, async { 1 })
             .add_both(|_| current_action())
-            .into_parts();
-        assert_eq!(owner, action);
+            .result();
+        assert_eq!(future.action(), Some(&action));
         assert_eq!(future.await, Some(action.clone()));
         action.finish().unwrap();
     });
@@ -421,4 +421,25 @@ fn deferred_futures_are_send_when_their_future_is() {
     let finish = d.add_action_finish();
     assert_send(&finish);
     drop(finish);
+}
+
+/// An `add_action_finish` future dropped by a panic unwinding past it (not
+/// by a panic of its own poll) fails the action with that panic's message,
+/// as an action guard dropped there would, not as cancelled.
+#[test]
+fn dropped_while_a_panic_unwinds_the_action_fails_with_the_panic_message() {
+    let action = new_task("test:unwound");
+    let finish =
+        DeferredContext::with_action(&action, std::future::pending::<Result<(), Because>>())
+            .add_action_finish();
+    let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        let _finish = finish;
+        panic!("unwinding past the deferred");
+    }));
+    assert!(unwound.is_err());
+    let lines = task(action.task_uuid());
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[1]["action_status"], "failed");
+    assert_eq!(lines[1]["exception"], "panic");
+    assert_eq!(lines[1]["reason"], "unwinding past the deferred");
 }

@@ -35,12 +35,10 @@
 
 use std::fmt;
 use std::future::{Future, IntoFuture};
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use eliot_core::__private::payload_message;
-use eliot_core::{Action, ActionGuard, AsFailure, Failure, Field, WithContext, current_action};
+use eliot_core::{Action, ActionGuard, AsFailure, Field, WithContext, current_action};
 use pin_project_lite::pin_project;
 
 /// A future together with the Eliot action its callbacks run in; see the
@@ -135,31 +133,23 @@ impl<F: Future> DeferredContext<F> {
     where
         G: FnOnce(F::Output) -> R,
     {
-        let action = self.action.clone();
         DeferredContext {
             future: Callback {
                 future: self.future,
                 callback: Some(callback),
-                action: self.action,
             },
-            action,
+            action: self.action,
         }
     }
 
     /// The wrapped future with its callbacks, Python's `result` attribute.
-    /// It still runs in the action (it is a [`WithContext`]), and the action
-    /// is not finished when it completes; see
+    /// It still runs in the action (it is a [`WithContext`], whose
+    /// [`action`](WithContext::action) is this one), and the action is not
+    /// finished when it completes; see
     /// [`add_action_finish`](DeferredContext::add_action_finish) for that.
     /// Awaiting the `DeferredContext` itself does the same.
     pub fn result(self) -> WithContext<F> {
         WithContext::in_action(&self.action, self.future)
-    }
-
-    /// The action and the wrapped future with its callbacks, taken apart.
-    /// The callbacks still run in the action; the future itself runs in
-    /// whatever context polls it.
-    pub fn into_parts(self) -> (Action, F) {
-        (self.action, self.future)
     }
 }
 
@@ -269,14 +259,18 @@ impl<F> fmt::Debug for DeferredContext<F> {
 }
 
 pin_project! {
-    /// A future followed by a callback that runs with an action current; what
-    /// the `add_*` methods of [`DeferredContext`] build.
+    /// A future followed by a callback; what the `add_*` methods of
+    /// [`DeferredContext`] build.
+    ///
+    /// It is only reachable inside a [`WithContext`] in the deferred's
+    /// action ([`result`](DeferredContext::result), `.await`,
+    /// [`add_action_finish`](DeferredContext::add_action_finish)), so the
+    /// callback runs with that action current without entering it itself.
     #[must_use = "futures do nothing unless polled"]
     pub struct Callback<F, G> {
         #[pin]
         future: F,
         callback: Option<G>,
-        action: Action,
     }
 }
 
@@ -294,14 +288,13 @@ where
             .callback
             .take()
             .expect("a DeferredContext callback future polled after it completed");
-        Poll::Ready(this.action.run(|| callback(output)))
+        Poll::Ready(callback(output))
     }
 }
 
 impl<F, G> fmt::Debug for Callback<F, G> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Callback")
-            .field("action", &self.action)
             .field("completed", &self.callback.is_none())
             .finish_non_exhaustive()
     }
@@ -319,37 +312,44 @@ pin_project! {
     /// message, then the panic continues.
     #[must_use = "the action is finished only when this future completes; drop it and the action fails as cancelled"]
     pub struct ActionFinish<F> {
+        // `WithContext` does the work: it runs `Finishing` in the action, and
+        // drops it with the cancellation or the panic declared, which the
+        // guard inside records.
         #[pin]
-        future: Option<WithContext<F>>,
-        action: Action,
-        finished: bool,
+        future: WithContext<Finishing<F>>,
     }
+}
 
-    impl<F> PinnedDrop for ActionFinish<F> {
-        fn drop(this: Pin<&mut Self>) {
-            let mut this = this.project();
-            if !*this.finished {
-                // Children first: the wrapped future's own actions end before
-                // the action that contains them.
-                this.future.set(None);
-                let _ = this.action.finish_with_error(&Failure::cancelled());
-            }
-        }
+pin_project! {
+    /// The wrapped future and the guard that owns the action's end.
+    struct Finishing<F> {
+        // Declared before the guard, so dropped first: the wrapped future's
+        // own actions end before the action that contains them.
+        #[pin]
+        future: F,
+        // Taken when the future completes and the action is finished from
+        // its output; dropped unfinished, it fails the action as cancelled
+        // or with the panic's message.
+        guard: Option<ActionGuard>,
     }
 }
 
 impl<F> ActionFinish<F> {
     fn new(action: Action, future: F) -> Self {
+        let finishing = Finishing {
+            future,
+            guard: Some(ActionGuard::adopt(action.clone())),
+        };
         ActionFinish {
-            future: Some(WithContext::in_action(&action, future)),
-            action,
-            finished: false,
+            future: WithContext::in_action(&action, finishing),
         }
     }
 
     /// The action this future finishes.
     pub fn action(&self) -> &Action {
-        &self.action
+        self.future
+            .action()
+            .expect("an ActionFinish runs in the action it finishes")
     }
 }
 
@@ -361,34 +361,29 @@ where
     type Output = Result<T, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
-        let mut this = self.project();
-        let polled = catch_unwind(AssertUnwindSafe(|| {
-            match this.future.as_mut().as_pin_mut() {
-                Some(future) => future.poll(cx),
-                None => panic!("`ActionFinish` polled after it completed"),
+        self.project().future.poll(cx)
+    }
+}
+
+impl<F, T, E> Future for Finishing<F>
+where
+    F: Future<Output = Result<T, E>>,
+    E: AsFailure,
+{
+    type Output = Result<T, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T, E>> {
+        let this = self.project();
+        let output = ready!(this.future.poll(cx));
+        // `WithContext` never polls a completed future, so the guard is
+        // still there. Finished elsewhere already (through a clone of the
+        // action): the first end stands and nothing more is logged.
+        if let Some(guard) = this.guard.take() {
+            match &output {
+                Ok(_) => guard.finish(),
+                Err(error) => guard.finish_with_error(error),
             }
-        }));
-        let output = match polled {
-            Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => output,
-            Err(payload) => {
-                if !*this.finished {
-                    *this.finished = true;
-                    this.future.set(None);
-                    let reason = payload_message(&*payload);
-                    let _ = this.action.finish_with_error(&Failure::panic(reason));
-                }
-                resume_unwind(payload)
-            }
-        };
-        *this.finished = true;
-        this.future.set(None);
-        // Finished elsewhere already (through a clone of the action): the
-        // first end stands and nothing more is logged.
-        let _ = match &output {
-            Ok(_) => this.action.finish(),
-            Err(error) => this.action.finish_with_error(error),
-        };
+        }
         Poll::Ready(output)
     }
 }
@@ -396,9 +391,8 @@ where
 impl<F> fmt::Debug for ActionFinish<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActionFinish")
-            .field("action", &self.action)
-            .field("finished", &self.finished)
-            .finish_non_exhaustive()
+            .field("future", &self.future)
+            .finish()
     }
 }
 
@@ -456,6 +450,21 @@ pub trait DeferredContextExt: Future + Sized {
     }
 
     /// Wraps the future in `action`; see [`DeferredContext::with_action`].
+    ///
+    /// ```
+    /// use eliot_core::{current_action, start_action};
+    /// use eliot_tokio::DeferredContextExt;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let job = start_action!("app:job").into_action();
+    /// let seen = async { 21 }
+    ///     .deferred_context_in(&job)
+    ///     .add_both(|n| (n * 2, current_action().unwrap().action_type().to_owned()));
+    /// assert_eq!(seen.await, (42, "app:job".to_owned()));
+    /// job.finish().unwrap();
+    /// # }
+    /// ```
     fn deferred_context_in(self, action: impl IntoAction) -> DeferredContext<Self> {
         DeferredContext::with_action(action, self)
     }

@@ -101,9 +101,11 @@ fn nearest_action<S>(span: Option<SpanRef<'_, S>>) -> Option<Action>
 where
     S: for<'a> LookupSpan<'a>,
 {
-    span?
-        .scope()
-        .find_map(|s| s.extensions().get::<SpanAction>().map(|a| a.guard.action().clone()))
+    span?.scope().find_map(|s| {
+        s.extensions()
+            .get::<SpanAction>()
+            .map(|a| a.guard.action().clone())
+    })
 }
 
 /// Whether the layer must stay out of this call: either bridge is writing on
