@@ -137,12 +137,30 @@ fn a_failed_rotation_loses_nothing() {
         .open(&path)
         .unwrap();
     file.write_all(b"0123456789\n").unwrap();
-    // <path>.1 cannot be created: a non-empty directory is in the way.
-    std::fs::create_dir_all(dir.join("app.log.2").join("blocker")).unwrap();
+    // <path>.2, the oldest kept name, cannot be deleted: a non-empty
+    // directory is in the way, so the rotation fails at its first step.
+    let blocker = dir.join("app.log.2");
+    std::fs::create_dir_all(blocker.join("blocker")).unwrap();
     file.write_all(b"abcdefghij\n").unwrap();
     assert_eq!(
         std::fs::read_to_string(&path).unwrap(),
         "0123456789\nabcdefghij\n",
         "kept writing into the live file"
     );
+    assert!(!file.rotated_path(1).exists(), "nothing moved");
+    assert!(
+        !dir.join("app.log.next").exists(),
+        "the new live file, created first, is removed again"
+    );
+    // Unblocked, the rotation is tried again at the next limit (one more
+    // `max_bytes` written), and the lines written meanwhile move with it.
+    std::fs::remove_dir_all(&blocker).unwrap();
+    file.write_all(b"klmnopqrst\n").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(file.rotated_path(1)).unwrap(),
+        "0123456789\nabcdefghij\n",
+        "the rotation was tried again and moved the old lines"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "klmnopqrst\n");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -90,11 +90,12 @@ impl RotatingFileBuilder {
 ///
 /// The live file is the path given, say `app.log`. On rotation it is renamed
 /// `app.log.1`, the previous `app.log.1` becomes `app.log.2`, and so on up
-/// to `app.log.<keep>`; the oldest beyond that is deleted. A fresh `app.log`
-/// is then created. So the newest lines are always in `app.log`, and reading
-/// `app.log.<keep>` … `app.log.1`, `app.log` in that order gives every kept
-/// line in the order it was written (the scheme of logrotate and Twisted's
-/// `LogFile`).
+/// to `app.log.<keep>`; the oldest beyond that is deleted. The fresh
+/// `app.log` is created before anything moves, as `app.log.next`, and takes
+/// the live file's name last. So the newest lines are always in `app.log`,
+/// and reading `app.log.<keep>` … `app.log.1`, `app.log` in that order gives
+/// every kept line in the order it was written (the scheme of logrotate and
+/// Twisted's `LogFile`).
 ///
 /// # When
 ///
@@ -128,10 +129,11 @@ impl RotatingFileBuilder {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// A rotation that fails (a rename refused, say) loses nothing: the lines go
-/// on into the live file, the failure is printed on stderr, and the rotation
-/// is tried again at the next limit. One process writes a rotating file;
-/// several processes sharing one would rotate each other's files.
+/// A rotation that fails (a rename refused, no file descriptor left for the
+/// new file) loses nothing: the lines go on into the live file, the failure
+/// is printed on stderr, and the rotation is tried again at the next limit.
+/// One process writes a rotating file; several processes sharing one would
+/// rotate each other's files.
 pub struct RotatingFile {
     path: PathBuf,
     file: File,
@@ -169,26 +171,58 @@ impl RotatingFile {
     }
 
     /// Rotates now (unless the live file is empty).
+    ///
+    /// The next live file is created first, as `<path>.next`: when that
+    /// fails (no file descriptor or inode left), no file has moved and the
+    /// lines go on into the live file. Only then are the rotated files
+    /// shifted and the live file renamed `<path>.1`, and the new file takes
+    /// its name. A live file deleted by someone else is simply replaced.
     pub fn rotate(&mut self) -> io::Result<()> {
         if self.size == 0 {
             return Ok(());
         }
         self.file.flush()?;
-        let keep = self.options.keep;
-        if keep == 0 {
-            fs::remove_file(&self.path).or_else(not_found_is_ok)?;
-        } else {
-            fs::remove_file(numbered(&self.path, keep)).or_else(not_found_is_ok)?;
-            for n in (1..keep).rev() {
-                fs::rename(numbered(&self.path, n), numbered(&self.path, n + 1))
-                    .or_else(not_found_is_ok)?;
-            }
-            fs::rename(&self.path, numbered(&self.path, 1))?;
+        let next_path = next_path(&self.path);
+        let next = create_next(&next_path)?;
+        if let Err(e) = self.shift_into_place(&next_path) {
+            let _ = fs::remove_file(&next_path);
+            return Err(e);
         }
-        self.file = open_append(&self.path)?;
+        self.file = next;
         self.size = 0;
         self.retry_at_size = None;
         Ok(())
+    }
+
+    /// Moves the live file and the rotated ones one step older, and the
+    /// file at `next` to the live file's name. On failure the live file is
+    /// still at its name, so that `self.file` is written where it is read.
+    fn shift_into_place(&self, next: &Path) -> io::Result<()> {
+        let keep = self.options.keep;
+        if keep == 0 {
+            // One step: the old live file is unlinked as the new one takes
+            // its name.
+            return fs::rename(next, &self.path);
+        }
+        fs::remove_file(numbered(&self.path, keep)).or_else(not_found_is_ok)?;
+        for n in (1..keep).rev() {
+            fs::rename(numbered(&self.path, n), numbered(&self.path, n + 1))
+                .or_else(not_found_is_ok)?;
+        }
+        let newest = numbered(&self.path, 1);
+        let moved = match fs::rename(&self.path, &newest) {
+            Ok(()) => true,
+            // Deleted by someone else: nothing to keep.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => false,
+            Err(e) => return Err(e),
+        };
+        fs::rename(next, &self.path).inspect_err(|_| {
+            if moved {
+                // Renames in this directory just worked; should this one
+                // fail too, the lines go on into `<path>.1`.
+                let _ = fs::rename(&newest, &self.path);
+            }
+        })
     }
 
     fn rotate_if_due(&mut self, incoming: usize) {
@@ -280,6 +314,20 @@ pub(crate) fn open_append(path: &Path) -> io::Result<File> {
                 ),
             )
         })
+}
+
+/// Creates the next live file, empty. One left at `path` by a process that
+/// stopped in the middle of a rotation was never written to: it is replaced.
+fn create_next(path: &Path) -> io::Result<File> {
+    fs::remove_file(path).or_else(not_found_is_ok)?;
+    open_append(path)
+}
+
+/// Where the next live file is created: `<path>.next`.
+fn next_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".next");
+    PathBuf::from(name)
 }
 
 fn numbered(path: &Path, n: usize) -> PathBuf {
