@@ -19,19 +19,23 @@ fn millis() -> u128 {
 
 #[test]
 fn rotates_at_each_period_boundary() {
-    let path = fresh_dir("rotation-time-periods").join("app.log");
+    let dir = fresh_dir("rotation-time-periods");
+    let path = dir.join("app.log");
     let period = 200u128;
     let mut file = RotatingFile::builder()
         .every(Duration::from_millis(period as u64))
         .keep(100)
         .open(&path)
         .unwrap();
-    let mut seq = 0;
+    // Each line holds the time just before its write; the time just after
+    // it is kept here. The file decided the line's period in between.
+    let mut after = Vec::new();
     let end = millis() + 5 * period;
     while millis() < end {
+        let seq = after.len();
         file.write_all(format!("{seq} {}\n", millis()).as_bytes())
             .unwrap();
-        seq += 1;
+        after.push(millis());
         std::thread::sleep(Duration::from_millis(7));
     }
     let files = files_oldest_first(&path);
@@ -42,37 +46,43 @@ fn rotates_at_each_period_boundary() {
     let mut previous_period = None;
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
-        let stamps: Vec<(u64, u128)> = text
-            .lines()
-            .map(|l| {
-                let (s, t) = l.split_once(' ').unwrap();
-                (s.parse().unwrap(), t.parse().unwrap())
-            })
-            .collect();
-        for (s, _) in &stamps {
-            assert_eq!(*s, expected);
+        // The periods the file's lines could have been written in: each
+        // line's lies between the period before its write and the one
+        // after. All of a file's lines were written in one period, so the
+        // latest "before" is at most the earliest "after".
+        let (mut earliest, mut latest) = (0, u128::MAX);
+        for line in text.lines() {
+            let (seq, before) = line.split_once(' ').unwrap();
+            let (seq, before): (usize, u128) = (seq.parse().unwrap(), before.parse().unwrap());
+            assert_eq!(seq, expected);
             expected += 1;
+            earliest = earliest.max(before / period);
+            latest = latest.min(after[seq] / period);
         }
-        // A file's lines were written within one period (the stamp is taken
-        // just before the write, so a line may fall into the next period).
-        let first = stamps.first().unwrap().1 / period;
-        let last = stamps.last().unwrap().1 / period;
         assert!(
-            last - first <= 1,
-            "{}: periods {first}..{last}",
+            earliest <= latest,
+            "{}: no one period holds all its lines (written from period {earliest} on, \
+             up to period {latest})",
             file.display()
         );
+        // A file's period comes after the previous file's.
         if let Some(previous) = previous_period {
-            assert!(first >= previous, "files are in period order");
+            assert!(
+                latest > previous,
+                "{}: periods out of order",
+                file.display()
+            );
         }
-        previous_period = Some(last);
+        previous_period = Some(earliest);
     }
-    assert_eq!(expected, seq);
+    assert_eq!(expected, after.len());
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn an_old_file_is_rotated_at_the_first_write() {
-    let path = fresh_dir("rotation-time-old").join("app.log");
+    let dir = fresh_dir("rotation-time-old");
+    let path = dir.join("app.log");
     std::fs::write(&path, "yesterday\n").unwrap();
     let day_before = SystemTime::now() - Duration::from_secs(2 * 86_400);
     std::fs::File::options()
@@ -98,4 +108,5 @@ fn an_old_file_is_rotated_at_the_first_write() {
         "today\nlater today\n"
     );
     assert!(!Path::new(&format!("{}.2", path.display())).exists());
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,12 +1,13 @@
 //! Helpers of the writer and rotation tests: an in-memory `Write` to read
 //! back, destinations that hold a writer up (shut until opened, or slow), a
-//! fresh temp directory, and the files a rotating log leaves behind.
+//! fresh temp directory, the files a rotating log leaves behind, and a wait
+//! with a deadline.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use eliot::{Destination, DestinationError, Message};
 
@@ -132,4 +133,39 @@ pub fn files_oldest_first(path: &Path) -> Vec<PathBuf> {
     files.reverse();
     files.push(path.to_path_buf());
     files
+}
+
+/// How long [`wait_for`] waits: far more than any wait of these tests takes
+/// on a loaded machine, so that reaching it means the awaited thing never
+/// happens.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Waits until `done` is true, yielding in between; panics (names `what`)
+/// after [`DEADLINE`], so that a test fails instead of hanging.
+pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !done() {
+        assert!(start.elapsed() < DEADLINE, "waited {DEADLINE:?} for {what}");
+        std::thread::yield_now();
+    }
+}
+
+/// A file removed when dropped (also when the test fails): for logs too big
+/// to leave in the temp directory.
+pub struct TempFile(pub PathBuf);
+
+impl TempFile {
+    /// `<temp dir>/eliot-<name>-<pid>.log`, removed first if an earlier run
+    /// left it there.
+    pub fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("eliot-{name}-{}.log", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        TempFile(path)
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
