@@ -116,8 +116,13 @@ fn each_kind_of_bad_line_is_reported_where_it_is_and_reading_goes_on() {
         4,
         "text after a complete message (which was read) is not a JSON object",
     );
+    expect(
+        "two.log",
+        4,
+        "task t2 already has a line at task_level /1; this one was left out",
+    );
     expect("two.log", 5, "truncated: the last line has no newline");
-    assert_eq!(reports.len(), 14, "{reports:#?}");
+    assert_eq!(reports.len(), 15, "{reports:#?}");
     assert!(matches!(
         bad.iter()
             .find(|m| m.location.line == 3 && &*m.location.source == "two.log")
@@ -131,21 +136,14 @@ fn each_kind_of_bad_line_is_reported_where_it_is_and_reading_goes_on() {
     );
 
     // t1's lines were spread over both files, around the bad ones; t2 was
-    // read twice, from a glued line and from one with trailing text; t3's
-    // line ended with CRLF.
+    // read from a glued line, and its line read again (with trailing text)
+    // after it was complete is a duplicate, not a second task; t3's line
+    // ended with CRLF.
     let summary: Vec<(&str, bool, usize)> = tasks
         .iter()
         .map(|t| (t.task_uuid(), t.is_complete(), t.len()))
         .collect();
-    assert_eq!(
-        summary,
-        [
-            ("t1", true, 3),
-            ("t2", true, 1),
-            ("t3", true, 1),
-            ("t2", true, 1)
-        ]
-    );
+    assert_eq!(summary, [("t1", true, 3), ("t2", true, 1), ("t3", true, 1)]);
 }
 
 #[test]
@@ -177,5 +175,152 @@ fn a_missing_file_is_an_error_before_anything_is_read() {
         error
             .to_string()
             .starts_with("cannot read /nonexistent/a.log: ")
+    );
+}
+
+fn job(level: &[u32], kind: &str) -> String {
+    let level = format!("{level:?}").replace(' ', "");
+    match kind {
+        "start" => format!(
+            r#"{{"action_status":"started","timestamp":1.0,"task_uuid":"t1","action_type":"app:job","task_level":{level}}}"#
+        ),
+        "end" => format!(
+            r#"{{"action_status":"succeeded","timestamp":2.0,"task_uuid":"t1","action_type":"app:job","task_level":{level}}}"#
+        ),
+        _ => format!(
+            r#"{{"timestamp":1.5,"task_uuid":"t1","task_level":{level},"message_type":"app:{kind}"}}"#
+        ),
+    }
+}
+
+/// Every order of `lines`, for a handful of lines.
+fn permutations(lines: &[String]) -> Vec<Vec<String>> {
+    if lines.len() <= 1 {
+        return vec![lines.to_vec()];
+    }
+    let mut all = Vec::new();
+    for (i, first) in lines.iter().enumerate() {
+        let mut rest = lines.to_vec();
+        rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first.clone());
+            all.push(tail);
+        }
+    }
+    all
+}
+
+#[test]
+fn a_line_at_or_after_its_actions_end_is_refused_and_the_task_stays_incomplete() {
+    // Each log misses a line (its action's end is placed before or at a
+    // child), so no order of its lines may make the task complete: of the
+    // lines that disagree, those read last are refused as conflicts.
+    let logs = [
+        // [3] is missing; [4] is claimed by a message and by the end.
+        vec![
+            job(&[1], "start"),
+            job(&[2], "note"),
+            job(&[4], "note"),
+            job(&[4], "end"),
+        ],
+        // [2] is missing; the message at [5] is past the end at [3].
+        vec![job(&[1], "start"), job(&[3], "end"), job(&[5], "note")],
+        // [2] is missing; a child action past the end at [3].
+        vec![
+            job(&[1], "start"),
+            job(&[3], "end"),
+            job(&[4, 1], "start"),
+            job(&[4, 2], "end"),
+        ],
+    ];
+    for lines in &logs {
+        for order in permutations(lines) {
+            let (tasks, bad) = read(&[("log", order.join("\n").into_bytes())]);
+            assert_eq!(tasks.len(), 1, "{order:#?}");
+            assert!(
+                !tasks[0].is_complete(),
+                "complete with a line missing: {order:#?}"
+            );
+            assert!(!bad.is_empty(), "{order:#?}");
+            assert_eq!(
+                tasks[0].len() + bad.len(),
+                lines.len(),
+                "each line kept or refused"
+            );
+            for refused in &bad {
+                let Problem::Conflict { reason, .. } = &refused.problem else {
+                    panic!("not a conflict: {refused}");
+                };
+                assert!(
+                    reason.contains("at or after") || reason.contains("at or before"),
+                    "{reason}"
+                );
+            }
+        }
+    }
+
+    // The same logs with the missing line are complete in every order.
+    let complete = [
+        vec![
+            job(&[1], "start"),
+            job(&[2], "note"),
+            job(&[3], "note"),
+            job(&[4], "end"),
+        ],
+        vec![
+            job(&[1], "start"),
+            job(&[2, 1], "start"),
+            job(&[2, 2], "end"),
+            job(&[3], "end"),
+        ],
+    ];
+    for lines in &complete {
+        for order in permutations(lines) {
+            let (tasks, bad) = read(&[("log", order.join("\n").into_bytes())]);
+            assert!(bad.is_empty(), "{bad:?}");
+            assert_eq!(tasks.len(), 1);
+            assert!(tasks[0].is_complete(), "{order:#?}");
+        }
+    }
+}
+
+#[test]
+fn a_line_of_a_task_already_complete_is_a_duplicate_not_a_new_task() {
+    let log = [START, NOTE, END, NOTE, END, START].join("\n");
+    let (tasks, bad) = read(&[("log", log.into_bytes())]);
+    assert_eq!(
+        tasks.len(),
+        1,
+        "one task, not a second one from its repeated lines"
+    );
+    assert!(tasks[0].is_complete());
+    assert_eq!(tasks[0].len(), 3);
+    let reports = where_and_what(&bad);
+    assert_eq!(
+        reports,
+        [
+            (
+                "log".to_owned(),
+                4,
+                "task t1 already has a line at task_level /2; this one was left out".to_owned()
+            ),
+            (
+                "log".to_owned(),
+                5,
+                "task t1 already has a line at task_level /3; this one was left out".to_owned()
+            ),
+            (
+                "log".to_owned(),
+                6,
+                "task t1 already has a line at task_level /1; this one was left out".to_owned()
+            ),
+        ]
+    );
+    // A one-message task too.
+    let (tasks, bad) = read(&[("log", format!("{HELLO}\n{HELLO}\n").into_bytes())]);
+    assert_eq!(tasks.len(), 1);
+    assert!(
+        matches!(bad[0].problem, Problem::Duplicate { .. }),
+        "{bad:?}"
     );
 }

@@ -65,8 +65,8 @@ impl Serialize for WrittenMessage {
     /// The message as it was logged.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         // The line was checked to be a JSON object when it was read; to a
-        // JSON serializer it is copied as is.
-        match RawValue::from_string(self.as_json().to_owned()) {
+        // JSON serializer it is written as is, borrowed, not copied.
+        match serde_json::from_str::<&RawValue>(self.as_json()) {
             Ok(raw) => raw.serialize(serializer),
             Err(_) => self.to_map().serialize(serializer),
         }

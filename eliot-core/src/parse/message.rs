@@ -4,11 +4,13 @@
 //! Reading a line extracts only what the tree needs (`task_uuid`,
 //! `task_level`, `timestamp`, the type and status) and keeps the line's text;
 //! the other fields are skipped, not built. [`WrittenMessage::fields`] parses
-//! them when someone asks. Open tasks therefore cost about the size of their
-//! lines in memory, and a large log is read at the speed of a JSON scan.
+//! them when someone asks. A task held in memory (open, or never completed
+//! and kept to the end of the input) therefore costs about the size of its
+//! lines, and a large log is read at the speed of a JSON scan.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -17,8 +19,15 @@ use serde_json::{Map, Value};
 use super::level::TaskLevel;
 use super::problem::Problem;
 
-// The six keys whose values are Eliot's own.
-use crate::json::RESERVED_KEYS as RESERVED;
+/// Eliot's own keys, which hold its values in every message:
+/// `timestamp`, `task_uuid`, `task_level`, `action_status`, `action_type`
+/// and `message_type`. [`WrittenMessage::fields`] leaves them out; eliot-rs
+/// writes a user field of one of these names as `user:<key>`.
+///
+/// ```
+/// assert!(eliot_core::parse::RESERVED_KEYS.contains(&"task_level"));
+/// ```
+pub const RESERVED_KEYS: [&str; 6] = crate::json::RESERVED_KEYS;
 
 /// Where an action stands, as its start or end message says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -142,7 +151,7 @@ impl WrittenMessage {
     /// `message_type`.
     pub fn fields(&self) -> Map<String, Value> {
         let mut map = self.to_map();
-        for key in RESERVED {
+        for key in RESERVED_KEYS {
             map.remove(key);
         }
         map
@@ -404,17 +413,13 @@ impl<'de> Deserialize<'de> for Header<'de> {
                 let mut header = Header::default();
                 while let Some(key) = map.next_key::<Key>()? {
                     match key {
-                        Key::TaskUuid => header.task_uuid = map.next_value::<Loose<Str<'de>>>()?.0,
-                        Key::TaskLevel => header.task_level = map.next_value::<Loose<Level>>()?.0,
-                        Key::Timestamp => header.timestamp = map.next_value::<Loose<Number>>()?.0,
-                        Key::MessageType => {
-                            header.message_type = map.next_value::<Loose<Str<'de>>>()?.0;
-                        }
-                        Key::ActionType => {
-                            header.action_type = map.next_value::<Loose<Str<'de>>>()?.0;
-                        }
+                        Key::TaskUuid => header.task_uuid = map.next_value::<Loose<_>>()?.0,
+                        Key::TaskLevel => header.task_level = map.next_value::<Loose<_>>()?.0,
+                        Key::Timestamp => header.timestamp = map.next_value::<Loose<_>>()?.0,
+                        Key::MessageType => header.message_type = map.next_value::<Loose<_>>()?.0,
+                        Key::ActionType => header.action_type = map.next_value::<Loose<_>>()?.0,
                         Key::ActionStatus => {
-                            header.action_status = map.next_value::<Loose<Str<'de>>>()?.0;
+                            header.action_status = map.next_value::<Loose<_>>()?.0;
                         }
                         Key::Other => {
                             map.next_value::<IgnoredAny>()?;
@@ -431,147 +436,115 @@ impl<'de> Deserialize<'de> for Header<'de> {
 /// A value read leniently: one of the wrong kind becomes
 /// [`Found::Invalid`] instead of failing the whole line, so that the
 /// problem can be named.
-struct Loose<T: Expect>(Found<T::Output>);
+struct Loose<T>(Found<T>);
 
-/// What a lenient value accepts; every other JSON value is consumed and
-/// marked invalid.
-trait Expect {
-    type Output;
-}
+/// What a lenient value accepts. Each method is called for one kind of
+/// JSON value; by default it is the wrong kind (and nested values are
+/// consumed unread), so each value type names only what it takes.
+trait Lenient<'de>: Sized {
+    /// What the value should be, for serde's messages.
+    const EXPECTING: &'static str;
 
-struct Str<'a>(std::marker::PhantomData<&'a ()>);
-struct Number;
-struct Level;
+    fn from_number(_: f64) -> Found<Self> {
+        Found::Invalid
+    }
 
-impl<'a> Expect for Str<'a> {
-    type Output = Cow<'a, str>;
-}
-impl Expect for Number {
-    type Output = f64;
-}
-impl Expect for Level {
-    type Output = Box<[u32]>;
-}
+    fn from_str(_: &str) -> Found<Self> {
+        Found::Invalid
+    }
 
-macro_rules! invalid_scalars {
-    () => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(Loose(Found::Invalid))
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Loose(Found::Invalid))
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-            Ok(Loose(Found::Invalid))
-        }
-    };
-}
+    fn from_borrowed_str(text: &'de str) -> Found<Self> {
+        Self::from_str(text)
+    }
 
-impl<'de> Deserialize<'de> for Loose<Str<'de>> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Loose<Str<'de>>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Valid(Cow::Borrowed(s))))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Valid(Cow::Owned(s.to_owned()))))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Invalid))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Invalid))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Invalid))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Loose(Found::Invalid))
-            }
-            invalid_scalars!();
-        }
-        deserializer.deserialize_any(V)
+    fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Found<Self>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Found::Invalid)
     }
 }
 
-impl<'de> Deserialize<'de> for Loose<Number> {
+impl<'de> Lenient<'de> for Cow<'de, str> {
+    const EXPECTING: &'static str = "a string";
+
+    fn from_str(text: &str) -> Found<Self> {
+        Found::Valid(Cow::Owned(text.to_owned()))
+    }
+
+    fn from_borrowed_str(text: &'de str) -> Found<Self> {
+        Found::Valid(Cow::Borrowed(text))
+    }
+}
+
+impl Lenient<'_> for f64 {
+    const EXPECTING: &'static str = "a number";
+
+    fn from_number(n: f64) -> Found<Self> {
+        Found::Valid(n)
+    }
+}
+
+impl<'de> Lenient<'de> for Box<[u32]> {
+    const EXPECTING: &'static str = "an array of positive integers";
+
+    fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Found<Self>, A::Error> {
+        let mut level = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        let mut valid = true;
+        while let Some(slot) = seq.next_element::<Loose<f64>>()? {
+            match slot.0 {
+                Found::Valid(n) if n >= 1.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 => {
+                    level.push(n as u32);
+                }
+                _ => valid = false,
+            }
+        }
+        Ok(if valid && !level.is_empty() {
+            Found::Valid(level.into_boxed_slice())
+        } else {
+            Found::Invalid
+        })
+    }
+}
+
+impl<'de, T: Lenient<'de>> Deserialize<'de> for Loose<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Loose<Number>;
+        struct LooseVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Lenient<'de>> Visitor<'de> for LooseVisitor<T> {
+            type Value = Loose<T>;
+
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a number")
+                f.write_str(T::EXPECTING)
             }
             fn visit_u64<E: de::Error>(self, n: u64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Valid(n as f64)))
+                Ok(Loose(T::from_number(n as f64)))
             }
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Valid(n as f64)))
+                Ok(Loose(T::from_number(n as f64)))
             }
             fn visit_f64<E: de::Error>(self, n: f64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Valid(n)))
+                Ok(Loose(T::from_number(n)))
             }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Self::Value, E> {
+                Ok(Loose(T::from_borrowed_str(s)))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Self::Value, E> {
+                Ok(Loose(T::from_str(s)))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                T::from_seq(seq).map(Loose)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
                 Ok(Loose(Found::Invalid))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(Loose(Found::Invalid))
             }
-            invalid_scalars!();
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Loose(Found::Invalid))
+            }
         }
-        deserializer.deserialize_any(V)
-    }
-}
 
-impl<'de> Deserialize<'de> for Loose<Level> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Loose<Level>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of positive integers")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut level = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-                let mut valid = true;
-                while let Some(slot) = seq.next_element::<Loose<Number>>()? {
-                    match slot.0 {
-                        Found::Valid(n)
-                            if n >= 1.0 && n <= f64::from(u32::MAX) && n.fract() == 0.0 =>
-                        {
-                            level.push(n as u32);
-                        }
-                        _ => valid = false,
-                    }
-                }
-                Ok(Loose(if valid && !level.is_empty() {
-                    Found::Valid(level.into_boxed_slice())
-                } else {
-                    Found::Invalid
-                }))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Invalid))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Invalid))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Invalid))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Loose(Found::Invalid))
-            }
-            invalid_scalars!();
-        }
-        deserializer.deserialize_any(V)
+        deserializer.deserialize_any(LooseVisitor(PhantomData))
     }
 }

@@ -42,9 +42,18 @@
 //! A task is complete by Eliot's rule: its root action has its start and
 //! end messages, `(last slot of the end's level) - 2` children, and each
 //! child action is complete in turn. A message logged outside any action is
-//! a complete task by itself. The parser keeps only open tasks in memory and
-//! hands each one back the moment it completes, so a log of any size is
-//! read in memory proportional to the tasks in flight.
+//! a complete task by itself. No line may sit at or after its action's
+//! end: such a line is refused, so a task is never reported complete with
+//! a line missing.
+//!
+//! # Memory
+//!
+//! The parser hands each task back the moment it completes and keeps only
+//! its UUID (to recognise a line of it read again, a
+//! [`Problem::Duplicate`]). What stays in memory is the open tasks, in
+//! flight or never to complete (those are kept to the end of the input,
+//! so a log of unfinished tasks is held whole), plus one UUID per
+//! completed task.
 //!
 //! # Missing lines and bad lines
 //!
@@ -67,7 +76,7 @@ mod reader;
 mod task;
 
 pub use level::TaskLevel;
-pub use message::{ActionStatus, WrittenMessage};
+pub use message::{ActionStatus, RESERVED_KEYS, WrittenMessage};
 pub use parser::Parser;
 pub use problem::{Location, Malformed, Problem};
 pub use reader::{Event, LogReader, ParsedLog, ReadError, parse_log};

@@ -10,12 +10,16 @@ use super::task::Task;
 /// Builds tasks from messages given in any order, and hands each task back
 /// the moment its last line arrives (Eliot's `eliot.parse.Parser`).
 ///
-/// Only tasks still open are kept, so memory follows the number of tasks in
-/// flight, not the size of the log. Tasks never completed are returned by
-/// [`finish`](Parser::finish).
+/// What it keeps: the tasks still open (in flight, or never to complete:
+/// those stay until [`finish`](Parser::finish) returns them, so a log full
+/// of unfinished tasks is held whole), and the UUID of each task it handed
+/// back, so that a later line of a completed task is reported as a
+/// [`Problem::Duplicate`] instead of opening a new task. Memory is
+/// therefore the open tasks plus one UUID per completed task, not the
+/// lines of the completed tasks.
 ///
 /// ```
-/// use eliot_core::parse::{Parser, WrittenMessage};
+/// use eliot_core::parse::{Parser, Problem, WrittenMessage};
 ///
 /// let lines = [
 ///     r#"{"action_status":"succeeded","timestamp":2.0,"task_uuid":"t1","action_type":"app:main","task_level":[2]}"#,
@@ -26,11 +30,17 @@ use super::task::Task;
 /// assert!(first.is_none(), "the task is not complete without its start");
 /// let done = parser.add(WrittenMessage::from_json(lines[1]).unwrap()).unwrap();
 /// assert!(done.unwrap().is_complete());
+///
+/// // The task was handed back: a line of it read again is a duplicate.
+/// let again = parser.add(WrittenMessage::from_json(lines[1]).unwrap());
+/// assert!(matches!(again, Err(Problem::Duplicate { .. })));
 /// assert!(parser.finish().is_empty());
 /// ```
 #[derive(Debug, Default)]
 pub struct Parser {
     open: HashMap<Arc<str>, Task>,
+    /// The UUIDs of the tasks handed back complete.
+    completed: HashSet<Arc<str>>,
     next_seq: u64,
     only: Option<HashSet<Box<str>>>,
 }
@@ -55,21 +65,13 @@ impl Parser {
     }
 
     /// Adds a message. Returns its task if this message completed it. A
-    /// message that cannot be placed (a second line for the same place, or
-    /// one whose place is taken by another kind of node) is refused and
-    /// changes nothing.
+    /// message that cannot be placed (a second line for the same place, a
+    /// line of a task already handed back complete, or one whose place is
+    /// taken by another kind of node or lies past its action's end) is
+    /// refused and changes nothing.
     pub fn add(&mut self, message: WrittenMessage) -> Result<Option<Task>, Problem> {
-        if !self.wanted(message.task_uuid()) {
-            return Ok(None);
-        }
-        match self.open.get_mut(message.task_uuid()) {
-            Some(task) => {
-                task.add(message)?;
-                let completed = task.is_complete().then(|| task.shared_task_uuid().clone());
-                Ok(self.take_if_complete(completed))
-            }
-            None => self.open_task(message),
-        }
+        let task_uuid = message.shared_task_uuid().clone();
+        self.add_with(&task_uuid, |_| message)
     }
 
     /// [`add`](Parser::add) for a line's parsed header; the message shares
@@ -79,18 +81,42 @@ impl Parser {
         header: ValidHeader<'_>,
         text: &str,
     ) -> Result<Option<Task>, Problem> {
-        if !self.wanted(&header.task_uuid) {
+        // A borrowed UUID (the usual case, without escapes) copies nothing.
+        let task_uuid = header.task_uuid.clone();
+        self.add_with(&task_uuid, |shared| header.into_message(text, shared))
+    }
+
+    /// Adds the message `make` builds, given the UUID of its open task to
+    /// share if there is one.
+    fn add_with(
+        &mut self,
+        task_uuid: &str,
+        make: impl FnOnce(Option<Arc<str>>) -> WrittenMessage,
+    ) -> Result<Option<Task>, Problem> {
+        if !self.wanted(task_uuid) {
             return Ok(None);
         }
-        match self.open.get_mut(&*header.task_uuid) {
-            Some(task) => {
-                let uuid = task.shared_task_uuid().clone();
-                task.add(header.into_message(text, Some(uuid)))?;
-                let completed = task.is_complete().then(|| task.shared_task_uuid().clone());
-                Ok(self.take_if_complete(completed))
+        let Some(task) = self.open.get_mut(task_uuid) else {
+            let message = make(None);
+            if self.completed.contains(task_uuid) {
+                // A complete task has every place filled: this line repeats
+                // one of them (or contradicts the tree's end).
+                return Err(Problem::Duplicate {
+                    task_uuid: task_uuid.to_owned(),
+                    level: message.task_level().clone(),
+                });
             }
-            None => self.open_task(header.into_message(text, None)),
+            return self.open_task(message);
+        };
+        task.add(make(Some(task.shared_task_uuid().clone())))?;
+        if !task.is_complete() {
+            return Ok(None);
         }
+        let Some((task_uuid, task)) = self.open.remove_entry(task_uuid) else {
+            return Ok(None); // Found above.
+        };
+        self.completed.insert(task_uuid);
+        Ok(Some(task))
     }
 
     fn wanted(&self, task_uuid: &str) -> bool {
@@ -103,15 +129,11 @@ impl Parser {
         let task = Task::start(message, self.next_seq)?;
         self.next_seq += 1;
         if task.is_complete() {
+            self.completed.insert(task.shared_task_uuid().clone());
             return Ok(Some(task));
         }
         self.open.insert(task.shared_task_uuid().clone(), task);
         Ok(None)
-    }
-
-    /// Removes and returns the task just completed, if any.
-    fn take_if_complete(&mut self, completed: Option<Arc<str>>) -> Option<Task> {
-        self.open.remove(&completed?)
     }
 
     /// How many tasks are open: started but not complete.

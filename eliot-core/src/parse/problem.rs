@@ -60,8 +60,11 @@ pub enum Problem {
         /// The place both lines claim.
         level: TaskLevel,
     },
-    /// The line's place in its task is held by something of another kind:
-    /// a message where an action's children are, or the reverse.
+    /// The line cannot be placed in its task: its place is held by
+    /// something of another kind (a message where an action's children
+    /// are, or the reverse), or it lies at or after the end of its action
+    /// (or it is an end, and a child of the action already lies at or after
+    /// its slot).
     Conflict {
         /// The task.
         task_uuid: String,

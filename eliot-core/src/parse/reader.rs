@@ -228,10 +228,9 @@ impl LogReader {
             }
         };
         self.buffer.clear();
-        let read = input.read_until(b'\n', &mut self.buffer);
-        let read = match read {
+        // `read_until` retries reads that were interrupted by a signal.
+        let read = match input.read_until(b'\n', &mut self.buffer) {
             Ok(read) => read,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(true),
             Err(error) => {
                 let source = name.clone();
                 self.current = None;
@@ -313,32 +312,23 @@ pub struct ParsedLog {
 /// assert!(parsed.malformed.is_empty());
 /// ```
 pub fn parse_log(log: &str) -> ParsedLog {
-    let mut parser = Parser::new();
-    let mut parsed = ParsedLog::default();
-    let source: Arc<str> = "<log>".into();
-    let mut collect = |event| match event {
-        Event::Task(task) => parsed.tasks.push(task),
-        Event::Malformed(bad) => parsed.malformed.push(bad),
-    };
-    let mut rest = log;
-    let mut number = 0;
-    while !rest.is_empty() {
-        number += 1;
-        let location = Location {
-            source: source.clone(),
-            line: number,
-        };
-        match rest.split_once('\n') {
-            Some((line, after)) => {
-                parser.add_line(line.as_bytes(), &location, &mut collect);
-                rest = after;
-            }
-            None => {
-                parser.add_final_fragment(rest.as_bytes(), &location, &mut collect);
-                rest = "";
+    ParsedLog::read("<log>", log.to_owned())
+}
+
+impl ParsedLog {
+    /// Reads the log `text`, called `name` in reports of malformed lines,
+    /// with a [`LogReader`].
+    pub(crate) fn read(name: &str, text: String) -> ParsedLog {
+        let mut reader = LogReader::new();
+        reader.add_input(name, io::Cursor::new(text));
+        let mut parsed = ParsedLog::default();
+        // Reading from memory cannot fail: every item is an event.
+        for event in reader.flatten() {
+            match event {
+                Event::Task(task) => parsed.tasks.push(task),
+                Event::Malformed(bad) => parsed.malformed.push(bad),
             }
         }
+        parsed
     }
-    parsed.tasks.extend(parser.finish());
-    parsed
 }

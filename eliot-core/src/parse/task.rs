@@ -9,9 +9,12 @@
 //!
 //! Completeness follows Eliot's rule: an action is complete when it has its
 //! start and its end, `(last slot of the end's level) - 2` children, and all
-//! its child actions are complete. Each action keeps a count of its complete
-//! child actions, so adding a line re-checks only the actions on that line's
-//! path, never the whole tree.
+//! its child actions are complete. The count says that no line is missing
+//! because every child sits strictly between the start's slot and the end's:
+//! a line at or after its action's end is refused (a [`Problem::Conflict`]),
+//! and so is an end when a child already sits at or after its slot. Each
+//! action keeps a count of its complete child actions, so adding a line
+//! re-checks only the actions on that line's path, never the whole tree.
 
 use std::sync::Arc;
 
@@ -67,7 +70,6 @@ pub struct WrittenAction {
     children: Vec<Node>,
     child_actions: u32,
     complete_child_actions: u32,
-    complete: bool,
 }
 
 impl Task {
@@ -243,7 +245,6 @@ impl WrittenAction {
             children: Vec::new(),
             child_actions: 0,
             complete_child_actions: 0,
-            complete: false,
         }
     }
 
@@ -311,7 +312,35 @@ impl WrittenAction {
     /// Whether the action and everything in it has been read, by Eliot's
     /// rule.
     pub fn is_complete(&self) -> bool {
-        self.complete
+        // Every child sits strictly between slot 1 (the start) and the end's
+        // slot, each in its own slot (`insert` refuses any other line), so
+        // the count of children says whether one is missing.
+        match (&self.start, self.end_slot()) {
+            (Some(_), Some(end_slot)) => {
+                self.children.len() + 2 == end_slot as usize
+                    && self.complete_child_actions == self.child_actions
+            }
+            _ => false,
+        }
+    }
+
+    /// The last slot of the end message's level, once the end was read.
+    fn end_slot(&self) -> Option<u32> {
+        self.end
+            .as_ref()
+            .map(|end| end.task_level().last().unwrap_or(0))
+    }
+
+    /// Refuses a line for a child at `slot` when the action already ended
+    /// at or before it.
+    fn check_before_end(&self, slot: u32, message: &WrittenMessage) -> Result<(), Problem> {
+        match self.end_slot() {
+            Some(end_slot) if slot >= end_slot => Err(conflict(
+                message,
+                "the action's end message is at or before this slot",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Whether neither the start nor the end of this action was read: it is
@@ -333,7 +362,6 @@ impl WrittenAction {
         } else {
             self.insert_here(message)?;
         }
-        self.refresh();
         Ok(())
     }
 
@@ -346,6 +374,7 @@ impl WrittenAction {
                 "slot 1 of an action is its start message, not a child action",
             ));
         }
+        self.check_before_end(slot, &message)?;
         let (index, created) = match self.children.binary_search_by_key(&slot, Node::slot) {
             Ok(index) => (index, false),
             Err(index) => {
@@ -365,7 +394,9 @@ impl WrittenAction {
                 "a message holds the place of the action this line belongs to",
             ));
         };
-        let was_complete = child.complete;
+        // A complete action has no free place left, so a line it accepts
+        // can only complete it, never undo that.
+        let was_complete = child.is_complete();
         if let Err(problem) = child.insert(message) {
             if created {
                 self.children.remove(index);
@@ -373,10 +404,9 @@ impl WrittenAction {
             }
             return Err(problem);
         }
-        match (was_complete, child.complete) {
-            (false, true) => self.complete_child_actions += 1,
-            (true, false) => self.complete_child_actions -= 1,
-            _ => {}
+        debug_assert!(!was_complete, "a complete action accepted a line");
+        if child.is_complete() {
+            self.complete_child_actions += 1;
         }
         Ok(())
     }
@@ -386,7 +416,22 @@ impl WrittenAction {
     fn insert_here(&mut self, message: WrittenMessage) -> Result<(), Problem> {
         match message.action_status() {
             Some(ActionStatus::Started) => place(&mut self.start, message),
-            Some(_) => place(&mut self.end, message),
+            Some(_) => {
+                if self.end.is_none() {
+                    let end_slot = message.task_level().last().unwrap_or(0);
+                    if self
+                        .children
+                        .last()
+                        .is_some_and(|last| last.slot() >= end_slot)
+                    {
+                        return Err(conflict(
+                            &message,
+                            "a child of the action is at or after this end's slot",
+                        ));
+                    }
+                }
+                place(&mut self.end, message)
+            }
             None => {
                 let slot = message.task_level().last().unwrap_or(0);
                 if slot == 1 {
@@ -395,6 +440,7 @@ impl WrittenAction {
                         "slot 1 of an action is its start message, not a plain message",
                     ));
                 }
+                self.check_before_end(slot, &message)?;
                 match self.children.binary_search_by_key(&slot, Node::slot) {
                     Ok(index) => match &self.children[index] {
                         Node::Message(_) => Err(duplicate(&message)),
@@ -409,17 +455,6 @@ impl WrittenAction {
                 }
             }
         }
-    }
-
-    fn refresh(&mut self) {
-        self.complete = match (&self.start, &self.end) {
-            (Some(_), Some(end)) => {
-                let end_slot = end.task_level().last().unwrap_or(0) as usize;
-                self.children.len() + 2 == end_slot
-                    && self.complete_child_actions == self.child_actions
-            }
-            _ => false,
-        };
     }
 }
 
