@@ -175,6 +175,32 @@ fn a_task_continued_from_elsewhere_validates() {
 }
 
 #[test]
+fn validate_reports_lines_that_have_no_place_of_their_own() {
+    // The same task id continued twice (as by two processes given one id):
+    // both actions claim the same places.
+    let logger = MemoryLogger::new();
+    logger.run(|| {
+        for _ in 0..2 {
+            continue_task("5d1c2f6e-6a8e-4b43-9d51-0f7c0c6a3b21@/2")
+                .unwrap()
+                .finish();
+        }
+    });
+    assert_eq!(logger.messages().len(), 4);
+    let error = logger.validate().unwrap_err();
+    assert_eq!(
+        error.problems(),
+        [
+            "unplaced line: the captured log, line 3: task 5d1c2f6e-6a8e-4b43-9d51-0f7c0c6a3b21 \
+             already has a line at task_level /2/1; this one was left out",
+            "unplaced line: the captured log, line 4: task 5d1c2f6e-6a8e-4b43-9d51-0f7c0c6a3b21 \
+             already has a line at task_level /2/2; this one was left out",
+        ],
+        "{error}"
+    );
+}
+
+#[test]
 fn tracebacks_are_flushed_by_type_or_name() {
     let logger = MemoryLogger::new();
     logger.run(|| {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::parse::{Node, Task, WrittenAction, WrittenMessage};
 
-use super::memory_logger::{MessageSource, parse, tasks_of};
+use super::memory_logger::{MessageSource, parse, parsed};
 
 /// A message that was logged, with its fields (Eliot's `LoggedMessage`).
 #[derive(Clone, Debug, PartialEq)]
@@ -93,7 +93,7 @@ impl LoggedAction {
     /// Every action of type `action_type`, in the order they started.
     pub fn of_type(source: &(impl MessageSource + ?Sized), action_type: &str) -> Vec<LoggedAction> {
         let lines = source.logged_messages();
-        let tasks = tasks_of(&lines);
+        let tasks = parsed(&lines).tasks;
         let mut by_uuid: HashMap<&str, Vec<&Task>> = HashMap::new();
         for task in &tasks {
             by_uuid.entry(task.task_uuid()).or_default().push(task);

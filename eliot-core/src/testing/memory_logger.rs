@@ -11,7 +11,7 @@ use crate::context::{ContextGuard, SavedContext};
 use crate::destination::{Destination, DestinationError};
 use crate::future::WithContext;
 use crate::message::Message;
-use crate::parse::{Parser, Task, WrittenMessage};
+use crate::parse::{ParsedLog, Task, WrittenMessage};
 
 use super::validate::{self, ValidationError};
 
@@ -134,7 +134,7 @@ impl MemoryLogger {
     /// The captured messages as tasks: the complete ones in the order they
     /// completed, then the incomplete ones.
     pub fn tasks(&self) -> Vec<Task> {
-        tasks_of(&self.lines())
+        parsed(&self.lines()).tasks
     }
 
     /// The `eliot:traceback` messages not flushed yet.
@@ -183,8 +183,10 @@ impl MemoryLogger {
     }
 
     /// Checks the captured log: no field failed to serialize, every action
-    /// that started finished, and no traceback is left unflushed. Returns
-    /// every problem found.
+    /// that started finished, no traceback is left unflushed, and every
+    /// line has a place of its own in its task's tree (none is a second
+    /// line for one place, as when two actions were continued from the same
+    /// task id). Returns every problem found.
     pub fn validate(&self) -> Result<(), ValidationError> {
         let (lines, flushed) = {
             let state = self.store.lock();
@@ -218,8 +220,9 @@ fn tracebacks(state: &State) -> impl Iterator<Item = (usize, &Message)> {
         .filter(|(_, message)| is_traceback(message))
 }
 
-fn is_traceback(message: &Message) -> bool {
-    parse(message).get("message_type").and_then(Value::as_str) == Some("eliot:traceback")
+/// Whether `message` is an `eliot:traceback` (read from its header only).
+pub(super) fn is_traceback(message: &Message) -> bool {
+    WrittenMessage::from_json(message.as_json()).is_ok_and(|m| m.is_traceback())
 }
 
 pub(super) fn parse(message: &Message) -> Map<String, Value> {
@@ -227,19 +230,17 @@ pub(super) fn parse(message: &Message) -> Map<String, Value> {
     message.to_map().unwrap_or_default()
 }
 
-/// Messages parsed into tasks.
-pub(super) fn tasks_of(lines: &[Message]) -> Vec<Task> {
-    let mut parser = Parser::new();
-    let mut tasks = Vec::new();
+/// Messages parsed into tasks, as the lines of a log: the lines that could
+/// not be placed (a line logged twice, two lines claiming one place) are
+/// reported with their position, counting from 1.
+pub(super) fn parsed(lines: &[Message]) -> ParsedLog {
+    let mut text = String::with_capacity(lines.iter().map(|m| m.as_json().len() + 1).sum());
     for line in lines {
-        if let Ok(message) = WrittenMessage::from_json(line.as_json())
-            && let Ok(Some(task)) = parser.add(message)
-        {
-            tasks.push(task);
-        }
+        // A JSON line holds no raw newline: line N of the text is message N.
+        text.push_str(line.as_json());
+        text.push('\n');
     }
-    tasks.extend(parser.finish());
-    tasks
+    ParsedLog::read("the captured log", text)
 }
 
 /// Where the assertions and `of_type` look for messages: a

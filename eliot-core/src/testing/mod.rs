@@ -4,8 +4,9 @@
 //!   `cargo test` runs tests in parallel threads and when the test's
 //!   actions move to other threads or futures.
 //! - [`MemoryLogger::validate`] fails on fields that could not be
-//!   serialized, actions that never finished, and tracebacks the test did
-//!   not declare with [`MemoryLogger::flush_tracebacks`].
+//!   serialized, actions that never finished, tracebacks the test did not
+//!   declare with [`MemoryLogger::flush_tracebacks`], and lines that have no
+//!   place of their own in their task's tree.
 //! - [`assert_has_action`], [`assert_has_message`] and
 //!   [`assert_contains_fields`] check what was logged; [`LoggedAction`] and
 //!   [`LoggedMessage`] find actions and messages by type and walk their

@@ -5,14 +5,10 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::json::UNSERIALIZABLE_KEY;
 use crate::message::Message;
-use crate::parse::{Node, WrittenAction};
 
-use super::memory_logger::{parse, tasks_of};
-
-/// The key of the object eliot-rs writes in place of a value whose
-/// serialization failed.
-const UNSERIALIZABLE: &str = "eliot:unserializable";
+use super::memory_logger::{is_traceback, parse, parsed};
 
 /// What was wrong with a captured log; its `Display` lists every problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,19 +47,12 @@ pub(super) fn validate(lines: &[Message], flushed: &HashSet<usize>) -> Result<()
             .get("message_type")
             .or(message.get("action_type"))
             .and_then(Value::as_str)
-            .unwrap_or("<untyped>")
-            .to_owned();
+            .unwrap_or("<untyped>");
         for (key, value) in &message {
-            unserializable(&kind, key, value, &mut problems);
+            unserializable(kind, key, value, &mut problems);
         }
-        if kind == "eliot:traceback" && !flushed.contains(&index) {
-            let field = |key: &str| {
-                message
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .unwrap_or("?")
-                    .to_owned()
-            };
+        if !flushed.contains(&index) && is_traceback(line) {
+            let field = |key: &str| message.get(key).and_then(Value::as_str).unwrap_or("?");
             problems.push(format!(
                 "unflushed traceback: {}: {} (flush expected ones with MemoryLogger::flush_tracebacks)",
                 field("exception"),
@@ -71,9 +60,20 @@ pub(super) fn validate(lines: &[Message], flushed: &HashSet<usize>) -> Result<()
             ));
         }
     }
-    for task in tasks_of(lines) {
-        if let Node::Action(root) = task.root() {
-            unfinished(task.task_uuid(), root, &mut problems);
+    let log = parsed(lines);
+    for bad in &log.malformed {
+        problems.push(format!("unplaced line: {bad}"));
+    }
+    for task in &log.tasks {
+        for action in task.actions() {
+            if let (Some(start), None) = (action.start_message(), action.end_message()) {
+                problems.push(format!(
+                    "unfinished action: {} started at {}{} never finished",
+                    start.action_type().unwrap_or("?"),
+                    task.task_uuid(),
+                    start.task_level()
+                ));
+            }
         }
     }
     if problems.is_empty() {
@@ -87,7 +87,7 @@ pub(super) fn validate(lines: &[Message], flushed: &HashSet<usize>) -> Result<()
 fn unserializable(kind: &str, path: &str, value: &Value, problems: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
-            if let Some(type_name) = map.get(UNSERIALIZABLE) {
+            if let Some(type_name) = map.get(UNSERIALIZABLE_KEY) {
                 let error = map.get("error").and_then(Value::as_str).unwrap_or("?");
                 problems.push(format!(
                     "unserializable field in {kind}: {path} (a {}): {error}",
@@ -105,21 +105,5 @@ fn unserializable(kind: &str, path: &str, value: &Value, problems: &mut Vec<Stri
             }
         }
         _ => {}
-    }
-}
-
-/// Reports the actions that started and never finished.
-fn unfinished(task_uuid: &str, action: &WrittenAction, problems: &mut Vec<String>) {
-    if let (Some(start), None) = (action.start_message(), action.end_message()) {
-        problems.push(format!(
-            "unfinished action: {} started at {task_uuid}{} never finished",
-            start.action_type().unwrap_or("?"),
-            start.task_level()
-        ));
-    }
-    for child in action.children() {
-        if let Node::Action(child) = child {
-            unfinished(task_uuid, child, problems);
-        }
     }
 }
