@@ -137,6 +137,7 @@ pub mod syslog;
 mod task_id;
 pub mod testing;
 mod threaded_writer;
+mod time;
 
 pub use action::{
     Action, ActionGuard, AlreadyFinished, continue_task, continue_task_with, start_action,
@@ -170,6 +171,8 @@ pub use threaded_writer::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::SavedContext;
+    // The calendar eliot-tree draws and reads dates with.
+    pub use crate::time::{civil_from_days, days_from_civil, is_valid_date};
     pub use crate::interruption::{Interruption, payload_message, while_interrupted};
 
     // What `#[inline_actions]` and `#[log_call]` expand to.

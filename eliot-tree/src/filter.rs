@@ -6,7 +6,7 @@
 use eliot_core::parse::Task;
 use jmespath::{Expression, Variable};
 
-use crate::format::days_from_civil;
+use eliot_core::__private::{days_from_civil, is_valid_date};
 
 /// Which tasks to show.
 ///
@@ -157,7 +157,7 @@ fn parse_iso8601(text: &str) -> Option<f64> {
     let year: i64 = number(parts.next()?)?.into();
     let month = number(parts.next()?)?;
     let day = number(parts.next()?)?;
-    if parts.next().is_some() || !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+    if parts.next().is_some() || !is_valid_date(year, month, day) {
         return None;
     }
     let mut seconds = days_from_civil(year, month, day) as f64 * 86_400.0;
@@ -186,7 +186,9 @@ fn parse_iso8601(text: &str) -> Option<f64> {
         }
         None => 0.0,
     };
-    if fields.next().is_some() || hour > 24 || minute > 59 || second >= 61.0 {
+    // 24:00:00 is the end of the day; a leap second may be numbered 60.
+    let end_of_day = hour == 24 && minute == 0 && second == 0.0;
+    if fields.next().is_some() || (hour > 23 && !end_of_day) || minute > 59 || second >= 61.0 {
         return None;
     }
     seconds += f64::from(hour) * 3600.0 + f64::from(minute) * 60.0 + second - offset;
@@ -214,4 +216,40 @@ fn zone_offset(zone: &str) -> Option<f64> {
         0.0
     };
     Some(sign * (hours * 3600.0 + minutes * 60.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_real_dates_and_times_are_read() {
+        assert_eq!(parse_time("2026-02-28").unwrap(), 1_772_236_800.0);
+        assert_eq!(parse_time("2024-02-29").unwrap(), 1_709_164_800.0);
+        assert_eq!(
+            parse_time("2026-02-28T24:00:00Z").unwrap(),
+            parse_time("2026-03-01").unwrap(),
+            "24:00 is the end of the day"
+        );
+        assert_eq!(
+            parse_time("2026-03-01T23:59:60Z").unwrap(),
+            parse_time("2026-03-02").unwrap(),
+            "a leap second"
+        );
+        for wrong in [
+            "2026-02-29",
+            "2026-02-31",
+            "2026-04-31",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-01-00",
+            "2026-02-28T24:30",
+            "2026-02-28T24:00:01",
+            "2026-02-28T25:00",
+            "2026-02-28T12:60",
+            "2026-02-28T12:00:61",
+        ] {
+            assert!(parse_time(wrong).is_err(), "{wrong} was read");
+        }
+    }
 }

@@ -16,8 +16,10 @@
 //!         └── status: 200
 //! ```
 //!
-//! Tasks are printed as soon as their last line is read, so memory follows
-//! the tasks in flight and `--follow` shows a growing log live. Malformed
+//! Tasks are printed as soon as their last line is read, and `--follow`
+//! shows a growing log live. Memory holds the tasks still open (in flight,
+//! or never to complete: those are kept until the input ends) and one UUID
+//! per task already printed, not the lines of the printed tasks. Malformed
 //! lines are reported on stderr with their file and line number, reading
 //! goes on, and the exit status says whether any were found. Run
 //! `eliot-tree --help` for the options.

@@ -18,27 +18,16 @@
 //! fields. Nested objects and arrays become subtrees. Long values are cut at
 //! the field limit or their first newline.
 
-use std::collections::HashSet;
-
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt::Write;
 
-use eliot_core::parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
+use eliot_core::parse::{ActionStatus, Node, RESERVED_KEYS, Task, WrittenAction, WrittenMessage};
 
 use crate::fields::{Val, shown_fields};
 use crate::format::{
     cut, duration_into, escape_into, escape_lines_into, python_float_into, timestamp_into,
 };
-
-/// The keys never shown as fields: Eliot's own, shown in the node's name.
-/// (`timestamp`, `task_uuid` and `task_level` are never fields either.)
-pub const DEFAULT_IGNORED_KEYS: [&str; 5] = [
-    "action_status",
-    "action_type",
-    "task_level",
-    "task_uuid",
-    "message_type",
-];
 
 /// How to draw trees.
 #[derive(Clone, Debug)]
@@ -46,7 +35,8 @@ pub struct RenderOptions {
     /// Cut values after this many characters (and at their first newline);
     /// 0 shows values whole.
     pub field_limit: usize,
-    /// Keys to hide, besides [`DEFAULT_IGNORED_KEYS`].
+    /// Keys to hide, besides Eliot's own ([`RESERVED_KEYS`]), which are
+    /// never shown as fields: the node's name shows them.
     pub ignored_keys: Vec<String>,
     /// Show timestamps as UTC dates and durations as `0.013s`; when false,
     /// both are shown as raw seconds.
@@ -155,9 +145,8 @@ type Fields<'a> = Vec<(Cow<'a, str>, Val<'a>)>;
 impl Renderer {
     /// A renderer with these options.
     pub fn new(options: RenderOptions) -> Self {
-        let hidden = DEFAULT_IGNORED_KEYS
+        let hidden = RESERVED_KEYS
             .iter()
-            .chain(&["timestamp"])
             .map(|k| (*k).to_owned())
             .chain(options.ignored_keys.iter().cloned())
             .collect();
@@ -180,21 +169,19 @@ impl Renderer {
             &mut prefix,
             0,
             false,
-            1,
             [Item::Node(task.root())].into_iter(),
         );
         out.push('\n');
     }
 
-    /// Draws `items` (`count` of them), the children of a node at `depth`,
-    /// and their subtrees. Under a failed action the lines are red.
+    /// Draws `items`, the children of a node at `depth`, and their
+    /// subtrees. Under a failed action the lines are red.
     fn draw_children<'a>(
         &self,
         out: &mut String,
         prefix: &mut String,
         depth: usize,
         failed: bool,
-        count: usize,
         items: impl Iterator<Item = Item<'a>>,
     ) {
         let tree_color = if failed {
@@ -203,8 +190,9 @@ impl Renderer {
             sgr::TREE[depth % sgr::TREE.len()]
         };
         let base = prefix.len();
-        for (index, item) in items.enumerate() {
-            let last = index + 1 == count;
+        let mut items = items.peekable();
+        while let Some(item) = items.next() {
+            let last = items.peek().is_none();
             let (glyph, indent) = if last {
                 (self.glyphs.last, self.glyphs.space)
             } else {
@@ -230,33 +218,23 @@ impl Renderer {
         match item {
             Item::Node(Node::Action(action)) => {
                 let fields = self.fields(action.start_message());
-                let count = fields.len()
-                    + action.children().len()
-                    + usize::from(action.end_message().is_some());
                 let items = field_items(&fields)
                     .chain(action.children().iter().map(Item::Node))
                     .chain(action.end_message().map(Item::End));
                 let failed = action.status() == Some(ActionStatus::Failed);
-                self.draw_children(out, prefix, depth, failed, count, items);
+                self.draw_children(out, prefix, depth, failed, items);
             }
             Item::Node(Node::Message(message)) => self.draw_fields(out, prefix, depth, message),
             Item::End(message) => self.draw_fields(out, prefix, depth, message),
             Item::Field(_, Val::Obj(entries)) => {
-                self.draw_children(
-                    out,
-                    prefix,
-                    depth,
-                    false,
-                    entries.len(),
-                    field_items(entries),
-                );
+                self.draw_children(out, prefix, depth, false, field_items(entries));
             }
             Item::Field(_, Val::Arr(values)) => {
                 let items = values
                     .iter()
                     .enumerate()
                     .map(|(i, v)| Item::Field(Key::Index(i), v));
-                self.draw_children(out, prefix, depth, false, values.len(), items);
+                self.draw_children(out, prefix, depth, false, items);
             }
             Item::Field(..) => {}
         }
@@ -270,14 +248,7 @@ impl Renderer {
         message: &WrittenMessage,
     ) {
         let fields = self.fields(Some(message));
-        self.draw_children(
-            out,
-            prefix,
-            depth,
-            false,
-            fields.len(),
-            field_items(&fields),
-        );
+        self.draw_children(out, prefix, depth, false, field_items(&fields));
     }
 
     /// The shown fields of a message, sorted by key.
