@@ -2,6 +2,7 @@
 //! one process, on a multi-threaded runtime, many requests at once with
 //! their polls interleaved; every line of every task is where it belongs.
 
+mod core_support;
 mod http_support;
 
 use std::collections::{BTreeSet, HashMap};
@@ -9,6 +10,7 @@ use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use core_support::runtime;
 use eliot::http::{TASK_ID_HEADER, continue_or_start, insert_current_task_id};
 use eliot::{
     Message, add_destination, destination_fn, fields, log_message, remove_destination,
@@ -89,11 +91,7 @@ fn by_task(lines: &[Message]) -> HashMap<String, BTreeSet<(String, String, Vec<u
 #[test]
 fn each_request_continues_its_callers_task_at_the_exact_level() {
     let (lines, destination) = collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime(4);
     let uuids: Vec<String> = runtime.block_on(async {
         let address = serve(handle).await;
         let client = http_client();
@@ -159,11 +157,7 @@ fn each_request_continues_its_callers_task_at_the_exact_level() {
 #[test]
 fn a_malformed_header_starts_a_new_task_that_says_what_was_wrong() {
     let (lines, destination) = collect();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime(2);
     runtime.block_on(async {
         let address = serve(handle).await;
         let client = http_client();

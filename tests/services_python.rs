@@ -9,17 +9,19 @@
 //! use from scripts/interop/requirements.txt). One test in this file, so
 //! the Rust log holds this test's lines alone.
 
+mod core_support;
 mod http_support;
 mod python_support;
 
+use core_support::{poll_until, runtime};
 use http_support::{http_client, in_action, serve};
-use python_support::{venv_python, workspace};
+use python_support::{check_logs, venv_python, workspace};
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use eliot::http::{continue_or_start, insert_current_task_id};
 use eliot::{
@@ -34,18 +36,16 @@ use serde_json::Value;
 /// Waits for a child, bounded: a hung Python process fails the test
 /// instead of hanging it.
 fn wait_bounded(child: &mut Child, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{what} failed: {status}");
-            return;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{what} did not finish in 30 s");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let mut status = None;
+    if !poll_until(Duration::from_secs(30), || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    }) {
+        let _ = child.kill();
+        panic!("{what} did not finish in 30 s");
     }
+    let status = status.unwrap();
+    assert!(status.success(), "{what} failed: {status}");
 }
 
 /// The Rust service: `GET /users/<name>`, continuing the caller's task.
@@ -129,24 +129,14 @@ fn assert_continued(caller: &[Value], service: &[Value], caller_type: &str, serv
     }
 }
 
-fn check_with_python(python: &Path, logs: &[&Path], merged: &Path) -> String {
+/// Merges `logs` into `merged` and checks it with the Python tools.
+fn check_merged(logs: &[&Path], merged: &Path) -> String {
     let mut text = String::new();
     for log in logs {
         text.push_str(&std::fs::read_to_string(log).unwrap());
     }
     std::fs::write(merged, &text).unwrap();
-    let output = Command::new(python)
-        .arg(workspace().join("scripts/interop/check_logs.py"))
-        .arg(merged)
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{report}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    report
+    check_logs(&[merged])
 }
 
 #[test]
@@ -157,11 +147,7 @@ fn python_and_rust_services_continue_each_others_tasks_over_http() {
     std::fs::create_dir_all(&dir).unwrap();
     let rust_log = dir.join("rust.log");
     let file = add_destination(FileDestination::create(&rust_log).unwrap());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime(2);
 
     // 1. A Python client calls the Rust service.
     let address = runtime.block_on(serve(rust_service));
@@ -252,8 +238,7 @@ fn python_and_rust_services_continue_each_others_tasks_over_http() {
 
     // One Python client task + three Rust client tasks, complete across both
     // languages' logs, for eliot.parse and eliot-tree.
-    let report = check_with_python(
-        &python,
+    let report = check_merged(
         &[&rust_log, &client_log, &service_log],
         &dir.join("merged.log"),
     );

@@ -4,13 +4,15 @@
 //! Each test writes its own messages through its own service; destinations
 //! are process-wide, so tests count only their own message types.
 
+mod core_support;
 mod writer_support;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use core_support::{poll_until, runtime};
 use eliot::{FileDestination, WriterError, log_message};
 use eliot_tokio::ThreadedWriterService;
 use writer_support::Gated;
@@ -71,12 +73,9 @@ async fn stop_from_a_task_on_a_current_thread_runtime_does_not_block_it() {
     let opener = {
         let (gate, ticks) = (gate.clone(), ticks.clone());
         std::thread::spawn(move || {
-            let started = Instant::now();
-            while ticks.load(Ordering::Relaxed) < TICKS
-                && started.elapsed() < Duration::from_secs(10)
-            {
-                std::thread::sleep(Duration::from_millis(1));
-            }
+            poll_until(Duration::from_secs(10), || {
+                ticks.load(Ordering::Relaxed) >= TICKS
+            });
             gate.open();
         })
     };
@@ -120,11 +119,7 @@ async fn misuse_is_a_typed_error() {
 #[test]
 fn dropped_inside_a_runtime_without_stop_drains_off_the_worker() {
     let path = temp_log("drop");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = runtime(2);
     runtime.block_on(async {
         let gate = Arc::new(Gated::new(FileDestination::create(&path).unwrap()));
         let service = ThreadedWriterService::new(gate.clone());

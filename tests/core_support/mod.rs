@@ -1,10 +1,12 @@
 //! Helpers for the eliot-core integration tests: capture what one test logs,
-//! parsed, without seeing other tests' messages. inline_actions_support
-//! includes this module too, for its capture destination and field readers.
+//! parsed, without seeing other tests' messages. inline_actions_support and
+//! tokio_support include this module too, for its capture destination and
+//! field readers; other tests take its runtime builder and bounded wait.
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use eliot::__private::SavedContext;
 use eliot::{Destination, DestinationError, Message};
@@ -92,4 +94,39 @@ pub fn kind(message: &Map<String, Value>) -> &str {
         .or_else(|| message.get("action_type"))
         .and_then(Value::as_str)
         .unwrap()
+}
+
+/// A multi-threaded tokio runtime with `workers` worker threads, time and IO
+/// enabled: where the tests prove which action a message belongs to, tasks
+/// really move between threads.
+pub fn runtime(workers: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Checks `ready` every 10 ms until it holds; panics naming `what` if it
+/// still does not after `limit`, so a test fails instead of hanging.
+pub fn wait_until(limit: Duration, what: &str, ready: impl FnMut() -> bool) {
+    assert!(
+        poll_until(limit, ready),
+        "timed out after {limit:?} waiting for {what}"
+    );
+}
+
+/// Checks `ready` every 10 ms until it holds (true) or `limit` has passed
+/// (false), for callers that clean up before they fail.
+pub fn poll_until(limit: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if ready() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -1,10 +1,11 @@
 //! The real Python tools for the tests that need them: a virtualenv under
 //! `target/interop-venv` with the pinned `eliot` and `eliot-tree`
-//! (scripts/interop/requirements.txt), created on first use and reused.
+//! (scripts/interop/requirements.txt), created on first use and reused, and
+//! the log checker that runs them (scripts/interop/check_logs.py).
 
 #![allow(dead_code, unreachable_pub)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn workspace() -> PathBuf {
@@ -56,4 +57,29 @@ pub fn venv_python() -> PathBuf {
     );
     std::fs::write(&stamp, wanted).unwrap();
     python
+}
+
+/// Runs scripts/interop/check_logs.py (eliot.parse and eliot-tree, from the
+/// virtualenv) on `logs`: whether every check passed, and its report (one
+/// line per file, then its problems) with anything it wrote to stderr.
+pub fn run_check_logs<P: AsRef<Path>>(logs: &[P]) -> (bool, String) {
+    let output = Command::new(venv_python())
+        .arg(workspace().join("scripts/interop/check_logs.py"))
+        .args(logs.iter().map(AsRef::as_ref))
+        .output()
+        .expect("running check_logs.py");
+    let mut report = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !stderr.trim().is_empty() {
+        report.push_str(&stderr);
+    }
+    (output.status.success(), report)
+}
+
+/// Checks `logs` with the real Python tools (see [`run_check_logs`]) and
+/// returns the report; panics with it if any check failed.
+pub fn check_logs<P: AsRef<Path>>(logs: &[P]) -> String {
+    let (passed, report) = run_check_logs(logs);
+    assert!(passed, "the Python tools rejected the logs:\n{report}");
+    report
 }

@@ -1,12 +1,19 @@
 //! Helpers of the eliot-tokio tests: every message of the test binary is
 //! kept, parsed, and each test picks out the tasks it started.
 
-#![allow(dead_code, unreachable_pub)]
+// Each test binary uses a part of these helpers.
+#![allow(dead_code, unreachable_pub, unused_imports)]
+
+// The field readers are core_support's.
+#[path = "../core_support/mod.rs"]
+mod core_support;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use eliot::{Action, destination_fn, start_task};
 use serde_json::{Map, Value};
+
+pub use core_support::{kind, level};
 
 pub type Line = Map<String, Value>;
 
@@ -37,22 +44,6 @@ pub fn task(uuid: &str) -> Vec<Line> {
         .collect();
     lines.sort_by_key(level);
     lines
-}
-
-pub fn level(line: &Line) -> Vec<u64> {
-    line["task_level"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
-        .collect()
-}
-
-pub fn kind(line: &Line) -> &str {
-    line.get("message_type")
-        .or(line.get("action_type"))
-        .and_then(Value::as_str)
-        .unwrap()
 }
 
 /// A new task whose root action is left open, to be finished by the code
