@@ -2,6 +2,11 @@
 //! it writes must be rebuilt by `eliot.parse` into complete tasks and rendered
 //! by `eliot-tree` (pinned in scripts/interop/requirements.txt).
 //!
+//! The README's claim that our `eliot-tree` draws the reference logs byte for
+//! byte as Python's does rests on tests/data/reference-logs/*.tree.txt, which
+//! eliot-tree/tests/cli_reference.rs compares with our command's output; the
+//! pinned Python `eliot-tree` must print exactly those files today.
+//!
 //! The tools live in a virtualenv under `target/interop-venv`, created on the
 //! first run (PyPI must be reachable then) and reused afterwards. The example
 //! binaries are the ones `cargo test` builds; when they are missing or older
@@ -9,7 +14,7 @@
 
 mod python_support;
 
-use python_support::{venv_python, workspace};
+use python_support::{check_logs, run_check_logs, venv_python, workspace};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -79,7 +84,6 @@ fn examples_dir(names: &[String]) -> PathBuf {
 
 #[test]
 fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
-    let python = venv_python();
     let names = example_names();
     assert!(names.contains(&"quickstart".to_owned()), "{names:?}");
     let binaries = examples_dir(&names);
@@ -118,18 +122,8 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
         written.sort();
         logs.extend(written);
     }
-    let output = Command::new(&python)
-        .arg(workspace().join("scripts/interop/check_logs.py"))
-        .args(&logs)
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stdout);
+    let report = check_logs(&logs);
     eprintln!("{report}");
-    assert!(
-        output.status.success(),
-        "the Python tools rejected our logs:\n{report}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
     assert_eq!(
         report.lines().filter(|l| l.starts_with("ok: ")).count(),
         logs.len()
@@ -139,7 +133,6 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
 /// The checker itself must fail on a bad log, or the test above proves nothing.
 #[test]
 fn the_checker_rejects_incomplete_and_malformed_logs() {
-    let python = venv_python();
     let dir = workspace().join("target/interop-runs/checker-self-test");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -155,13 +148,9 @@ fn the_checker_rejects_incomplete_and_malformed_logs() {
     let malformed = dir.join("malformed.log");
     std::fs::write(&malformed, "{\"not closed\n").unwrap();
     for log in [&incomplete, &malformed] {
-        let status = Command::new(&python)
-            .arg(workspace().join("scripts/interop/check_logs.py"))
-            .arg(log)
-            .output()
-            .unwrap()
-            .status;
-        assert!(!status.success(), "{} should be rejected", log.display());
+        let (passed, report) = run_check_logs(&[log]);
+        assert!(!passed, "{} should be rejected: {report}", log.display());
+        assert!(report.starts_with("FAILED: "), "{report}");
     }
 }
 
@@ -215,13 +204,7 @@ fn python_and_rust_continue_each_others_tasks() {
     let mut text = std::fs::read_to_string(&rust_log).unwrap();
     text.push_str(&std::fs::read_to_string(&python_log).unwrap());
     std::fs::write(&merged, &text).unwrap();
-    let output = Command::new(&python)
-        .arg(workspace().join("scripts/interop/check_logs.py"))
-        .arg(&merged)
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{report}");
+    let report = check_logs(&[&merged]);
     assert!(report.contains("2 tasks, 2 complete"), "{report}");
     // Each language's work sits inside the other's task.
     let python_uuid = python_task_id.split('@').next().unwrap();
@@ -232,4 +215,72 @@ fn python_and_rust_continue_each_others_tasks() {
     };
     assert!(in_task(rust_uuid, "py:handled"), "{text}");
     assert!(in_task(python_uuid, "rust:handled"), "{text}");
+}
+
+/// Tasks of an eliot-tree output, each ending with its blank line.
+fn task_blocks(output: &str) -> Vec<String> {
+    output
+        .split("\n\n")
+        .filter(|block| !block.trim().is_empty())
+        .map(|block| format!("{}\n\n", block.trim_start_matches('\n')))
+        .collect()
+}
+
+/// The stored trees of the reference logs are what the pinned Python
+/// eliot-tree prints today, byte for byte; and our renderer draws every
+/// task of them exactly as Python does.
+#[test]
+fn the_reference_trees_are_what_python_eliot_tree_prints() {
+    let python = venv_python();
+    let python_tree = python.parent().unwrap().join("eliot-tree");
+    let dir = workspace().join("tests/data/reference-logs");
+    let mut logs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "log"))
+        .collect();
+    logs.sort();
+    assert_eq!(logs.len(), 3, "{logs:?}");
+    let renderer = eliot_tree::render::Renderer::new(eliot_tree::render::RenderOptions::default());
+    for log in &logs {
+        let output = Command::new(&python_tree)
+            .args(["--color", "never"])
+            .arg(log)
+            .env("TZ", "UTC")
+            .output()
+            .unwrap();
+        let printed = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            output.status.success(),
+            "Python's eliot-tree failed on {}: {}",
+            log.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stored = std::fs::read_to_string(log.with_extension("tree.txt")).unwrap();
+        assert!(
+            printed == stored,
+            "{} is not what Python's eliot-tree prints today:\n{printed}",
+            log.with_extension("tree.txt").display()
+        );
+
+        let parsed = eliot::parse::parse_log(&std::fs::read_to_string(log).unwrap());
+        assert!(parsed.malformed.is_empty(), "{:?}", parsed.malformed);
+        let mut ours: Vec<String> = parsed
+            .tasks
+            .iter()
+            .map(|task| {
+                let mut out = String::new();
+                renderer.render(task, &mut out);
+                out
+            })
+            .collect();
+        let mut python_tasks = task_blocks(&printed);
+        assert_eq!(ours.len(), python_tasks.len(), "{}", log.display());
+        ours.sort();
+        python_tasks.sort();
+        for (ours, python) in ours.iter().zip(&python_tasks) {
+            assert_eq!(ours, python, "{} is drawn differently", log.display());
+        }
+    }
 }
