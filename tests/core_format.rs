@@ -201,6 +201,7 @@ fn task_uuids_are_lowercase_hyphenated_uuid4() {
         }
     });
     let mut seen = std::collections::HashSet::new();
+    assert_eq!(lines.len(), 20);
     for message in parse_all(&lines) {
         let uuid = message["task_uuid"].as_str().unwrap().to_owned();
         let groups: Vec<&str> = uuid.split('-').collect();

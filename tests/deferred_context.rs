@@ -154,14 +154,19 @@ fn add_action_finish_logs_nothing_until_completion_then_succeeds() {
     runtime().block_on(async {
         let action = new_task("sys:me");
         let (send, receive) = oneshot::channel::<&'static str>();
-        let finish = DeferredContext::with_action(&action, receive)
-            .add_callback(|value| {
-                log_message!("sys:me:callback", value = value);
-                Ok(value)
-            })
-            .add_action_finish();
+        let (polled, was_polled) = oneshot::channel();
+        let finish = DeferredContext::with_action(&action, async move {
+            polled.send(()).unwrap();
+            receive.await
+        })
+        .add_callback(|value| {
+            log_message!("sys:me:callback", value = value);
+            Ok(value)
+        })
+        .add_action_finish();
         let running = tokio::spawn(finish);
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Its first poll has begun: nothing may be logged until it completes.
+        was_polled.await.unwrap();
         let lines = task(action.task_uuid());
         assert_eq!(
             lines.len(),
@@ -201,13 +206,16 @@ fn add_action_finish_fails_the_action_with_the_error_and_passes_it_on() {
     runtime().block_on(async {
         let action = new_task("sys:me");
         let (send, receive) = oneshot::channel::<()>();
+        let (polled, was_polled) = oneshot::channel();
         let finish = DeferredContext::with_action(&action, async move {
+            polled.send(()).unwrap();
             receive.await.unwrap();
             Err::<(), _>(Because("because"))
         })
         .add_action_finish();
         let running = tokio::spawn(finish);
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Its first poll has begun: nothing may be logged until it completes.
+        was_polled.await.unwrap();
         assert_eq!(task(action.task_uuid()).len(), 1);
         send.send(()).unwrap();
         assert_eq!(running.await.unwrap(), Err(Because("because")));

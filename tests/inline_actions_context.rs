@@ -313,12 +313,24 @@ fn cancellation_by_select_fails_only_the_loser() {
 
 #[test]
 fn cancellation_by_abort_fails_the_open_actions() {
+    /// `sleeper`, telling when its action is open.
+    #[inline_actions]
+    async fn signalling_sleeper(started: tokio::sync::oneshot::Sender<()>) {
+        let _action = start_action!("test:sleeper", millis = 10_000);
+        log_message!("test:sleeper:before");
+        started.send(()).unwrap();
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        log_message!("test:sleeper:after");
+    }
+
     #[inline_actions]
     async fn scenario() -> String {
         let task = start_task!("test:abort");
         let uuid = task.task_uuid().to_owned();
-        let handle = tokio::spawn(sleeper(10_000));
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        let (started, has_started) = tokio::sync::oneshot::channel();
+        let handle = tokio::spawn(signalling_sleeper(started));
+        // Aborted with its action surely open, not before its first poll.
+        has_started.await.unwrap();
         handle.abort();
         assert!(handle.await.unwrap_err().is_cancelled());
         drop(task);
@@ -336,6 +348,7 @@ fn cancellation_by_abort_fails_the_open_actions() {
             task.path(task.one("test:sleeper:before")),
             ["test:abort", "test:sleeper"]
         );
+        assert!(task.all("test:sleeper:after").is_empty());
         task.assert_complete();
     });
 }
@@ -442,6 +455,7 @@ fn join_and_select_inside_the_body_run_in_its_context() {
             );
         }
         assert_eq!(task.one("test:fan_out:select")["sum"], 3);
+        assert_eq!(task.all("test:sleeper:before").len(), 2);
         for before in task.all("test:sleeper:before") {
             assert_eq!(
                 task.path(before),

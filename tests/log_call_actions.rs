@@ -370,6 +370,7 @@ fn async_calls_finish_when_the_future_completes() {
     let created = task.one("test:log_call:async:created");
     let first = starts.iter().find(|m| m["id"] == 1).unwrap();
     assert!(inline_actions_support::level(created) < inline_actions_support::level(first));
+    assert_eq!(task.all("test:fetch:after").len(), 12);
     for message in task.all("test:fetch:after") {
         assert_eq!(
             task.path(message),

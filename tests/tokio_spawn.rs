@@ -188,12 +188,23 @@ async fn plain_tokio_spawn_keeps_the_context_of_a_context_carrying_future() {
         .iter()
         .find(|l| l.get("message_type") == Some(&"test:plain_spawn:finishing".into()))
         .unwrap();
+    let child = |status: &str| {
+        lines
+            .iter()
+            .find(|l| {
+                l.get("action_type") == Some(&"test:plain_spawn:child".into())
+                    && l["action_status"] == status
+            })
+            .unwrap_or_else(|| panic!("no {status} test:plain_spawn:child: {lines:?}"))
+    };
+    let (started, ended) = (level(child("started")), level(child("succeeded")));
+    assert_eq!(started.len(), 2, "a child of the root: {started:?}");
     assert_eq!(
-        level(finishing)[..1],
-        level(&lines[3])[..1],
-        "inside the child action"
+        level(finishing),
+        [started[0], 2],
+        "the first message inside the child action"
     );
-    assert_eq!(level(finishing).len(), 2);
+    assert_eq!(ended, [started[0], 3]);
 
     // The plain future ran with no action: a task of its own, not inside the
     // unrelated action it was spawned from either.
@@ -211,14 +222,17 @@ async fn plain_tokio_spawn_keeps_the_context_of_a_context_carrying_future() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_spawned_task_fails_the_actions_it_opened_as_cancelled() {
     let root = new_task("test:abort");
+    let (started, has_started) = tokio::sync::oneshot::channel();
     let handle = {
         let _entered = root.enter();
         eliot_tokio::spawn(async {
             let _inner = start_action!("test:abort:inner");
+            started.send(()).unwrap();
             std::future::pending::<()>().await;
         })
     };
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    // Aborted with its action surely open, not before its first poll.
+    has_started.await.unwrap();
     handle.abort();
     assert!(handle.await.unwrap_err().is_cancelled());
     root.finish().unwrap();
