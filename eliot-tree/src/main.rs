@@ -83,7 +83,9 @@ struct Args {
     json: bool,
 
     /// Keep reading the files as they grow (like `tail -f`), printing each
-    /// task when it completes. Stop with Ctrl-C.
+    /// task when it completes; tasks still open when it stops are not
+    /// shown. Stop with Ctrl-C. Standard input is read once, to its end,
+    /// not followed.
     #[arg(short = 'f', long)]
     follow: bool,
 
@@ -254,6 +256,11 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     };
     let files: Vec<&PathBuf> = args.files.iter().collect();
     let reading_stdin = files.is_empty() || files.iter().any(|f| f.as_os_str() == "-");
+    if args.follow && reading_stdin {
+        eprintln!(
+            "eliot-tree: --follow follows files, not standard input: reading everything once"
+        );
+    }
     let (lines, read_errors) = if args.follow && !reading_stdin {
         follow(&files, parser, &mut session)?
     } else {
@@ -402,12 +409,16 @@ fn follow(
         .iter()
         .map(|path| Followed::open(path))
         .collect::<Result<Vec<_>, _>>()?;
+    let mut failed = false;
     while !session.closed {
         let mut progressed = false;
         for input in &mut inputs {
             match input.read_new_lines(&mut parser, session) {
                 Ok(read) => progressed |= read,
-                Err(e) => eprintln!("eliot-tree: cannot read {}: {e}", input.name),
+                Err(e) => {
+                    eprintln!("eliot-tree: cannot read {}: {e}", input.name);
+                    failed = true;
+                }
             }
         }
         if !progressed {
@@ -418,7 +429,9 @@ fn follow(
             std::thread::sleep(Duration::from_millis(200));
         }
     }
-    Ok((inputs.iter().map(|i| i.line).sum(), false))
+    // Only a closed output ends the loop: the tasks still open would have
+    // nowhere to go.
+    Ok((inputs.iter().map(|i| i.line).sum(), failed))
 }
 
 fn print_stats(session: &Session, lines: u64, elapsed: Duration) {

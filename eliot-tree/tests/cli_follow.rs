@@ -5,9 +5,10 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use support::scratch_file;
 
@@ -58,12 +59,54 @@ impl Follower {
             .expect("eliot-tree --follow printed the line in time")
     }
 
-    /// Asserts that nothing is printed for a while.
-    fn quiet(&self) {
+    /// Asserts that eliot-tree, having read `path` to its end, prints
+    /// nothing more for a while. (Without the wait, silence could only
+    /// mean that it had not read the new text yet.)
+    fn quiet_after_reading(&self, path: &Path) {
+        self.wait_until_read(path);
         if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(600)) {
             panic!("unexpected output: {line}");
         }
     }
+
+    /// Waits until eliot-tree's read position in `path` (from
+    /// /proc/<pid>/fdinfo) is the file's length.
+    fn wait_until_read(&self, path: &Path) {
+        let target = std::fs::canonicalize(path).unwrap();
+        let length = std::fs::metadata(path).unwrap().len();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let position = read_position(self.child.id(), &target);
+            if position == Some(length) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "eliot-tree did not read {} to its end in time: at {position:?} of {length}",
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// The file position of the process `pid` in the file `target`, if it
+/// has that file open.
+fn read_position(pid: u32, target: &Path) -> Option<u64> {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    for fd in fds.flatten() {
+        if std::fs::read_link(fd.path()).ok().as_deref() != Some(target) {
+            continue;
+        }
+        let info =
+            std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", fd.file_name().to_str()?))
+                .ok()?;
+        return info
+            .lines()
+            .find_map(|line| line.strip_prefix("pos:"))
+            .and_then(|pos| pos.trim().parse().ok());
+    }
+    None
 }
 
 impl Drop for Follower {
@@ -82,7 +125,7 @@ fn append(path: &std::path::Path, text: &str) {
 fn follow_prints_tasks_as_the_file_completes_them() {
     let path = scratch_file("follow.log", &format!("{}\n", line("task-a", 1, "start")));
     let follower = Follower::start(&path);
-    follower.quiet();
+    follower.quiet_after_reading(&path);
 
     append(
         &path,
@@ -110,7 +153,7 @@ fn follow_prints_tasks_as_the_file_completes_them() {
             break; // The end of task-a's block.
         }
     }
-    follower.quiet();
+    follower.quiet_after_reading(&path);
     append(&path, &format!("{second}\n"));
     assert_eq!(follower.next_line(), "task-b");
     assert!(follower.next_line().starts_with("└── app:hello/1 "));

@@ -311,3 +311,14 @@ fn stats_report_lines_tasks_and_memory() {
     );
     assert!(stats.contains("peak_rss_mb="));
 }
+
+#[test]
+fn follow_on_standard_input_says_it_reads_it_once() {
+    let run = eliot_tree(&["--follow", "--color", "never"], Some(LOG));
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert_eq!(roots(&run.stdout), [FIRST, SECOND]);
+    assert_eq!(
+        run.stderr,
+        "eliot-tree: --follow follows files, not standard input: reading everything once\n"
+    );
+}
