@@ -12,13 +12,14 @@
 
 use std::fmt;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::context::{self, ContextGuard};
+use crate::context::{self, Context, ContextGuard};
 use crate::failure::{AsFailure, Failure};
 use crate::field::{Field, OwnedFields};
-use crate::message::{self, Position};
+use crate::json;
+use crate::message;
 use crate::registry::Route;
 use crate::task_id::{TaskId, TaskIdError};
 
@@ -34,10 +35,18 @@ pub struct Action {
 }
 
 struct ActionInner {
-    task_uuid: Arc<str>,
     level: Box<[u32]>,
     action_type: Box<str>,
-    next_slot: AtomicU32,
+    /// What every line of the action repeats, encoded once: see
+    /// [`json::action_prefixes`]. The task UUID is read from here too.
+    prefixes: Box<str>,
+    /// Where the prefix of the action's own lines starts in `prefixes`.
+    status_prefix_at: usize,
+    /// Where the task UUID ends in `prefixes`.
+    task_uuid_end: usize,
+    /// The next child slot. 64 bits so that it never wraps; slots past
+    /// `u32::MAX` are written as `u32::MAX` (see [`Action::next_slot`]).
+    next_slot: AtomicU64,
     finished: AtomicBool,
     success_fields: Mutex<OwnedFields>,
     route: Option<Route>,
@@ -63,42 +72,37 @@ impl Deref for TaskUuid {
 
 impl Action {
     /// Starts an action at `level` of task `task_uuid` and logs its start.
+    /// `task_uuid` is fresh or was checked by [`TaskId::parse`]: it needs no
+    /// JSON escape.
     fn begin(
-        task_uuid: Arc<str>,
+        task_uuid: &str,
         level: Box<[u32]>,
         route: Option<Route>,
         action_type: &str,
         fields: &[Field<'_>],
     ) -> Action {
+        let (prefixes, status_prefix_at) = json::action_prefixes(task_uuid, action_type, &level);
         let action = Action {
             inner: Arc::new(ActionInner {
-                task_uuid,
                 level,
                 action_type: action_type.into(),
-                next_slot: AtomicU32::new(1),
+                prefixes,
+                status_prefix_at,
+                task_uuid_end: json::TASK_UUID_START + task_uuid.len(),
+                next_slot: AtomicU64::new(1),
                 finished: AtomicBool::new(false),
                 success_fields: Mutex::new(OwnedFields::new()),
                 route,
             }),
         };
         let slot = action.next_slot();
-        message::write_action_start(
-            action.route(),
-            Position {
-                task_uuid: action.task_uuid(),
-                parent_level: action.task_level(),
-                slot,
-            },
-            action_type,
-            fields,
-        );
+        message::write_action_start(&action, slot, fields);
         action
     }
 
     /// Starts a new task: an action at the root of a fresh UUID.
     fn begin_task(route: Option<Route>, action_type: &str, fields: &[Field<'_>]) -> Action {
-        let task_uuid: Arc<str> = (*new_task_uuid()).into();
-        Action::begin(task_uuid, Box::new([]), route, action_type, fields)
+        Action::begin(&new_task_uuid(), Box::new([]), route, action_type, fields)
     }
 
     /// Starts a child action of this one, without making it current. Its
@@ -119,7 +123,7 @@ impl Action {
         level.extend_from_slice(&self.inner.level);
         level.push(slot);
         Action::begin(
-            self.inner.task_uuid.clone(),
+            self.task_uuid(),
             level.into_boxed_slice(),
             self.inner.route.clone(),
             action_type,
@@ -127,14 +131,29 @@ impl Action {
         )
     }
 
-    /// Takes the next child slot.
+    /// Takes the next child slot. Past `u32::MAX` (four billion lines in
+    /// one action) every further line takes `u32::MAX`, instead of wrapping
+    /// to slots that earlier lines took.
     pub(crate) fn next_slot(&self) -> u32 {
-        self.inner.next_slot.fetch_add(1, Ordering::Relaxed)
+        let slot = self.inner.next_slot.fetch_add(1, Ordering::Relaxed);
+        u32::try_from(slot).unwrap_or(u32::MAX)
+    }
+
+    /// `,"task_uuid":"…","task_level":[L…,`: a message in this action,
+    /// up to its slot.
+    pub(crate) fn message_prefix(&self) -> &str {
+        &self.inner.prefixes[..self.inner.status_prefix_at]
+    }
+
+    /// `,"task_uuid":"…","action_type":"…","task_level":[L…,`: the
+    /// action's own start or end, up to its slot.
+    pub(crate) fn status_prefix(&self) -> &str {
+        &self.inner.prefixes[self.inner.status_prefix_at..]
     }
 
     /// The UUID of the task this action belongs to.
     pub fn task_uuid(&self) -> &str {
-        &self.inner.task_uuid
+        &self.inner.prefixes[json::TASK_UUID_START..self.inner.task_uuid_end]
     }
 
     /// The action's own level in its task: `[]` for a task's root action,
@@ -179,7 +198,7 @@ impl Action {
 
     /// Finishes the action as succeeded, with its success fields.
     pub fn finish(&self) -> Result<(), AlreadyFinished> {
-        self.end(Ok(()))
+        self.finish_once(Ok(()))
     }
 
     /// Finishes the action as failed with `error`: its type as `exception`,
@@ -198,7 +217,7 @@ impl Action {
         &self,
         error: &E,
     ) -> Result<(), AlreadyFinished> {
-        self.end(Err(&error.to_failure()))
+        self.finish_once(Err(&error.to_failure()))
     }
 
     /// Finishes the action the way a scope ending now finishes it: failed
@@ -208,20 +227,30 @@ impl Action {
     /// as a `tracing` span closing) that end an action without a guard.
     #[doc(hidden)]
     pub fn finish_as_dropped(&self) {
-        let outcome = match crate::interruption::current_failure() {
+        // Finished elsewhere through a clone: nothing more to log.
+        match crate::interruption::current_failure() {
             Some(failure) => self.end(Err(&failure)),
             None => self.end(Ok(())),
         };
-        // Finished elsewhere through a clone: nothing more to log.
-        let _ = outcome;
     }
 
-    fn end(&self, outcome: Result<(), &Failure>) -> Result<(), AlreadyFinished> {
+    /// [`end`](Action::end), with the error the public API gives for a
+    /// second finish.
+    fn finish_once(&self, outcome: Result<(), &Failure>) -> Result<(), AlreadyFinished> {
+        if self.end(outcome) {
+            return Ok(());
+        }
+        Err(AlreadyFinished {
+            action_type: self.action_type().to_owned(),
+            task_id: TaskId::new(self.task_uuid(), self.task_level(), 1).to_string(),
+        })
+    }
+
+    /// Logs the action's end, unless it was already finished. Returns
+    /// whether this call finished it.
+    fn end(&self, outcome: Result<(), &Failure>) -> bool {
         if self.inner.finished.swap(true, Ordering::AcqRel) {
-            return Err(AlreadyFinished {
-                action_type: self.action_type().to_owned(),
-                task_id: TaskId::new(self.task_uuid(), self.task_level(), 1).to_string(),
-            });
+            return false;
         }
         let success = std::mem::take(
             &mut *self
@@ -231,23 +260,14 @@ impl Action {
                 .unwrap_or_else(PoisonError::into_inner),
         );
         let slot = self.next_slot();
-        message::write_action_end(
-            self.route(),
-            Position {
-                task_uuid: self.task_uuid(),
-                parent_level: self.task_level(),
-                slot,
-            },
-            self.action_type(),
-            outcome.map(|()| &success),
-        );
-        Ok(())
+        message::write_action_end(self, slot, outcome.map(|()| &success));
+        true
     }
 
     /// Makes this action current until the guard is dropped, without
     /// finishing it then (Eliot's `action.context()`).
     pub fn enter(&self) -> ContextGuard {
-        ContextGuard::enter(self.clone())
+        ContextGuard::enter(self.clone(), context::current_route().as_ref())
     }
 
     /// Runs `f` with this action current, and returns what it returns; the
@@ -354,9 +374,10 @@ pub struct ActionGuard {
 }
 
 impl ActionGuard {
-    fn enter(action: Action) -> Self {
+    /// Makes `action` current (see [`ContextGuard::enter`] for `route`).
+    fn enter(action: Action, route: Option<&Route>) -> Self {
         crate::interruption::install_panic_hook();
-        let context = Some(action.enter());
+        let context = Some(ContextGuard::enter(action.clone(), route));
         ActionGuard {
             action,
             context,
@@ -373,7 +394,7 @@ impl ActionGuard {
     pub fn finish(mut self) {
         self.leave();
         // A clone may already have finished it; then there is nothing to log.
-        let _ = self.action.finish();
+        self.action.end(Ok(()));
     }
 
     /// Leaves the action's context and finishes it as failed with `error`.
@@ -387,7 +408,7 @@ impl ActionGuard {
     /// ```
     pub fn finish_with_error<E: AsFailure + ?Sized>(mut self, error: &E) {
         self.leave();
-        let _ = self.action.finish_with_error(error);
+        self.action.end(Err(&error.to_failure()));
     }
 
     /// Runs `f` in the action and finishes it from the result: succeeded on
@@ -479,11 +500,18 @@ impl fmt::Debug for ActionGuard {
 /// ```
 pub fn start_action(action_type: &str, fields: &[Field<'_>]) -> ActionGuard {
     let context = context::current();
-    let action = match &context.action {
-        Some(parent) => parent.child(action_type, fields),
-        None => Action::begin_task(context.route, action_type, fields),
-    };
-    ActionGuard::enter(action)
+    match context.as_deref() {
+        Some(Context {
+            action: Some(parent),
+            route,
+            ..
+        }) => ActionGuard::enter(parent.child(action_type, fields), route.as_ref()),
+        other => {
+            let route = other.and_then(|c| c.route.clone());
+            // The new task carries the route itself.
+            ActionGuard::enter(Action::begin_task(route, action_type, fields), None)
+        }
+    }
 }
 
 /// Starts a new task, whatever is current, and makes its root action current
@@ -497,8 +525,8 @@ pub fn start_action(action_type: &str, fields: &[Field<'_>]) -> ActionGuard {
 /// assert_ne!(outer.task_uuid(), inner.task_uuid());
 /// ```
 pub fn start_task(action_type: &str, fields: &[Field<'_>]) -> ActionGuard {
-    let route = context::current().route;
-    ActionGuard::enter(Action::begin_task(route, action_type, fields))
+    let route = context::current_route();
+    ActionGuard::enter(Action::begin_task(route, action_type, fields), None)
 }
 
 /// Continues a task started elsewhere, from the id its
@@ -531,13 +559,47 @@ pub fn continue_task_with(
     fields: &[Field<'_>],
 ) -> Result<ActionGuard, TaskIdError> {
     let id = TaskId::parse(task_id)?;
-    let route = context::current().route;
+    let route = context::current_route();
     let action = Action::begin(
-        id.task_uuid().into(),
+        id.task_uuid(),
         id.level().into(),
         route,
         action_type,
         fields,
     );
-    Ok(ActionGuard::enter(action))
+    Ok(ActionGuard::enter(action, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_past_u32_max_stay_at_u32_max_instead_of_wrapping() {
+        let action = Action::begin_task(None, "t:many", &[]);
+        action
+            .inner
+            .next_slot
+            .store(u64::from(u32::MAX) - 1, Ordering::Relaxed);
+        assert_eq!(action.next_slot(), u32::MAX - 1);
+        assert_eq!(action.next_slot(), u32::MAX);
+        assert_eq!(action.next_slot(), u32::MAX);
+        assert!(action.finish().is_ok());
+    }
+
+    #[test]
+    fn the_task_uuid_is_read_from_the_encoded_prefix() {
+        let id = "8d0a0f2a-7c5e-4e57-9d8c-2f6a0c3b1e44";
+        let action = Action::begin(id, Box::new([2, 3]), None, "t:remote", &[]);
+        assert_eq!(action.task_uuid(), id);
+        assert_eq!(
+            action.message_prefix(),
+            format!(r#","task_uuid":"{id}","task_level":[2,3,"#)
+        );
+        assert_eq!(
+            action.status_prefix(),
+            format!(r#","task_uuid":"{id}","action_type":"t:remote","task_level":[2,3,"#)
+        );
+        action.finish().unwrap();
+    }
 }

@@ -5,20 +5,25 @@
 //! [`MemoryLogger`](crate) style capture installs. Guards replace it and put
 //! the previous one back when dropped, so contexts nest like scopes.
 //!
-//! Every installed context carries an *entry id*, unique in the process. A
-//! guard restores the previous context only when the thread's current entry is
-//! still the one it installed. When it is not, the guard was dropped somewhere
-//! else than where it was entered, which in async code means it was held across
-//! an `.await` outside an `#[inline_actions]` function: the guard then reports
-//! the misuse once and leaves the thread's context alone, so it can never pop
-//! another task's action.
+//! A guard's context remembers the context it replaced (`previous`), so the
+//! stack of entered contexts is a chain that the contexts themselves carry,
+//! wherever they go. When a guard is dropped it marks its own context
+//! *popped*. If its context is the thread's live one, the thread goes back to
+//! the nearest context down the chain that is not popped. If it is not, the
+//! guard was dropped somewhere else than where it was entered: out of order,
+//! or, in async code, after being held across an `.await` outside an
+//! `#[inline_actions]` function. The guard then reports the misuse once and
+//! touches nothing else: it never pops another task's context, and since its
+//! own context is marked, the thread that still holds it and every guard
+//! below it skip it (the current action and restores walk past popped
+//! contexts). One mistake is one report, and no finished action stays current.
 //!
 //! `#[inline_actions]` futures keep a [`SavedContext`] of their own and swap
 //! it with the thread's on every poll. The thread holds its context behind an
 //! `Arc`, allocated once when a guard installs it, so that this swap moves one
 //! word: no allocation and no lock per poll.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,12 +32,45 @@ use crate::action::Action;
 use crate::registry::Route;
 
 /// What is current on one thread.
-#[derive(Clone, Default)]
 pub(crate) struct Context {
     pub(crate) action: Option<Action>,
     pub(crate) route: Option<Route>,
-    /// Which guard installed this context; 0 for a thread's initial context.
-    entry: u64,
+    /// For a context a guard installed: the live context it replaced, where
+    /// the thread returns when the guard is dropped. `None` otherwise.
+    previous: Shared,
+    /// Whether a guard installed this context (and will pop it). Only such
+    /// contexts are ever popped; a saved context never is.
+    guarded: bool,
+    /// Set when the guard that installed this context is dropped: from then
+    /// on it is skipped wherever it is still referenced (as a thread's
+    /// current context after a misused guard, or as the `previous` of a
+    /// context above it).
+    popped: AtomicBool,
+}
+
+impl Context {
+    /// A context in which `action` is current. It writes where the action
+    /// writes, or, for an action without a route of its own, to `route`
+    /// (the route of the context it is entered from).
+    fn of_action(action: Action, route: Option<&Route>) -> Self {
+        let route = action.route().or(route).cloned();
+        Context::new(Some(action), route)
+    }
+
+    /// A context no guard owns.
+    fn new(action: Option<Action>, route: Option<Route>) -> Self {
+        Context {
+            action,
+            route,
+            previous: None,
+            guarded: false,
+            popped: AtomicBool::new(false),
+        }
+    }
+
+    fn is_popped(&self) -> bool {
+        self.popped.load(Ordering::Acquire)
+    }
 }
 
 /// A context as the thread holds it: `None` for the thread's initial (empty)
@@ -43,44 +81,34 @@ type Shared = Option<Arc<Context>>;
 
 thread_local! {
     static CURRENT: RefCell<Shared> = const { RefCell::new(None) };
-    /// The thread's next entry id and the end of its reserved block.
-    static ENTRY_IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
 }
 
-/// Entry ids are handed out in blocks so that entering a context never
-/// touches a shared cache line.
-const ENTRY_BLOCK: u64 = 1 << 16;
-static NEXT_ENTRY_BLOCK: AtomicU64 = AtomicU64::new(ENTRY_BLOCK);
-
-fn next_entry_id() -> u64 {
-    ENTRY_IDS
-        .try_with(|ids| {
-            let (next, end) = ids.get();
-            if next == end {
-                let base = NEXT_ENTRY_BLOCK.fetch_add(ENTRY_BLOCK, Ordering::Relaxed);
-                ids.set((base + 1, base + ENTRY_BLOCK));
-                base
-            } else {
-                ids.set((next + 1, end));
-                next
-            }
-        })
-        // A thread being torn down still gets a unique id, just a slower one.
-        .unwrap_or_else(|_| NEXT_ENTRY_BLOCK.fetch_add(1, Ordering::Relaxed))
+/// The first context from `context` down its chain whose guard still lives:
+/// what is really current where `context` is installed.
+fn live(mut context: &Shared) -> &Shared {
+    while let Some(c) = context
+        && c.is_popped()
+    {
+        context = &c.previous;
+    }
+    context
 }
 
-/// A clone of the thread's current context.
-pub(crate) fn current() -> Context {
+/// The thread's current context: a handle to it, not a copy (one reference
+/// count on a context that is, as a rule, this thread's own).
+pub(crate) fn current() -> Shared {
     CURRENT
-        .try_with(|c| c.borrow().as_deref().cloned())
+        .try_with(|c| live(&c.borrow()).clone())
         .ok()
         .flatten()
-        .unwrap_or_default()
 }
 
-/// The entry id of a shared context (0 for the thread's initial one).
-fn entry_of(context: &Shared) -> u64 {
-    context.as_ref().map_or(0, |c| c.entry)
+/// The route of the thread's current context.
+pub(crate) fn current_route() -> Option<Route> {
+    CURRENT
+        .try_with(|c| live(&c.borrow()).as_ref().and_then(|c| c.route.clone()))
+        .ok()
+        .flatten()
 }
 
 /// The action that is current on this thread, if any.
@@ -99,7 +127,7 @@ fn entry_of(context: &Shared) -> u64 {
 /// ```
 pub fn current_action() -> Option<Action> {
     CURRENT
-        .try_with(|c| c.borrow().as_ref().and_then(|c| c.action.clone()))
+        .try_with(|c| live(&c.borrow()).as_ref().and_then(|c| c.action.clone()))
         .ok()
         .flatten()
 }
@@ -129,61 +157,64 @@ pub fn current_action() -> Option<Action> {
 /// ```
 #[must_use = "the action is current only while the guard lives"]
 pub struct ContextGuard {
-    entry: u64,
-    previous: Option<Shared>,
+    /// The context this guard installed; `None` when the thread's storage
+    /// was already gone.
+    installed: Shared,
 }
 
 impl ContextGuard {
-    /// Makes `action` current (keeping the thread's route unless the action
-    /// brings its own).
-    pub(crate) fn enter(action: Action) -> Self {
-        let route = action.route().cloned().or_else(|| {
-            CURRENT
-                .try_with(|c| c.borrow().as_ref().and_then(|c| c.route.clone()))
-                .ok()
-                .flatten()
-        });
-        Self::install(Context {
-            action: Some(action),
-            route,
-            entry: 0,
-        })
+    /// Makes `action` current. It writes where it writes itself, or, without
+    /// a route of its own, to `route`: that of the context it is entered
+    /// from, which the caller passes when it has already read it.
+    pub(crate) fn enter(action: Action, route: Option<&Route>) -> Self {
+        Self::install(Context::of_action(action, route))
     }
 
-    /// Makes `context` current, under a fresh entry id.
-    pub(crate) fn install(mut context: Context) -> Self {
-        let entry = next_entry_id();
-        context.entry = entry;
-        let context = Some(Arc::new(context));
-        let previous = CURRENT
-            .try_with(|c| std::mem::replace(&mut *c.borrow_mut(), context))
-            .ok();
-        ContextGuard { entry, previous }
+    /// Makes `context` current, on top of the thread's live context.
+    fn install(mut context: Context) -> Self {
+        context.guarded = true;
+        let installed = CURRENT.try_with(|c| {
+            let mut current = c.borrow_mut();
+            context.previous = live(&current).clone();
+            let installed = Arc::new(context);
+            let replaced = current.replace(installed.clone());
+            (installed, replaced)
+        });
+        match installed {
+            // Dropped outside the borrow: a popped context left here by a
+            // misused guard may hold the last handle to an action.
+            Ok((installed, replaced)) => {
+                drop(replaced);
+                ContextGuard {
+                    installed: Some(installed),
+                }
+            }
+            Err(_) => ContextGuard { installed: None },
+        }
     }
 }
 
 impl Drop for ContextGuard {
     fn drop(&mut self) {
-        let Some(previous) = self.previous.take() else {
+        let Some(installed) = self.installed.take() else {
             return; // The thread's storage was gone when we entered.
         };
-        let entry = self.entry;
-        // Values are moved out of the thread-local before they are dropped, so
-        // that an action's drop can never run while the context is borrowed.
-        let outcome = CURRENT.try_with(move |c| {
+        let restored = CURRENT.try_with(|c| {
             let mut current = c.borrow_mut();
-            if entry_of(&current) == entry {
-                Ok(std::mem::replace(&mut *current, previous))
-            } else {
-                Err(previous)
-            }
+            let ours = live(&current)
+                .as_ref()
+                .is_some_and(|live| Arc::ptr_eq(live, &installed));
+            ours.then(|| std::mem::replace(&mut *current, live(&installed.previous).clone()))
         });
-        match outcome {
-            Ok(Ok(replaced)) => drop(replaced),
-            Ok(Err(unused)) => {
-                drop(unused);
-                report_misuse();
-            }
+        // Whether or not this thread held it, the context is over: a thread
+        // that still holds it (where the guard was entered, if it was held
+        // across an `.await`) and the contexts above it now skip it.
+        installed.popped.store(true, Ordering::Release);
+        match restored {
+            // Values are dropped outside the borrow, so that an action's drop
+            // can never run while the context is borrowed.
+            Ok(Some(replaced)) => drop(replaced),
+            Ok(None) => report_misuse(),
             Err(_) => {} // Thread teardown: nothing left to restore.
         }
     }
@@ -192,7 +223,10 @@ impl Drop for ContextGuard {
 impl fmt::Debug for ContextGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ContextGuard")
-            .field("entry", &self.entry)
+            .field(
+                "action",
+                &self.installed.as_ref().and_then(|c| c.action.as_ref()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -207,8 +241,8 @@ fn report_misuse() {
     }
     let explanation = "an Eliot context guard was dropped under a different context than the one \
         it entered; it was most likely held across an `.await` outside an #[inline_actions] \
-        function, where the thread (not the task) carries the context. The thread's context was \
-        left untouched. Use #[inline_actions], or enter the action only around synchronous code. \
+        function, where the thread (not the task) carries the context. Only the guard's own \
+        context was ended; no other context was touched. Use #[inline_actions], or enter the action only around synchronous code. \
         (Reported once per process.)";
     eprintln!("eliot: {explanation}");
     // A message of its own task: logging into whatever context is current here
@@ -222,14 +256,18 @@ fn report_misuse() {
 /// How many context guards were dropped under another context than the one
 /// they entered, since the process started. See [`ContextGuard`].
 ///
+/// One misplaced guard counts once, and the contexts around it recover:
+///
 /// ```
-/// use eliot_core::{context_misuse_count, start_action};
+/// use eliot_core::{context_misuse_count, current_action, start_action};
 ///
 /// let before = context_misuse_count();
 /// let first = start_action!("app:first");
 /// let second = start_action!("app:second");
 /// drop(first); // out of order: `second` is the current context
-/// drop(second);
+/// assert_eq!(current_action().unwrap().action_type(), "app:second");
+/// drop(second); // back to what was current before `first`
+/// assert!(current_action().is_none());
 /// assert_eq!(context_misuse_count(), before + 1);
 /// ```
 pub fn context_misuse_count() -> u64 {
@@ -274,21 +312,33 @@ pub struct SavedContext {
 
 impl SavedContext {
     /// The thread's current context, to be resumed elsewhere later.
+    ///
+    /// A context a guard installed is copied (its action and route, not its
+    /// place in the thread's chain): what was current when the capture was
+    /// made stays current in it even after that guard is gone, however the
+    /// guard was dropped. A saved context is shared as it is.
     pub fn capture() -> Self {
-        SavedContext {
-            context: CURRENT.try_with(|c| c.borrow().clone()).ok().flatten(),
-        }
+        let context = CURRENT
+            .try_with(|c| match live(&c.borrow()) {
+                Some(c) if c.guarded => {
+                    Some(Arc::new(Context::new(c.action.clone(), c.route.clone())))
+                }
+                other => other.clone(),
+            })
+            .ok()
+            .flatten();
+        SavedContext { context }
     }
 
-    /// A context in which `action` is current (routing as the action does).
+    /// A context in which `action` is current, as [`Action::enter`] makes
+    /// it: writing where the action writes, or, for an action without a
+    /// route of its own, where the thread's current context writes.
     pub fn of_action(action: Action) -> Self {
-        let route = action.route().cloned();
         SavedContext {
-            context: Some(Arc::new(Context {
-                action: Some(action),
-                route,
-                entry: next_entry_id(),
-            })),
+            context: Some(Arc::new(Context::of_action(
+                action,
+                current_route().as_ref(),
+            ))),
         }
     }
 
@@ -298,11 +348,7 @@ impl SavedContext {
     /// them, into other threads and futures.
     pub fn routed_to(route: Route) -> Self {
         SavedContext {
-            context: Some(Arc::new(Context {
-                action: None,
-                route: Some(route),
-                entry: next_entry_id(),
-            })),
+            context: Some(Arc::new(Context::new(None, Some(route)))),
         }
     }
 
@@ -316,12 +362,16 @@ impl SavedContext {
 
     /// The action current in this context.
     pub fn action(&self) -> Option<&Action> {
-        self.context.as_ref().and_then(|c| c.action.as_ref())
+        live(&self.context).as_ref().and_then(|c| c.action.as_ref())
     }
 
     /// Makes this context current until the guard is dropped.
     pub fn enter(self) -> ContextGuard {
-        ContextGuard::install(self.context.map(Arc::unwrap_or_clone).unwrap_or_default())
+        let context = match live(&self.context) {
+            Some(c) => Context::new(c.action.clone(), c.route.clone()),
+            None => Context::new(None, None),
+        };
+        ContextGuard::install(context)
     }
 }
 
@@ -329,7 +379,6 @@ impl fmt::Debug for SavedContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SavedContext")
             .field("action", &self.action())
-            .field("entry", &entry_of(&self.context))
             .finish_non_exhaustive()
     }
 }

@@ -68,41 +68,44 @@ impl Failure {
     /// The failure of a concrete error type: its type path, message,
     /// `source()` chain and extracted fields.
     pub fn from_error<E: Error + 'static>(error: &E) -> Self {
-        Self::describe(std::any::type_name::<E>(), error)
+        Self::describe(Some(std::any::type_name::<E>()), error)
     }
 
     /// The failure of an error known only as a trait object. Its type is
     /// named when it is one that has an exception extractor (such as
     /// [`std::io::Error`]) and as `dyn core::error::Error` otherwise.
     pub fn from_dyn_error(error: &(dyn Error + 'static)) -> Self {
-        let name = extractors()
-            .read()
-            .ok()
-            .and_then(|list| list.iter().find(|e| e.matches(error)).map(|e| e.type_name))
-            .unwrap_or("dyn core::error::Error");
-        Self::describe(name, error)
+        Self::describe(None, error)
     }
 
-    fn describe(type_name: &'static str, error: &(dyn Error + 'static)) -> Self {
+    /// Describes `error`, named `type_name` or, when that is unknown, after
+    /// the first extractor that recognises it.
+    fn describe(type_name: Option<&'static str>, error: &(dyn Error + 'static)) -> Self {
         let mut causes = Vec::new();
         let mut source = error.source();
         while let Some(cause) = source {
             causes.push(cause.to_string());
             source = cause.source();
         }
-        let mut failure = Failure {
+        let mut fields = OwnedFields::default();
+        let mut recognised_as = None;
+        if let Ok(list) = extractors().read() {
+            for extractor in list.iter() {
+                if (extractor.extract)(error, &mut ExceptionFields(&mut fields)) {
+                    recognised_as.get_or_insert(extractor.type_name);
+                }
+            }
+        }
+        let type_name = type_name
+            .or(recognised_as)
+            .unwrap_or("dyn core::error::Error");
+        Failure {
             exception: Cow::Borrowed(type_name),
             reason: error.to_string(),
             causes,
             backtrace: None,
-            fields: OwnedFields::default(),
-        };
-        if let Ok(list) = extractors().read() {
-            for extractor in list.iter().filter(|e| e.matches(error)) {
-                (extractor.extract)(error, &mut ExceptionFields(&mut failure.fields));
-            }
+            fields,
         }
-        failure
     }
 
     /// The failure recorded when a panic ends an action.
@@ -240,18 +243,13 @@ impl fmt::Debug for ExceptionFields<'_> {
     }
 }
 
-type ExtractFn = dyn Fn(&(dyn Error + 'static), &mut ExceptionFields<'_>) + Send + Sync;
+/// Adds an extractor's fields when the error is of its type, and says
+/// whether it was.
+type ExtractFn = dyn Fn(&(dyn Error + 'static), &mut ExceptionFields<'_>) -> bool + Send + Sync;
 
 struct Extractor {
     type_name: &'static str,
-    is_type: fn(&(dyn Error + 'static)) -> bool,
     extract: Box<ExtractFn>,
-}
-
-impl Extractor {
-    fn matches(&self, error: &(dyn Error + 'static)) -> bool {
-        (self.is_type)(error)
-    }
 }
 
 fn extractors() -> &'static RwLock<Vec<Extractor>> {
@@ -276,12 +274,13 @@ fn extractor_for<E: Error + 'static>(
     extract: impl Fn(&E, &mut ExceptionFields<'_>) + Send + Sync + 'static,
 ) -> Extractor {
     Extractor {
-        is_type: |error| error.is::<E>(),
         type_name: std::any::type_name::<E>(),
-        extract: Box::new(move |error, fields| {
-            if let Some(error) = error.downcast_ref::<E>() {
+        extract: Box::new(move |error, fields| match error.downcast_ref::<E>() {
+            Some(error) => {
                 extract(error, fields);
+                true
             }
+            None => false,
         }),
     }
 }

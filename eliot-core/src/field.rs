@@ -91,10 +91,12 @@ impl fmt::Debug for Field<'_> {
 }
 
 /// Fields serialized ahead of time, owned: success fields waiting for an
-/// action's end, and global fields.
+/// action's end, extracted fields of a failure, and global fields.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OwnedFields {
-    /// `(key, JSON value)` pairs, in insertion order, keys unique.
+    /// `(key, JSON value)` pairs, in insertion order, keys unique. Keys are
+    /// kept as they are written ([`user_key`](crate::json::user_key)), so a
+    /// reserved key is already `user:<key>` here.
     entries: Vec<(Box<str>, Box<str>)>,
 }
 
@@ -110,13 +112,13 @@ impl OwnedFields {
     /// `dict.update`).
     pub(crate) fn extend(&mut self, fields: &[Field<'_>]) {
         for field in fields {
+            let key = crate::json::user_key(field.key);
             let mut json = Vec::new();
             crate::json::write_value_or_placeholder(&mut json, field.value);
-            // The JSON writer only produces UTF-8.
-            let json = String::from_utf8_lossy(&json).into_owned().into_boxed_str();
-            match self.entries.iter_mut().find(|(k, _)| &**k == field.key) {
+            let json = crate::json::utf8(json).into_boxed_str();
+            match self.entries.iter_mut().find(|(k, _)| &**k == key) {
                 Some(entry) => entry.1 = json,
-                None => self.entries.push((field.key.into(), json)),
+                None => self.entries.push((key.into(), json)),
             }
         }
     }
@@ -125,6 +127,7 @@ impl OwnedFields {
         self.entries.iter().map(|(k, v)| (&**k, &**v))
     }
 
+    /// Whether `key`, as written, is one of these fields' keys.
     pub(crate) fn contains_key(&self, key: &str) -> bool {
         self.entries.iter().any(|(k, _)| &**k == key)
     }

@@ -62,12 +62,9 @@ impl<W: Write + Send> FileDestination<W> {
             .writer
     }
 
-    /// Writes several messages with one `write_all` and one flush; what a
-    /// batching writer thread calls.
-    pub fn write_lines<'m>(
-        &self,
-        messages: impl IntoIterator<Item = &'m Message>,
-    ) -> io::Result<()> {
+    /// Writes messages with one `write_all` and one flush: one message, or a
+    /// batching writer thread's batch.
+    fn write_lines<'m>(&self, messages: impl IntoIterator<Item = &'m Message>) -> io::Result<()> {
         let mut state = self.lock();
         let State { writer, line } = &mut *state;
         line.clear();

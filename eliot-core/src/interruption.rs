@@ -23,9 +23,8 @@ thread_local! {
 }
 
 /// Why a future's body is being dropped before it completed.
-#[doc(hidden)]
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Interruption {
+pub(crate) enum Interruption {
     /// The future was dropped before it completed (timeout, `select!` loser,
     /// aborted task).
     Cancelled,
@@ -51,6 +50,10 @@ static HOOK: Once = Once::new();
 /// replaces the hook without chaining, actions still fail on panic, with the
 /// reason "panicked (message unavailable)".
 pub(crate) fn install_panic_hook() {
+    // Every action guard calls this: once the hook is in, one atomic load.
+    if HOOK.is_completed() {
+        return;
+    }
     if std::thread::panicking() {
         return; // set_hook would panic; try again with the next guard.
     }
@@ -94,8 +97,7 @@ pub(crate) fn current_failure() -> Option<Failure> {
 
 /// Runs `f` (which drops an unfinished body) with `interruption` declared, so
 /// that every action guard dropped inside finishes as failed with it.
-#[doc(hidden)]
-pub fn while_interrupted<R>(interruption: Interruption, f: impl FnOnce() -> R) -> R {
+pub(crate) fn while_interrupted<R>(interruption: Interruption, f: impl FnOnce() -> R) -> R {
     struct Restore(Option<Interruption>);
     impl Drop for Restore {
         fn drop(&mut self) {

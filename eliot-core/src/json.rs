@@ -8,24 +8,46 @@ use std::cell::RefCell;
 
 use crate::field::{Field, FieldValue};
 
-/// Keys that always hold Eliot's own values.
-pub(crate) const RESERVED_KEYS: [&str; 6] = [
+/// Declares Eliot's reserved keys once, with the name each takes in a
+/// user's field.
+macro_rules! reserved_keys {
+    ($($key:literal),* $(,)?) => {
+        /// Keys that always hold Eliot's own values.
+        pub(crate) const RESERVED_KEYS: [&str; 6] = [$($key),*];
+        /// [`RESERVED_KEYS`] as a user's fields are renamed: `user:<key>`.
+        const RENAMED_KEYS: [&str; 6] = [$(concat!("user:", $key)),*];
+    };
+}
+
+reserved_keys!(
     "timestamp",
     "task_uuid",
     "task_level",
     "action_status",
     "action_type",
     "message_type",
-];
-
-/// The prefix a user field gets when its name is one of [`RESERVED_KEYS`].
-pub(crate) const RENAMED_PREFIX: &str = "user:";
+);
 
 /// The key of the object written in place of a value that failed to serialize.
 pub(crate) const UNSERIALIZABLE_KEY: &str = "eliot:unserializable";
 
-pub(crate) fn is_reserved(key: &str) -> bool {
-    RESERVED_KEYS.contains(&key)
+/// The key a user's field is written under: its own, or `user:<key>` when it
+/// is one of Eliot's reserved keys, so that Eliot's own fields are never
+/// shadowed and the user's value is never lost. Every user key (message and
+/// start fields, success fields, extracted and global fields) goes through
+/// here, so that two keys clash exactly when their written keys do.
+pub(crate) fn user_key(key: &str) -> &str {
+    match RESERVED_KEYS.iter().position(|reserved| *reserved == key) {
+        Some(i) => RENAMED_KEYS[i],
+        None => key,
+    }
+}
+
+/// Whether two user keys are written as the same key.
+pub(crate) fn same_user_key(a: &str, b: &str) -> bool {
+    // Only a reserved key and its `user:` form differ yet clash; the prefix
+    // test keeps the common case (distinct ordinary keys) to one comparison.
+    a == b || ((a.starts_with("user:") || b.starts_with("user:")) && user_key(a) == user_key(b))
 }
 
 /// Writes `value`'s JSON, or, when its serialization fails, the placeholder
@@ -42,6 +64,19 @@ pub(crate) fn write_value_or_placeholder(out: &mut Vec<u8>, value: &dyn FieldVal
         out.extend_from_slice(b",\"error\":");
         write_str(out, &error.to_string());
         out.push(b'}');
+    }
+}
+
+/// JSON text that is already valid (a finished line, a serialized field),
+/// serialized as the value it is: serde_json copies it as it is.
+pub(crate) struct RawJson<'a>(pub(crate) &'a str);
+
+impl serde::Serialize for RawJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Borrowed: checked, not copied.
+        let raw: &serde_json::value::RawValue =
+            serde_json::from_str(self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(serializer)
     }
 }
 
@@ -82,19 +117,58 @@ static ESCAPED: [bool; 256] = {
 };
 
 /// Appends `n` in decimal.
-fn write_u32(out: &mut Vec<u8>, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[start..]);
+fn write_u32(out: &mut Vec<u8>, n: u32) {
+    out.extend_from_slice(itoa::Buffer::new().format(n).as_bytes());
 }
+
+/// What an action's lines share, written once when the action starts: its
+/// task UUID and level, as JSON key-value pairs up to the slot, for a
+/// message (`,"task_uuid":"…","task_level":[L…,`) and, followed by the
+/// action's type, for its own start and end (`,"task_uuid":"…",
+/// "action_type":"…","task_level":[L…,`). Returns both in one string and
+/// where the second starts.
+///
+/// `task_uuid` is copied without escaping: a task UUID is either generated
+/// here or checked by [`TaskId::parse`](crate::TaskId::parse) to hold only
+/// ASCII letters, digits and `-`.
+pub(crate) fn action_prefixes(
+    task_uuid: &str,
+    action_type: &str,
+    level: &[u32],
+) -> (Box<str>, usize) {
+    debug_assert!(!needs_escape(task_uuid.as_bytes()));
+    let mut out =
+        Vec::with_capacity(2 * (task_uuid.len() + 4 * level.len()) + action_type.len() + 80);
+    let task_uuid_pair = |out: &mut Vec<u8>| {
+        out.extend_from_slice(b",\"task_uuid\":\"");
+        out.extend_from_slice(task_uuid.as_bytes());
+        out.push(b'"');
+    };
+    let task_level_start = |out: &mut Vec<u8>| {
+        out.extend_from_slice(b",\"task_level\":[");
+        for &n in level {
+            write_u32(out, n);
+            out.push(b',');
+        }
+    };
+    task_uuid_pair(&mut out);
+    task_level_start(&mut out);
+    let split = out.len();
+    task_uuid_pair(&mut out);
+    out.extend_from_slice(b",\"action_type\":");
+    write_str(&mut out, action_type);
+    task_level_start(&mut out);
+    (utf8(out).into_boxed_str(), split)
+}
+
+/// What this module writes as a string: it writes UTF-8 only (JSON
+/// punctuation, serde_json's output, escaped strings).
+pub(crate) fn utf8(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Where the task UUID sits in the prefixes [`action_prefixes`] writes.
+pub(crate) const TASK_UUID_START: usize = ",\"task_uuid\":\"".len();
 
 /// Builds one JSON object into a buffer.
 pub(crate) struct LineWriter<'b> {
@@ -131,29 +205,18 @@ impl<'b> LineWriter<'b> {
         self.out.extend_from_slice(b"\":");
     }
 
-    /// The user's fields, in order. A key given twice keeps its last value (as
-    /// a Python dict literal would); a reserved key is kept under
-    /// `user:<key>` so that Eliot's own fields are never shadowed and the
-    /// user's value is never lost.
+    /// The user's fields, in order, each under its [`user_key`]. A key given
+    /// twice keeps its last value (as a Python dict literal would).
     pub(crate) fn user_fields(&mut self, fields: &[Field<'_>]) {
         for (i, field) in fields.iter().enumerate() {
             let key = field.key();
-            if fields[i + 1..].iter().any(|later| later.key() == key) {
+            if fields[i + 1..]
+                .iter()
+                .any(|later| same_user_key(later.key(), key))
+            {
                 continue;
             }
-            if is_reserved(key) {
-                if !self.empty {
-                    self.out.push(b',');
-                }
-                self.empty = false;
-                let mut renamed = String::with_capacity(RENAMED_PREFIX.len() + key.len());
-                renamed.push_str(RENAMED_PREFIX);
-                renamed.push_str(key);
-                write_str(self.out, &renamed);
-                self.out.push(b':');
-            } else {
-                self.key(key);
-            }
+            self.key(user_key(key));
             write_value_or_placeholder(self.out, field.value());
         }
     }
@@ -169,20 +232,34 @@ impl<'b> LineWriter<'b> {
         write_str(self.out, value);
     }
 
+    /// A string that needs no escape (a task UUID), copied as it is.
+    pub(crate) fn plain_str(&mut self, key: &'static str, value: &str) {
+        debug_assert!(!needs_escape(value.as_bytes()));
+        self.eliot_key(key);
+        self.out.reserve(value.len() + 2);
+        self.out.push(b'"');
+        self.out.extend_from_slice(value.as_bytes());
+        self.out.push(b'"');
+    }
+
     pub(crate) fn f64(&mut self, key: &'static str, value: f64) {
         self.eliot_key(key);
         let _ = serde_json::to_writer(&mut *self.out, &value);
     }
 
-    /// `"task_level":[prefix..., last]`
-    pub(crate) fn task_level(&mut self, prefix: &[u32], last: u32) {
+    /// `"task_level":[1]`: the only line of a task of its own.
+    pub(crate) fn root_task_level(&mut self) {
         self.eliot_key("task_level");
-        self.out.push(b'[');
-        for &n in prefix {
-            write_u32(self.out, n);
-            self.out.push(b',');
-        }
-        write_u32(self.out, last);
+        self.out.extend_from_slice(b"[1]");
+    }
+
+    /// One of an action's prefixes (see [`action_prefixes`]) and `slot`,
+    /// closing the level: the whole position of a line in its task. Follows
+    /// at least one field.
+    pub(crate) fn prefixed_level(&mut self, prefix: &str, slot: u32) {
+        debug_assert!(!self.empty && prefix.starts_with(','));
+        self.out.extend_from_slice(prefix.as_bytes());
+        write_u32(self.out, slot);
         self.out.push(b']');
     }
 
@@ -236,7 +313,7 @@ mod tests {
         let text = line(|w| {
             w.user_fields(&[Field::new("a", &1), Field::new("b", &"x\"y")]);
             w.f64("t", 0.5);
-            w.task_level(&[3, 1], 2);
+            w.prefixed_level(r#","task_level":[3,1,"#, 2);
         });
         assert_eq!(text, r#"{"a":1,"b":"x\"y","t":0.5,"task_level":[3,1,2]}"#);
     }
@@ -272,7 +349,7 @@ mod tests {
 
     #[test]
     fn an_empty_field_list_and_a_root_level() {
-        assert_eq!(line(|w| w.task_level(&[], 1)), r#"{"task_level":[1]}"#);
+        assert_eq!(line(|w| w.root_task_level()), r#"{"task_level":[1]}"#);
         assert_eq!(line(|w| w.user_fields(&[])), "{}");
     }
 
@@ -286,6 +363,56 @@ mod tests {
             ]);
         });
         assert_eq!(text, r#"{"user:task_uuid":1,"k":2}"#);
+        // A reserved key and its renamed form are one key: the last wins.
+        let text = line(|w| {
+            w.user_fields(&[
+                Field::new("timestamp", &1),
+                Field::new("user:timestamp", &2),
+                Field::new("user:task_level", &3),
+                Field::new("task_level", &4),
+            ]);
+        });
+        assert_eq!(text, r#"{"user:timestamp":2,"user:task_level":4}"#);
+    }
+
+    #[test]
+    fn user_keys_rename_exactly_the_reserved_ones() {
+        for key in RESERVED_KEYS {
+            assert_eq!(user_key(key), format!("user:{key}"));
+            assert!(same_user_key(key, &format!("user:{key}")));
+        }
+        for key in [
+            "x",
+            "user:x",
+            "Timestamp",
+            "timestamp ",
+            "exception",
+            "reason",
+        ] {
+            assert_eq!(user_key(key), key);
+        }
+        assert!(!same_user_key("user:x", "x"));
+    }
+
+    #[test]
+    fn action_prefixes_hold_what_messages_and_action_lines_share() {
+        let (text, split) = action_prefixes("u-1", "app:\"quoted\"", &[3, 10]);
+        assert_eq!(&text[..split], r#","task_uuid":"u-1","task_level":[3,10,"#);
+        assert_eq!(
+            &text[split..],
+            r#","task_uuid":"u-1","action_type":"app:\"quoted\"","task_level":[3,10,"#
+        );
+        assert_eq!(&text[TASK_UUID_START..TASK_UUID_START + 3], "u-1");
+        let (root, root_split) = action_prefixes("u", "t", &[]);
+        assert_eq!(&root[..root_split], r#","task_uuid":"u","task_level":["#);
+        let line = line(|w| {
+            w.f64("timestamp", 1.0);
+            w.prefixed_level(&root[..root_split], 7);
+        });
+        assert_eq!(
+            line,
+            r#"{"timestamp":1.0,"task_uuid":"u","task_level":[7]}"#
+        );
     }
 
     #[test]

@@ -71,9 +71,10 @@
 //! An [`ActionGuard`] or [`ContextGuard`] held across an `.await` in a plain
 //! `async fn` is a bug: the task may resume on another thread, and other tasks
 //! polled meanwhile on this thread would see its action. eliot-rs detects it
-//! when the guard is dropped (it reports it once on stderr and as an
-//! `eliot:context_misuse` message, and leaves the thread's context alone; see
-//! [`context_misuse_count`]). Clippy can also catch it at compile time; put
+//! when the guard is dropped: it reports it once on stderr and as an
+//! `eliot:context_misuse` message, and ends only its own context, never
+//! another task's; no thread keeps the finished action as its current one
+//! (see [`context_misuse_count`]). Clippy can also catch it at compile time; put
 //! this in your `clippy.toml`:
 //!
 //! ```toml
@@ -173,7 +174,7 @@ pub mod __private {
     pub use crate::context::SavedContext;
     // The calendar eliot-tree draws and reads dates with.
     pub use crate::time::{civil_from_days, days_from_civil, is_valid_date};
-    pub use crate::interruption::{Interruption, payload_message, while_interrupted};
+    pub use crate::interruption::payload_message;
 
     // What `#[inline_actions]` and `#[log_call]` expand to.
     pub use crate::future::WithContext;
@@ -181,5 +182,5 @@ pub mod __private {
         DescribedError, ErrorRef, LoggedArgument, LoggedResult, ViaAsFailure, ViaDeref, argument,
         finish, finish_with_failure, finish_with_result, function_path, yielded,
     };
-    pub use crate::{ActionGuard, DebugValue, DisplayValue, Field, start_action};
+    pub use crate::{DebugValue, DisplayValue, Field, start_action};
 }

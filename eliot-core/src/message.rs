@@ -4,7 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use serde::{Serialize, Serializer};
+
 use crate::action::Action;
+use crate::context::Context;
 use crate::failure::Failure;
 use crate::field::{Field, OwnedFields};
 use crate::json::{self, LineWriter};
@@ -43,12 +46,38 @@ impl Message {
     }
 
     /// A message from a JSON object, e.g. to replay a log line into a
-    /// destination. Anything but a JSON object is refused.
+    /// destination. Anything but a JSON object is refused. An object spread
+    /// over several lines (pretty-printed) is joined into one line, so that
+    /// it is written as one line of the log.
+    ///
+    /// ```
+    /// use eliot_core::Message;
+    ///
+    /// let message = Message::from_json("{\n  \"x\": 1,\n  \"message_type\": \"app:note\"\n}\n").unwrap();
+    /// assert_eq!(message.as_json(), r#"{  "x": 1,  "message_type": "app:note"}"#);
+    /// assert!(Message::from_json("[1, 2]").is_err());
+    /// ```
     pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
         let _: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json)?;
-        Ok(Message {
-            line: json.trim().into(),
-        })
+        let json = json.trim();
+        // In a valid JSON text a line break can only be whitespace between
+        // tokens (one inside a string is escaped), so removing them keeps
+        // the value, its key order and its numbers exactly as written.
+        let line = if json.contains(['\n', '\r']) {
+            json.replace(['\n', '\r'], "").into()
+        } else {
+            json.into()
+        };
+        Ok(Message { line })
+    }
+}
+
+impl Serialize for Message {
+    /// The line itself, as raw JSON: embedded as a field (as the `message`
+    /// of `eliot:destination_failure` is), it is the object it is, not a
+    /// string holding it, and it is copied without being re-encoded.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        json::RawJson(&self.line).serialize(serializer)
     }
 }
 
@@ -72,17 +101,18 @@ pub(crate) fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// Where a line sits in its task.
-pub(crate) struct Position<'a> {
-    pub(crate) task_uuid: &'a str,
-    /// The level of the action handing out the slot (empty for a task root).
-    pub(crate) parent_level: &'a [u32],
-    pub(crate) slot: u32,
+/// Where a message sits in its task.
+pub(crate) enum Position<'a> {
+    /// The next slot of an action: its message prefix (see
+    /// [`json::action_prefixes`]) and the slot.
+    InAction(&'a str, u32),
+    /// The only line of a fresh task with this UUID.
+    NewTask(&'a str),
 }
 
 /// Builds a line and hands it to the route or the registered destinations.
 /// `build` writes the line's own fields; the global fields whose keys are not
-/// `present` follow.
+/// `present` (compared as written, see [`json::user_key`]) follow.
 fn emit(
     route: Option<&Route>,
     present: impl Fn(&str) -> bool,
@@ -111,16 +141,34 @@ fn emit(
     });
 }
 
+/// Whether `key` (a global field's, as written) is among `fields`' keys as
+/// they are written.
 fn in_fields<'a>(fields: &'a [Field<'a>]) -> impl Fn(&str) -> bool + 'a {
-    move |key| fields.iter().any(|f| f.key() == key)
+    move |key| fields.iter().any(|f| json::user_key(f.key()) == key)
 }
 
-fn write_position(w: &mut LineWriter<'_>, at: &Position<'_>) {
-    w.str("task_uuid", at.task_uuid);
-    w.task_level(at.parent_level, at.slot);
+/// A message's own fields and Eliot's, in Eliot's order:
+/// `{fields..., timestamp, task_uuid, task_level, message_type}`.
+fn write_message_body(
+    w: &mut LineWriter<'_>,
+    at: &Position<'_>,
+    message_type: &str,
+    fields: &[Field<'_>],
+    timestamp: f64,
+) {
+    w.user_fields(fields);
+    w.f64("timestamp", timestamp);
+    match *at {
+        Position::InAction(prefix, slot) => w.prefixed_level(prefix, slot),
+        Position::NewTask(task_uuid) => {
+            w.plain_str("task_uuid", task_uuid);
+            w.root_task_level();
+        }
+    }
+    w.str("message_type", message_type);
 }
 
-/// `{fields..., timestamp, task_uuid, task_level, message_type}`
+/// Logs a message at `at`, with the global fields.
 pub(crate) fn write_message(
     route: Option<&Route>,
     at: Position<'_>,
@@ -129,47 +177,38 @@ pub(crate) fn write_message(
 ) {
     let timestamp = now();
     emit(route, in_fields(fields), |w| {
-        w.user_fields(fields);
-        w.f64("timestamp", timestamp);
-        write_position(w, &at);
-        w.str("message_type", message_type);
+        write_message_body(w, &at, message_type, fields, timestamp);
     });
 }
 
 /// `{fields..., action_status, timestamp, task_uuid, action_type, task_level}`
-pub(crate) fn write_action_start(
-    route: Option<&Route>,
-    at: Position<'_>,
-    action_type: &str,
-    fields: &[Field<'_>],
-) {
+pub(crate) fn write_action_start(action: &Action, slot: u32, fields: &[Field<'_>]) {
     let timestamp = now();
-    emit(route, in_fields(fields), |w| {
+    emit(action.route(), in_fields(fields), |w| {
         w.user_fields(fields);
-        write_action_status(w, "started", timestamp, &at, action_type);
+        write_action_status(w, "started", timestamp, action, slot);
     });
 }
 
+/// The five fields every action line ends with; the last three come
+/// precomputed with the action.
 fn write_action_status(
     w: &mut LineWriter<'_>,
-    status: &str,
+    status: &'static str,
     timestamp: f64,
-    at: &Position<'_>,
-    action_type: &str,
+    action: &Action,
+    slot: u32,
 ) {
     w.str("action_status", status);
     w.f64("timestamp", timestamp);
-    w.str("task_uuid", at.task_uuid);
-    w.str("action_type", action_type);
-    w.task_level(at.parent_level, at.slot);
+    w.prefixed_level(action.status_prefix(), slot);
 }
 
 /// The end of an action: success fields, or the failure's extracted fields,
 /// `exception` and `reason`; then the five fields every action line has.
 pub(crate) fn write_action_end(
-    route: Option<&Route>,
-    at: Position<'_>,
-    action_type: &str,
+    action: &Action,
+    slot: u32,
     outcome: Result<&OwnedFields, &Failure>,
 ) {
     let timestamp = now();
@@ -179,12 +218,12 @@ pub(crate) fn write_action_end(
             key == "exception" || key == "reason" || failure.extracted_fields().contains_key(key)
         }
     };
-    emit(route, present, |w| match outcome {
+    emit(action.route(), present, |w| match outcome {
         Ok(success) => {
             for (key, value) in success.iter() {
                 w.raw(key, value);
             }
-            write_action_status(w, "succeeded", timestamp, &at, action_type);
+            write_action_status(w, "succeeded", timestamp, action, slot);
         }
         Err(failure) => {
             for (key, value) in failure.extracted_fields().iter() {
@@ -192,7 +231,7 @@ pub(crate) fn write_action_end(
             }
             w.str("exception", failure.exception());
             w.str("reason", failure.reason());
-            write_action_status(w, "failed", timestamp, &at, action_type);
+            write_action_status(w, "failed", timestamp, action, slot);
         }
     });
 }
@@ -208,9 +247,12 @@ pub(crate) fn write_action_end(
 /// ```
 pub fn log_message(message_type: &str, fields: &[Field<'_>]) {
     let context = crate::context::current();
-    match context.action {
-        Some(action) => action.log(message_type, fields),
-        None => log_in_new_task(context.route.as_ref(), message_type, fields),
+    match context.as_deref() {
+        Some(Context {
+            action: Some(action),
+            ..
+        }) => action.log(message_type, fields),
+        other => log_in_new_task(other.and_then(|c| c.route.as_ref()), message_type, fields),
     }
 }
 
@@ -221,16 +263,7 @@ pub(crate) fn log_detached(message_type: &str, fields: &[Field<'_>]) {
 
 fn log_in_new_task(route: Option<&Route>, message_type: &str, fields: &[Field<'_>]) {
     let task_uuid = crate::action::new_task_uuid();
-    write_message(
-        route,
-        Position {
-            task_uuid: &task_uuid,
-            parent_level: &[],
-            slot: 1,
-        },
-        message_type,
-        fields,
-    );
+    write_message(route, Position::NewTask(&task_uuid), message_type, fields);
 }
 
 /// A one-message task, built but not delivered (no global fields): what a
@@ -241,11 +274,13 @@ pub(crate) fn detached_message(message_type: &str, fields: &[Field<'_>]) -> Mess
     let timestamp = now();
     let line = json::build_line(|buf| {
         let mut w = LineWriter::new(buf);
-        w.user_fields(fields);
-        w.f64("timestamp", timestamp);
-        w.str("task_uuid", &task_uuid);
-        w.task_level(&[], 1);
-        w.str("message_type", message_type);
+        write_message_body(
+            &mut w,
+            &Position::NewTask(&task_uuid),
+            message_type,
+            fields,
+            timestamp,
+        );
         w.finish();
     });
     Message { line }
@@ -257,22 +292,17 @@ pub(crate) fn log_traceback(failure: &Failure) {
     let reason = failure.reason();
     let traceback = failure.traceback();
     let exception = failure.exception();
-    let extracted: Vec<(&str, Box<serde_json::value::RawValue>)> = failure
+    let extracted: Vec<(&str, json::RawJson<'_>)> = failure
         .extracted_fields()
         .iter()
-        .filter_map(|(k, v)| {
-            Some((
-                k,
-                serde_json::value::RawValue::from_string(v.to_owned()).ok()?,
-            ))
-        })
+        .map(|(key, value)| (key, json::RawJson(value)))
         .collect();
     let mut fields = vec![
         Field::new("reason", &reason),
         Field::new("traceback", &traceback),
         Field::new("exception", &exception),
     ];
-    fields.extend(extracted.iter().map(|(k, v)| Field::new(k, v)));
+    fields.extend(extracted.iter().map(|(key, value)| Field::new(key, value)));
     log_message("eliot:traceback", &fields);
 }
 
@@ -290,13 +320,45 @@ impl Action {
         let slot = self.next_slot();
         write_message(
             self.route(),
-            Position {
-                task_uuid: self.task_uuid(),
-                parent_level: self.task_level(),
-                slot,
-            },
+            Position::InAction(self.message_prefix(), slot),
             message_type,
             fields,
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_embedded_as_a_field_is_its_json_object() {
+        let message = Message::from_json(r#"{"n":1,"s":"a\"b","message_type":"t"}"#).unwrap();
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            message: &'a Message,
+            none: Option<&'a Message>,
+        }
+        let report = Report {
+            message: &message,
+            none: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&report).unwrap(),
+            r#"{"message":{"n":1,"s":"a\"b","message_type":"t"},"none":null}"#
+        );
+    }
+
+    #[test]
+    fn a_message_from_json_over_several_lines_is_one_line() {
+        let pretty = "{\n  \"a\": \"x\\ny\",\r\n  \"b\": [1,\n 2.50]\n}\n";
+        let message = Message::from_json(pretty).unwrap();
+        assert!(!message.as_json().contains(['\n', '\r']), "{message}");
+        assert_eq!(message.as_json(), r#"{  "a": "x\ny",  "b": [1, 2.50]}"#);
+        assert_eq!(
+            message.to_map().unwrap(),
+            serde_json::from_str::<serde_json::Map<_, _>>(pretty).unwrap()
+        );
+        assert!(Message::from_json("{\"a\": 1} {").is_err());
     }
 }

@@ -2,9 +2,11 @@
 //! delivery of each message to them.
 //!
 //! Logging threads read the registry through a per-thread cached snapshot,
-//! checked against a generation counter: the hot path takes no lock and
-//! writes no shared memory. Changes (adding, removing, global fields) take a
-//! mutex, publish a new snapshot and bump the generation.
+//! checked against a generation counter: reading it costs one atomic load and
+//! a thread-local borrow, takes no lock and writes no shared memory (the
+//! snapshot is borrowed from the cache, not cloned). Changes (adding,
+//! removing, global fields) take a mutex, publish a new snapshot and bump the
+//! generation.
 //!
 //! Until the first destination is added, messages are kept in a startup buffer
 //! of the newest [`STARTUP_BUFFER_SIZE`] messages and handed to the first
@@ -94,31 +96,36 @@ thread_local! {
 /// Runs `f` with the current registry snapshot.
 pub(crate) fn with_snapshot<R>(f: impl FnOnce(&Snapshot) -> R) -> R {
     let generation = GENERATION.load(Ordering::Acquire);
-    let mut f = Some(f);
-    let cached = CACHED.try_with(|cache| {
-        // A destination that logs re-enters here while the cache is borrowed;
-        // it then reads the cache as it is, or falls back to the registry.
-        if let Ok(mut slot) = cache.try_borrow_mut()
-            && slot.as_ref().is_none_or(|(g, _)| *g != generation)
-        {
-            let fresh = state().snapshot();
-            let stale = slot.replace((generation, fresh));
-            drop(slot);
-            drop(stale);
+    if CACHED.try_with(|cache| refresh(cache, generation)).is_err() {
+        // The thread is being torn down and its cache is gone.
+        return f(&state().snapshot());
+    }
+    CACHED.with(|cache| {
+        // A destination that logs re-enters here while the cache is borrowed
+        // (shared, which is fine); a stale one falls back to the registry.
+        let slot = cache.try_borrow().ok();
+        match slot.as_deref() {
+            Some(Some((cached, snapshot))) if *cached == generation => f(snapshot),
+            _ => f(&state().snapshot()),
         }
-        let slot = cache.try_borrow().ok()?;
-        match &*slot {
-            Some((g, snapshot)) if *g == generation => f.take().map(|f| f(snapshot)),
-            _ => None,
-        }
-    });
-    match (cached, f) {
-        (Ok(Some(result)), _) => result,
-        (_, Some(f)) => {
-            let snapshot = state().snapshot();
-            f(&snapshot)
-        }
-        (_, None) => unreachable!("the closure runs at most once and returns a value when it ran"),
+    })
+}
+
+/// Replaces a cached snapshot older than `generation`, unless the cache is
+/// borrowed (by a logging destination up the stack).
+fn refresh(cache: &RefCell<Option<(u64, Arc<Snapshot>)>>, generation: u64) {
+    let Ok(mut slot) = cache.try_borrow_mut() else {
+        return;
+    };
+    if slot
+        .as_ref()
+        .is_none_or(|(cached, _)| *cached != generation)
+    {
+        let stale = slot.replace((generation, state().snapshot()));
+        drop(slot);
+        // Outside the borrow: the last handle to a removed destination may
+        // go here, and its drop may log.
+        drop(stale);
     }
 }
 
@@ -253,17 +260,29 @@ fn report_destination_failures(failures: Vec<Failure>, message: &Message) {
     }
     let _ = REPORTING_FAILURE.try_with(|r| r.set(true));
     let _reporting = Reporting;
-    let original = serde_json::value::RawValue::from_string(message.as_json().to_owned()).ok();
     for failure in &failures {
-        crate::message::log_message(
-            "eliot:destination_failure",
-            &[
-                Field::new("reason", &failure.reason()),
-                Field::new("exception", &failure.exception()),
-                Field::new("message", &original),
-            ],
-        );
+        with_destination_failure_fields(failure, Some(message), |fields| {
+            crate::message::log_message(DESTINATION_FAILURE, fields);
+        });
     }
+}
+
+/// The message type that reports a destination's failure to write.
+pub(crate) const DESTINATION_FAILURE: &str = "eliot:destination_failure";
+
+/// Runs `f` with the fields of a [`DESTINATION_FAILURE`] message: the
+/// failure's `reason` and `exception`, and the `message` that could not be
+/// written (embedded as the JSON object it is), or `null`.
+pub(crate) fn with_destination_failure_fields<R>(
+    failure: &Failure,
+    message: Option<&Message>,
+    f: impl FnOnce(&[Field<'_>]) -> R,
+) -> R {
+    f(&[
+        Field::new("reason", &failure.reason()),
+        Field::new("exception", &failure.exception()),
+        Field::new("message", &message),
+    ])
 }
 
 /// Something that can be registered as a destination: a destination value, an
@@ -421,22 +440,7 @@ pub fn remove_destination<D: ?Sized>(destination: &Arc<D>) -> Result<(), NotRegi
 /// add_global_fields(fields!(service = "billing", pid = std::process::id()));
 /// ```
 pub fn add_global_fields(fields: &[Field<'_>]) {
-    let renamed: Vec<(String, &Field<'_>)> = fields
-        .iter()
-        .map(|f| {
-            let key = if crate::json::is_reserved(f.key()) {
-                format!("{}{}", crate::json::RENAMED_PREFIX, f.key())
-            } else {
-                f.key().to_owned()
-            };
-            (key, f)
-        })
-        .collect();
-    let fields: Vec<Field<'_>> = renamed
-        .iter()
-        .map(|(k, f)| Field::new(k, f.value()))
-        .collect();
     let mut state = state();
-    state.global_fields.extend(&fields);
+    state.global_fields.extend(fields);
     state.changed();
 }

@@ -787,25 +787,20 @@ impl Shared {
             "eliot: the destination of a ThreadedWriter failed to write {n} message(s): {failure} \
              (further failures are counted, not reported, until a write succeeds)"
         );
-        let original = first
-            .and_then(|m| serde_json::value::RawValue::from_string(m.as_json().to_owned()).ok());
-        let (reason, exception) = (failure.reason(), failure.exception());
-        let fields = [
-            Field::new("reason", &reason),
-            Field::new("exception", &exception),
-            Field::new("message", &original),
-        ];
-        // To every registered destination, this one included while it is
-        // registered (its handle, called on this thread, adds it to `own`).
-        crate::message::log_detached("eliot:destination_failure", &fields);
-        if self.closed.load(Ordering::Relaxed) {
-            // Unregistered: give this destination its own copy.
-            let report = crate::message::detached_message("eliot:destination_failure", &fields);
-            self.own
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(report);
-        }
+        use crate::registry::{DESTINATION_FAILURE, with_destination_failure_fields};
+        with_destination_failure_fields(&failure, first, |fields| {
+            // To every registered destination, this one included while it is
+            // registered (its handle, called on this thread, adds it to `own`).
+            crate::message::log_detached(DESTINATION_FAILURE, fields);
+            if self.closed.load(Ordering::Relaxed) {
+                // Unregistered: give this destination its own copy.
+                let report = crate::message::detached_message(DESTINATION_FAILURE, fields);
+                self.own
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(report);
+            }
+        });
     }
 
     /// In lossy mode: tells the log how many messages were dropped since
