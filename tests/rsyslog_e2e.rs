@@ -1,31 +1,36 @@
 //! End to end through real rsyslog: two of our processes log through
 //! `SyslogDestination` (behind `ThreadedWriter`), one over the edge's unix
-//! socket and one over TCP, to an edge `rsyslogd` that forwards over TCP to
+//! socket and one over TCP, to an edge `rsyslogd` that forwards with RELP to
 //! a central `rsyslogd` writing one file. The Eliot JSON extracted from
 //! that file must hold every line our processes logged, and `eliot.parse`
 //! must find every task complete.
 //!
-//! Then the central server is stopped mid-run and restarted, and the test
-//! reports exactly what was lost: with the documented edge configuration
-//! (scripts/rsyslog/edge.conf: TCP forwarding, infinite retries, a
-//! disk-assisted queue) nothing, which is asserted; with rsyslog's defaults
-//! (scripts/rsyslog/edge-naive.conf) the loss is printed for comparison.
+//! Then the central server is stopped mid-run (after it received lines, and
+//! while our processes go on logging) and restarted, and the test reports
+//! exactly what was lost: with the documented edge configuration
+//! (scripts/rsyslog/edge.conf: RELP forwarding, infinite retries, a
+//! disk-assisted queue) nothing, which is asserted; with plain TCP
+//! forwarding and the same queue (scripts/rsyslog/edge-tcp.conf) and with
+//! rsyslog's defaults (scripts/rsyslog/edge-naive.conf) the loss is printed
+//! for comparison.
 //!
 //! Every rsyslogd here is our own child process, with its own config, work
 //! directory, pid file, socket and ports, under target/rsyslog-runs; the
 //! system's syslog is never touched. The test re-executes itself (argument
 //! `child`) as the logging processes, so it has its own `main`.
 
+mod core_support;
 mod python_support;
 
-use python_support::{venv_python, workspace};
+use core_support::{poll_until, wait_until};
+use python_support::{check_logs, workspace};
 
 use std::collections::{HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use eliot::syslog::SyslogDestination;
 use eliot::{FileDestination, ThreadedWriter, fields, log_message, start_action, start_task};
@@ -167,12 +172,10 @@ impl Rsyslogd {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if poll_until(Duration::from_secs(10), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        }) {
+            return;
         }
         eprintln!(
             "rsyslogd {} ignored SIGTERM for 10 s; killing it",
@@ -211,19 +214,6 @@ fn rsyslogd() -> PathBuf {
         "rsyslogd is not installed: this test needs Debian's `rsyslog` package \
          (`apt-get install -y rsyslog`; .ci/run installs it)"
     );
-}
-
-/// Polls `ready` every 20 ms for up to `limit`; panics with `what` if it
-/// never holds.
-fn wait_until(limit: Duration, what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !ready() {
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {limit:?} waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// The central server's ports: plain TCP and RELP.
@@ -311,6 +301,10 @@ struct Outcome {
     truncated: usize,
     /// What eliot.parse says of the received lines, when none was lost.
     parsed: Option<String>,
+    /// Lines the central server had received when it was stopped.
+    before_stop: usize,
+    /// Lines our processes logged while the central server was away.
+    logged_during_outage: usize,
 }
 
 /// (task_uuid, task_level) of a line: unique within a log.
@@ -382,6 +376,8 @@ fn compare(truth: &[String], received: &[String]) -> Outcome {
         duplicated,
         truncated,
         parsed: None,
+        before_stop: 0,
+        logged_during_outage: 0,
     }
 }
 
@@ -479,18 +475,15 @@ fn check_with_eliot_parse(lines: &[String], path: &Path) -> String {
         }
     }
     std::fs::write(path, unique.join("\n") + "\n").unwrap();
-    let output = Command::new(venv_python())
-        .arg(workspace().join("scripts/interop/check_logs.py"))
-        .arg(path)
-        .output()
-        .unwrap();
-    let report = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    assert!(
-        output.status.success(),
-        "{report}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    report
+    check_logs(&[path]).trim().to_owned()
+}
+
+/// Now, as an Eliot timestamp (seconds since the epoch).
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
 }
 
 /// Everything up: every line arrives, every task is complete.
@@ -535,10 +528,28 @@ fn central_restart(edge_config: &str) -> Outcome {
     let children = start_children(&dir, &socket, &tcp, 150, 20);
     std::thread::sleep(Duration::from_millis(800));
     let before = extract(&out).len();
+    let stopped_at = unix_now();
     central.stop();
     std::thread::sleep(Duration::from_millis(1000));
     let mut central = start_central(&dir, central_port, &out);
+    let back_at = unix_now();
     let truth = finish_children(children);
+    // The restart must really fall mid-run, or losing nothing proves nothing:
+    // the central server had lines before it stopped, and our processes went
+    // on logging while it was away.
+    let logged_during_outage = truth
+        .iter()
+        .filter(|line| {
+            let line: serde_json::Value = serde_json::from_str(line).unwrap();
+            let timestamp = line["timestamp"].as_f64().unwrap();
+            (stopped_at..back_at).contains(&timestamp)
+        })
+        .count();
+    assert!(before > 0, "the central server got nothing before its stop");
+    assert!(
+        logged_during_outage > 0,
+        "nothing was logged while the central server was away"
+    );
     // The edge retries every second: give it time to catch up.
     let received = wait_for_delivery(
         &out,
@@ -548,6 +559,8 @@ fn central_restart(edge_config: &str) -> Outcome {
     );
     central.assert_running();
     let mut outcome = compare(&truth, &received);
+    outcome.before_stop = before;
+    outcome.logged_during_outage = logged_during_outage;
     if outcome.lost.is_empty() {
         outcome.parsed = Some(check_with_eliot_parse(
             &received,
@@ -555,8 +568,9 @@ fn central_restart(edge_config: &str) -> Outcome {
         ));
     }
     println!(
-        "  central restarted, edge {edge_config}: logged {}, central received {} ({before} before \
-         the stop), lost {}, duplicated {}",
+        "  central restarted, edge {edge_config}: logged {} ({logged_during_outage} while the \
+         central server was away), central received {} ({before} before the stop), lost {}, \
+         duplicated {}",
         outcome.logged,
         outcome.received,
         outcome.lost.len(),
