@@ -8,10 +8,11 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::ops::Deref;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -223,9 +224,10 @@ impl std::error::Error for WriterError {
 /// building itself is lean: strings that need no escaping (keys, types,
 /// UUIDs) are copied as they are, and each line is freed by the thread that
 /// allocated it, once the writer thread is done with it (a logging thread
-/// keeps handles to at most 4096 queued lines, 1 MiB, for that), so freeing
-/// never takes another thread's allocator lock and the memory is reused at
-/// once instead of being returned to the system and faulted back in.
+/// keeps handles to as many of its lines as the writer can hold, at most 8
+/// MiB of them, for that), so freeing never takes another thread's
+/// allocator lock and the memory is reused at once instead of being
+/// returned to the system and faulted back in.
 ///
 /// # Stopping from async code
 ///
@@ -301,10 +303,11 @@ impl ThreadedWriter {
     /// Sets how many messages the queue holds (at least 1). Memory is
     /// bounded by it: at most `capacity` messages wait in the queue, plus
     /// the batch being written and the one before it (up to [`MAX_BATCH`]
-    /// each). A logging thread also keeps up to 4096 of its lines (at most
-    /// 1 MiB) alive until the writer thread is done with them, so that it
-    /// frees them itself (see the guide above); a thread that stops logging
-    /// releases those when it logs again or exits.
+    /// each). A logging thread keeps a handle to each line it queued, up to
+    /// that many (and at most 8 MiB of them), so that it frees them itself
+    /// once the writer thread is done with them (see the guide above); a
+    /// thread that stops logging keeps the last of them alive until it logs
+    /// again or exits.
     pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
         self
@@ -333,11 +336,9 @@ impl ThreadedWriter {
         let shared = Arc::new(Shared {
             inner: self.inner.clone(),
             receiver,
-            capacity: self.capacity,
-            closed: AtomicBool::new(false),
+            closed: OwnLine(AtomicBool::new(false)),
             own: Mutex::new(Vec::new()),
             counters: Counters::default(),
-            writer: OnceLock::new(),
             failing: AtomicBool::new(false),
             finish: Mutex::new(Finish::default()),
             finished: Condvar::new(),
@@ -367,6 +368,8 @@ impl ThreadedWriter {
         let registered = add_destination(Handle {
             sender,
             overflow: self.overflow,
+            keep_sent: self.capacity + 2 * MAX_BATCH,
+            writer: thread.thread().clone(),
             shared: shared.clone(),
         });
         *state = State::Running(Running {
@@ -414,10 +417,10 @@ impl ThreadedWriter {
         };
         // Someone may have removed it already; either way it is out now.
         let _ = remove_destination(&running.registered);
-        // Pairs with the fence in `Handle::write`: a message pushed after
-        // this point is seen by its sender as late (see `write_late`).
+        // The writer thread, once it sees this, fences and drains the queue
+        // for the last time; a producer that pushes a message and then sees
+        // this writes the message itself (see `Handle::write`).
         running.shared.closed.store(true, Ordering::SeqCst);
-        fence(Ordering::SeqCst);
         let _ = running.stop.try_send(());
         running.thread.thread().unpark();
         Ok(Shutdown {
@@ -598,17 +601,16 @@ impl fmt::Debug for Shutdown {
 struct Shared {
     inner: Arc<dyn Destination>,
     receiver: Receiver<Message>,
-    capacity: usize,
-    /// Set by `shutdown` once the handle is unregistered.
-    closed: AtomicBool,
+    /// Set by `shutdown` once the handle is unregistered. Every producer
+    /// reads it twice per message: on a cache line of its own, so that the
+    /// writer thread's writes to its neighbours (`failing`, the counters)
+    /// never take that line away from the producers' caches.
+    closed: OwnLine<AtomicBool>,
     /// Messages logged on the writer thread itself (by the destination, or a
     /// failure report): written with the next batch, never queued, so the
     /// writer never waits on its own queue.
     own: Mutex<Vec<Message>>,
     counters: Counters,
-    /// The writer thread, to wake it from its polling when the queue is
-    /// full or a stop is asked.
-    writer: OnceLock<thread::Thread>,
     /// In a run of failures: report only its first.
     failing: AtomicBool,
     /// The report once the writer thread is done, and the waker of the
@@ -617,6 +619,19 @@ struct Shared {
     finished: Condvar,
     /// Serializes the writes of late messages (see `write_late`).
     late_lock: Mutex<()>,
+}
+
+/// A value alone on its cache line: 128 bytes, because x86 fetches lines
+/// in adjacent pairs.
+#[repr(align(128))]
+struct OwnLine<T>(T);
+
+impl<T> Deref for OwnLine<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
 }
 
 #[derive(Default)]
@@ -630,7 +645,6 @@ struct Counters {
     written: AtomicU64,
     failed: AtomicU64,
     dropped: AtomicU64,
-    dropped_reported: AtomicU64,
     late: AtomicU64,
 }
 
@@ -649,25 +663,31 @@ impl Counters {
     }
 }
 
-/// How many of the lines it queued a logging thread keeps a handle to.
-///
-/// The thread that allocates a line should also free it: when the writer
-/// thread frees the lines of another thread, every free takes that thread's
-/// allocator lock (glibc's arena mutex), and the logging thread, allocating
-/// at the same moment, had to wake the writer thread out of that lock about
-/// 15,000 times a second (14 % of its time in `futex_wake`, a 13–17 µs p99
-/// on a slow moment of the 2-core benchmark machine). So a logging thread
-/// keeps a handle to what it queued and frees a line itself once the writer
-/// thread has let go of it; its allocator then reuses that memory at once,
-/// without a lock (p99 1.0 µs, and no wake-ups). A thread that stops
-/// logging keeps at most this many written lines alive until it logs again
-/// or exits.
-const KEEP_SENT: usize = 4096;
+// Why a logging thread keeps a handle to the lines it queued.
+//
+// The thread that allocates a line should also free it: when the writer
+// thread frees the lines of another thread, every free takes that thread's
+// allocator lock (glibc's arena mutex), and the logging thread, allocating
+// at the same moment, had to wake the writer thread out of that lock about
+// 15,000 times a second (14 % of its time in `futex_wake`, a 13–17 µs p99
+// on a slow moment of the 2-core benchmark machine). So a logging thread
+// keeps a handle to what it queued and frees a line itself once the writer
+// thread has let go of it; its allocator then reuses that memory at once,
+// without a lock (p99 1.0 µs, and no wake-ups).
+//
+// How many: as many as the writer can hold, `capacity + 2 * MAX_BATCH`
+// (its queue, the batch it writes and the one before; `Handle::keep_sent`).
+// A thread that let go of a line the writer still holds would hand the free
+// back to the writer thread, and that happens exactly under load, when the
+// queue is long. Keeping them costs no memory while they are queued (the
+// queue holds them anyway); a thread that stops logging keeps the last of
+// them alive until it logs again or exits.
 
 /// At most this many bytes of lines kept by a logging thread (see
-/// [`KEEP_SENT`]): a thread that logged a few huge lines and went quiet does
-/// not keep megabytes alive.
-const KEEP_SENT_BYTES: usize = 1 << 20;
+/// `keep_sent`): room for a full default queue of lines of a few hundred
+/// bytes, and a bound on what a thread that logged a few huge lines and
+/// went quiet keeps alive.
+const KEEP_SENT_BYTES: usize = 8 << 20;
 
 /// The lines a logging thread queued, oldest first, and their total size.
 struct Sent {
@@ -684,8 +704,8 @@ impl Sent {
 }
 
 /// Keeps a handle to `message`, just queued, and frees (here) the oldest
-/// lines the writer thread is done with.
-fn keep_sent(message: &Message) {
+/// lines the writer thread is done with; keeps at most `limit` lines.
+fn keep_sent(message: &Message, limit: usize) {
     let _ = SENT.try_with(|sent| {
         let Ok(mut sent) = sent.try_borrow_mut() else {
             return;
@@ -696,7 +716,7 @@ fn keep_sent(message: &Message) {
         }
         let size = message.as_json().len();
         while !sent.lines.is_empty()
-            && (sent.lines.len() >= KEEP_SENT || sent.bytes + size > KEEP_SENT_BYTES)
+            && (sent.lines.len() >= limit || sent.bytes + size > KEEP_SENT_BYTES)
         {
             sent.pop();
         }
@@ -707,7 +727,7 @@ fn keep_sent(message: &Message) {
 
 thread_local! {
     /// The lines this thread queued, until the writer thread is done with
-    /// them (see [`KEEP_SENT`]).
+    /// them (see [`keep_sent`]).
     static SENT: RefCell<Sent> = const {
         RefCell::new(Sent {
             lines: VecDeque::new(),
@@ -737,13 +757,6 @@ impl Shared {
         }
     }
 
-    /// Ends the writer thread's current wait, if it polls.
-    fn wake_writer(&self) {
-        if let Some(writer) = self.writer.get() {
-            writer.unpark();
-        }
-    }
-
     fn lock_finish(&self) -> MutexGuard<'_, Finish> {
         self.finish.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -761,7 +774,11 @@ impl Shared {
         match catch_unwind(AssertUnwindSafe(|| self.inner.write_batch(batch))) {
             Ok(Ok(())) => {
                 self.counters.written.fetch_add(n, Ordering::Relaxed);
-                self.failing.store(false, Ordering::Relaxed);
+                // Read first: a store on every batch would dirty the line
+                // for nothing.
+                if self.failing.load(Ordering::Relaxed) {
+                    self.failing.store(false, Ordering::Relaxed);
+                }
             }
             Ok(Err(error)) => self.failed(n, error, batch.first()),
             Err(payload) => self.failed(n, panic_error(&*payload), batch.first()),
@@ -804,20 +821,19 @@ impl Shared {
     }
 
     /// In lossy mode: tells the log how many messages were dropped since
-    /// the last notice.
-    fn note_drops(&self, batch: &mut Vec<Message>) {
+    /// the last notice; `reported` is the writer thread's count of those
+    /// already told.
+    fn note_drops(&self, reported: &mut u64, batch: &mut Vec<Message>) {
         let dropped = self.counters.dropped.load(Ordering::Relaxed);
-        let reported = self.counters.dropped_reported.load(Ordering::Relaxed);
-        if dropped > reported {
-            self.counters
-                .dropped_reported
-                .store(dropped, Ordering::Relaxed);
-            let count = dropped - reported;
+        if dropped > *reported {
+            let count = dropped - *reported;
+            *reported = dropped;
+            let capacity = self.receiver.capacity().unwrap_or_default();
             batch.push(crate::message::detached_message(
                 "eliot:messages_dropped",
                 &[
                     Field::new("dropped", &count),
-                    Field::new("capacity", &self.capacity),
+                    Field::new("capacity", &capacity),
                     Field::new("reason", &"the queue of a lossy ThreadedWriter was full"),
                 ],
             ));
@@ -864,6 +880,12 @@ fn panic_error(payload: &(dyn std::any::Any + Send)) -> DestinationError {
 struct Handle {
     sender: Sender<Message>,
     overflow: Overflow,
+    /// How many of its queued lines a logging thread keeps (see
+    /// [`keep_sent`]): all that the writer can hold.
+    keep_sent: usize,
+    /// The writer thread, to wake it from its polling when the queue is
+    /// full.
+    writer: thread::Thread,
     shared: Arc<Shared>,
 }
 
@@ -883,15 +905,15 @@ impl Destination for Handle {
             return Ok(());
         }
         match self.sender.try_send(message.clone()) {
-            Ok(()) => keep_sent(message),
+            Ok(()) => keep_sent(message, self.keep_sent),
             Err(TrySendError::Full(message)) => match self.overflow {
                 Overflow::Drop => {
                     shared.counters.dropped.fetch_add(1, Ordering::Relaxed);
-                    shared.wake_writer();
+                    self.writer.unpark();
                     return Ok(());
                 }
                 Overflow::Block => {
-                    keep_sent(&message);
+                    keep_sent(&message, self.keep_sent);
                     if !self.send_blocking(message) {
                         return Ok(());
                     }
@@ -901,9 +923,16 @@ impl Destination for Handle {
                 unreachable!("the receiver lives in `Shared`, which this handle holds")
             }
         }
-        // Pairs with the fence in `shutdown`: either the writer's final
-        // drain sees this message, or this thread sees `closed` and makes
-        // sure it is written (Dekker's store-fence-load on both sides).
+        // Pairs with the fence the writer thread runs once it saw `closed`,
+        // before its final drain. Both are SeqCst fences, so one of them
+        // comes first in their single total order: if this one does, the
+        // drain sees the message just pushed; if the writer's does, the load
+        // below sees `closed` (which the writer saw before its fence) and
+        // this thread writes the message itself once the drain is over.
+        // Without this fence the push (a store, as far as this code may
+        // assume anything of crossbeam) and the load below, to another
+        // location, may be reordered, even on x86: the producer would miss
+        // `closed` while the drain misses the message.
         fence(Ordering::SeqCst);
         if shared.closed.load(Ordering::Relaxed) {
             shared.write_late(None);
@@ -916,7 +945,7 @@ impl Handle {
     /// Waits for room; true once queued, false if it was written late
     /// instead (the writer finished meanwhile).
     fn send_blocking(&self, mut message: Message) -> bool {
-        self.shared.wake_writer();
+        self.writer.unpark();
         loop {
             match self.sender.send_timeout(message, Duration::from_millis(50)) {
                 Ok(()) => return true,
@@ -935,12 +964,17 @@ impl Handle {
     }
 }
 
+/// How many times the final drain writes what was logged on the writer
+/// thread while it wrote (see `writer_thread`): the report of a failure of
+/// the last write needs one more round, a destination that logs while it
+/// writes what it logged one per level.
+const FINAL_OWN_ROUNDS: usize = 4;
+
 /// The writer thread: batches, writes, flushes when the queue drains, and
 /// on stop drains everything and publishes its report.
 fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
     let me = Arc::as_ptr(shared) as usize;
     let _ = WRITER_OF.try_with(|w| w.set(me));
-    let _ = shared.writer.set(thread::current());
     let receiver = &shared.receiver;
     let mut batch: Vec<Message> = Vec::with_capacity(MAX_BATCH);
     // The batch written before the current one, released only after it:
@@ -948,13 +982,15 @@ fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
     // producers allocate from is never all free at once. Freeing everything
     // whenever the queue drained let the allocator hand it back to the
     // system and take page faults to get it again (one call in forty).
-    // Usually the logging thread frees them in the end (see `KEEP_SENT`).
+    // Usually the logging thread frees them in the end (see `keep_sent`).
     let mut previous: Vec<Message> = Vec::with_capacity(MAX_BATCH);
     let mut dirty = false;
     let mut idle = Idle::new();
+    // Drops already told in an `eliot:messages_dropped` notice.
+    let mut drops_reported = 0;
     loop {
         batch.extend(receiver.try_iter().take(MAX_BATCH));
-        shared.note_drops(&mut batch);
+        shared.note_drops(&mut drops_reported, &mut batch);
         if !batch.is_empty() {
             shared.write_batch(&batch);
             previous.clear();
@@ -991,21 +1027,46 @@ fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
             idle = Idle::new();
         }
     }
+    // `closed` is set. Pairs with the fence in `Handle::write`, between a
+    // producer's push and its load of `closed`: either the drain below sees
+    // the message, or the producer sees `closed` and writes it itself once
+    // the drain is over.
+    fence(Ordering::SeqCst);
     // Final drain. Late messages wait for its report before they are
-    // written, so they come after everything drained here.
+    // written, so they come after everything drained here. The queue runs
+    // dry: a producer that pushes now sees `closed` before it logs again.
     loop {
         batch.extend(receiver.try_iter().take(MAX_BATCH));
-        batch.extend(shared.take_own());
-        shared.note_drops(&mut batch);
+        shared.note_drops(&mut drops_reported, &mut batch);
         if batch.is_empty() {
             break;
         }
+        batch.extend(shared.take_own());
         shared.write_batch(&batch);
         batch.clear();
     }
     shared.flush();
-    batch.extend(shared.take_own()); // a failure report of the flush
-    shared.write_batch(&batch);
+    // What was logged on this thread meanwhile: by the destination (its
+    // handle, reached through another destination that forwards to it,
+    // keeps that in `own`) and the reports of failures, written in a few
+    // rounds. Each round may log again, and a destination that logs on
+    // every write would keep this going forever.
+    for _ in 0..FINAL_OWN_ROUNDS {
+        batch.extend(shared.take_own());
+        if batch.is_empty() {
+            break;
+        }
+        shared.write_batch(&batch);
+        shared.flush();
+        batch.clear();
+    }
+    let unwritten = shared.take_own().len();
+    if unwritten > 0 {
+        eprintln!(
+            "eliot: a ThreadedWriter stopped without writing {unwritten} message(s) logged on its \
+             thread while it wrote its last ones (its destination logs on every write)"
+        );
+    }
     drop(batch);
     drop(previous);
     shared.publish_report();
