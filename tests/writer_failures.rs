@@ -15,7 +15,7 @@ use eliot::{
     Destination, DestinationError, FileDestination, Message, ThreadedWriter, add_destination,
     destination_fn, log_message, remove_destination,
 };
-use writer_support::SharedBuf;
+use writer_support::{SharedBuf, wait_for};
 
 /// Collects the `eliot:destination_failure` messages of the whole process.
 fn failure_reports() -> (Arc<dyn Destination>, Arc<Mutex<Vec<serde_json::Value>>>) {
@@ -67,9 +67,9 @@ fn failing_destinations_are_reported_counted_and_survived() {
         log_message!("test:failures:full", i = i);
     }
     // Writing goes on after the first failure: these are attempted too.
-    while writer.report().failed < 100 {
-        std::thread::yield_now();
-    }
+    wait_for("the first 100 messages to fail", || {
+        writer.report().failed >= 100
+    });
     for i in 0..100 {
         log_message!("test:failures:full_again", i = i);
     }
@@ -122,9 +122,7 @@ fn failing_destinations_are_reported_counted_and_survived() {
     let writer = ThreadedWriter::new(flaky.clone());
     writer.start().unwrap();
     log_message!("test:failures:flaky", i = 0);
-    while writer.report().failed == 0 {
-        std::thread::yield_now();
-    }
+    wait_for("the first batch to fail", || writer.report().failed > 0);
     for i in 1..=100 {
         log_message!("test:failures:flaky", i = i);
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use eliot::{FileDestination, ThreadedWriter, log_message};
-use writer_support::Gated;
+use writer_support::{Gated, wait_for};
 
 #[test]
 fn stop_waits_for_a_blocked_destination_and_writes_every_queued_message() {
@@ -27,6 +27,9 @@ fn stop_waits_for_a_blocked_destination_and_writes_every_queued_message() {
         let writer = writer.clone();
         std::thread::spawn(move || writer.stop().unwrap())
     };
+    // The stop is under way (the writer is no longer running: `stop` has
+    // begun) before the test looks whether it returned too early.
+    wait_for("the stop to begin", || !writer.is_running());
     std::thread::sleep(Duration::from_millis(300));
     assert!(
         !stopper.is_finished(),
@@ -46,4 +49,5 @@ fn stop_waits_for_a_blocked_destination_and_writes_every_queued_message() {
         assert_eq!(message["i"], i);
     }
     assert_eq!((report.written, report.dropped, report.failed), (100, 0, 0));
+    let _ = std::fs::remove_file(&path);
 }

@@ -2,9 +2,12 @@
 //! caught, reported (exception "panic", reason the panic message), counted,
 //! and later messages are written.
 
+mod writer_support;
+
 use std::sync::{Arc, Mutex};
 
 use eliot::{Destination, DestinationError, Message, ThreadedWriter, log_message};
+use writer_support::wait_for;
 
 /// Keeps the lines it is given, and panics on the `test:panicking:bad` one.
 #[derive(Default)]
@@ -33,9 +36,7 @@ fn a_panicking_destination_does_not_stop_the_writer() {
         log_message!("test:panicking:before", i = i);
     }
     log_message!("test:panicking:bad", word = "boom");
-    while writer.report().failed == 0 {
-        std::thread::yield_now();
-    }
+    wait_for("the panic to be counted", || writer.report().failed > 0);
     for i in 0..20 {
         log_message!("test:panicking:after", i = i);
     }

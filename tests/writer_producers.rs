@@ -1,17 +1,21 @@
 //! 8 producer threads x 100,000 messages through one ThreadedWriter into a
 //! file: every line present, whole, and each producer's order preserved.
 
+mod writer_support;
+
 use eliot::{FileDestination, ThreadedWriter, log_message};
+use writer_support::TempFile;
 
 const PRODUCERS: usize = 8;
 const PER_PRODUCER: u64 = 100_000;
 
 #[test]
 fn eight_producers_lose_nothing_and_keep_their_order() {
-    let path = std::env::temp_dir().join(format!("eliot-producers-{}.log", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    // Over 100 MB: removed at the end, also when the test fails.
+    let log = TempFile::new("producers");
+    let path = &log.0;
     // A small queue, so that backpressure is exercised too.
-    let writer = ThreadedWriter::new(FileDestination::create(&path).unwrap()).with_capacity(1024);
+    let writer = ThreadedWriter::new(FileDestination::create(path).unwrap()).with_capacity(1024);
     writer.start().unwrap();
     std::thread::scope(|s| {
         for p in 0..PRODUCERS {
@@ -26,7 +30,7 @@ fn eight_producers_lose_nothing_and_keep_their_order() {
     assert_eq!(report.written, PRODUCERS as u64 * PER_PRODUCER);
     assert_eq!((report.dropped, report.failed), (0, 0));
 
-    let text = std::fs::read_to_string(&path).unwrap();
+    let text = std::fs::read_to_string(path).unwrap();
     assert!(text.ends_with('\n'));
     let mut next = [0u64; PRODUCERS];
     let mut count = 0u64;
