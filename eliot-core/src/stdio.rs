@@ -4,18 +4,18 @@
 
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::{Mutex, PoisonError};
 
 use crate::destination::{Destination, DestinationError};
+use crate::file::FileDestination;
 use crate::message::Message;
 
 /// Writes each message as one JSON line to stdout or stderr.
 ///
 /// Collectors split a stream into records at newlines, so a record must
 /// never hold half of one line and half of another. Each write (one message,
-/// or a whole batch from a [`ThreadedWriter`](crate::ThreadedWriter)) holds
-/// the stream's lock, the same lock `println!`/`eprintln!` take, for one
-/// `write_all` of whole lines and one flush: Eliot's lines never interleave
+/// or a whole batch from a [`ThreadedWriter`](crate::ThreadedWriter)) is
+/// one `write_all` of whole lines under the stream's lock, the same lock
+/// `println!`/`eprintln!` take, then a flush: Eliot's lines never interleave
 /// with each other, nor with other output of the process written through
 /// `std::io`. They reach the collector when the write returns.
 ///
@@ -35,14 +35,43 @@ use crate::message::Message;
 /// reader is slow blocks the writer's thread, not the runtime.
 pub struct StdioDestination {
     stream: Stream,
-    /// Reused for the lines of one batch.
-    buffer: Mutex<Vec<u8>>,
+    /// [`FileDestination`] writes every message or batch with one
+    /// `write_all` and a flush; [`Stream`] makes each of those one call
+    /// under the stream's lock.
+    file: FileDestination<Stream>,
 }
 
+/// Standard output or error, as a [`Write`]r for [`FileDestination`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stream {
     Stdout,
     Stderr,
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Stdout => io::stdout().write(buf),
+            Stream::Stderr => io::stderr().write(buf),
+        }
+    }
+
+    /// One call under the stream's lock (what `Stdout::write_all` and
+    /// `Stderr::write_all` do): whole lines, never interleaved with
+    /// `println!`.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Stdout => io::stdout().write_all(buf),
+            Stream::Stderr => io::stderr().write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Stdout => io::stdout().flush(),
+            Stream::Stderr => io::stderr().flush(),
+        }
+    }
 }
 
 impl StdioDestination {
@@ -59,51 +88,22 @@ impl StdioDestination {
     fn new(stream: Stream) -> Self {
         StdioDestination {
             stream,
-            buffer: Mutex::new(Vec::new()),
+            file: FileDestination::new(stream),
         }
     }
-
-    fn write_lines(&self, messages: &[Message]) -> io::Result<()> {
-        let mut buffer = self.buffer.lock().unwrap_or_else(PoisonError::into_inner);
-        buffer.clear();
-        for message in messages {
-            buffer.extend_from_slice(message.as_json().as_bytes());
-            buffer.push(b'\n');
-        }
-        let result = match self.stream {
-            Stream::Stdout => write_locked(&mut io::stdout().lock(), &buffer),
-            Stream::Stderr => write_locked(&mut io::stderr().lock(), &buffer),
-        };
-        if buffer.capacity() > 1 << 20 {
-            *buffer = Vec::new();
-        }
-        result
-    }
-}
-
-/// One `write_all` of whole lines and a flush, under the stream's lock.
-fn write_locked(stream: &mut impl Write, lines: &[u8]) -> io::Result<()> {
-    stream.write_all(lines)?;
-    stream.flush()
 }
 
 impl Destination for StdioDestination {
     fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        self.write_lines(std::slice::from_ref(message))?;
-        Ok(())
+        self.file.write(message)
     }
 
     fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
-        self.write_lines(messages)?;
-        Ok(())
+        self.file.write_batch(messages)
     }
 
     fn flush(&self) -> Result<(), DestinationError> {
-        match self.stream {
-            Stream::Stdout => io::stdout().lock().flush()?,
-            Stream::Stderr => io::stderr().lock().flush()?,
-        }
-        Ok(())
+        self.file.flush()
     }
 }
 
