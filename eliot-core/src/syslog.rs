@@ -805,11 +805,10 @@ fn send_datagrams(
     report: &mut SyslogReport,
     mut send: impl FnMut(&[u8]) -> io::Result<usize>,
 ) -> io::Result<()> {
-    const EMSGSIZE: i32 = 90;
     while let Some(record) = pending.front() {
         match send(record) {
             Ok(_) => report.sent += 1,
-            Err(e) if e.raw_os_error() == Some(EMSGSIZE) => {
+            Err(e) if is_too_large(&e) => {
                 eprintln!(
                     "eliot: a syslog datagram of {} octets is too large for the socket; dropped \
                      (lower max_message_size)",
@@ -823,6 +822,40 @@ fn send_datagrams(
         pending.pop_front();
     }
     Ok(())
+}
+
+/// Whether `error` is `EMSGSIZE`: a datagram larger than the socket can
+/// send. The standard library has no `ErrorKind` for it, and its number
+/// differs between systems; elsewhere such a datagram fails like any other
+/// send (and is retried, then dropped by the buffer's limits).
+fn is_too_large(error: &io::Error) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const EMSGSIZE: Option<i32> = Some(90);
+    #[cfg(any(
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly"
+    ))]
+    const EMSGSIZE: Option<i32> = Some(40);
+    // WSAEMSGSIZE.
+    #[cfg(windows)]
+    const EMSGSIZE: Option<i32> = Some(10040);
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd",
+        target_os = "openbsd",
+        target_os = "netbsd",
+        target_os = "dragonfly",
+        windows
+    )))]
+    const EMSGSIZE: Option<i32> = None;
+    EMSGSIZE.is_some() && error.raw_os_error() == EMSGSIZE
 }
 
 /// Err if the peer has closed the connection (or it broke); never blocks.
@@ -947,13 +980,15 @@ fn shorten(message: &Message, budget: usize) -> String {
     ];
     let original = message.as_json();
     let fields = message.to_map().unwrap_or_default();
-    let mut tail = String::new();
+    let mut tail = Vec::new();
     for key in KEPT {
         if let Some(value) = fields.get(key) {
-            tail.push(',');
-            tail.push_str(&serde_json::to_string(key).unwrap_or_default());
-            tail.push(':');
-            tail.push_str(&serde_json::to_string(value).unwrap_or_default());
+            tail.push(b',');
+            crate::json::write_str(&mut tail, key);
+            tail.push(b':');
+            // A `Value` always serializes, and writing into a `Vec` cannot
+            // fail.
+            let _ = serde_json::to_writer(&mut tail, value);
         }
     }
     let prefix = format!(
@@ -961,37 +996,29 @@ fn shorten(message: &Message, budget: usize) -> String {
         original.len(),
         budget
     );
-    let closing = "\"}";
+    let closing = b"\"}";
     let fixed = prefix.len() + closing.len() + tail.len() + 1;
-    let mut out = prefix;
     let room = budget.saturating_sub(fixed);
-    let mut start = String::new();
+    let mut out = prefix.into_bytes();
+    // As much of the original as fits, escaped as JSON escapes it, cut
+    // between two characters (never inside an escape).
+    let mut escaped = Vec::with_capacity(8);
+    let mut used = 0;
     for c in original.chars() {
-        let before = start.len();
-        escape_into(&mut start, c);
-        if start.len() > room {
-            start.truncate(before);
+        escaped.clear();
+        crate::json::write_str(&mut escaped, c.encode_utf8(&mut [0; 4]));
+        let inner = &escaped[1..escaped.len() - 1]; // without the quotes
+        if used + inner.len() > room {
             break;
         }
+        used += inner.len();
+        out.extend_from_slice(inner);
     }
-    out.push_str(&start);
-    out.push_str(closing);
-    out.push_str(&tail);
-    out.push('}');
-    out
-}
-
-/// Appends `c` as it is written inside a JSON string.
-fn escape_into(out: &mut String, c: char) {
-    match c {
-        '"' => out.push_str("\\\""),
-        '\\' => out.push_str("\\\\"),
-        '\n' => out.push_str("\\n"),
-        '\r' => out.push_str("\\r"),
-        '\t' => out.push_str("\\t"),
-        c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-        c => out.push(c),
-    }
+    out.extend_from_slice(closing);
+    out.extend_from_slice(&tail);
+    out.push(b'}');
+    // Whole characters and JSON only: always UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// A header field: printable ASCII only (others become `_`), at most `max`
@@ -1081,5 +1108,23 @@ mod tests {
         assert_eq!(fields["eliot:truncated"]["size"], line.len());
         let start = fields["eliot:truncated"]["start"].as_str().unwrap();
         assert!(line.starts_with(start) && start.len() > 300, "{start}");
+    }
+
+    #[test]
+    fn a_shortened_start_is_escaped_and_cut_between_characters() {
+        // Quotes, backslashes, control characters and multi-byte
+        // characters, to be cut at every possible place.
+        let text = "\"q\" \\ \n\t\u{1}\u{8} é ü 😀 ".repeat(200);
+        let line = serde_json::json!({ "text": text, "message_type": "app:odd" }).to_string();
+        let message = Message::from_json(&line).unwrap();
+        for budget in 300..400 {
+            let short = shorten(&message, budget);
+            assert!(short.len() <= budget, "{budget}: {}", short.len());
+            let fields = Message::from_json(&short).unwrap().to_map().unwrap();
+            assert_eq!(fields["message_type"], "app:odd");
+            let start = fields["eliot:truncated"]["start"].as_str().unwrap();
+            assert!(line.starts_with(start), "{budget}: {start}");
+            assert!(start.len() > 100, "{budget}: {start}");
+        }
     }
 }
