@@ -58,20 +58,22 @@ pub const TASK_ID_HEADER: HeaderName = HeaderName::from_static("x-eliot-task-id"
 /// # Ok::<(), http::Error>(())
 /// ```
 pub fn task_id_header(action: &Action) -> (HeaderName, HeaderValue) {
-    let task_id = action.serialize_task_id();
-    // Task UUIDs are validated ASCII (letters, digits, '-') and levels are
-    // digits and '/', so a task id is always a valid header value.
-    let value = HeaderValue::try_from(task_id).expect("a task id is visible ASCII");
-    (TASK_ID_HEADER, value)
+    (TASK_ID_HEADER, header_value(&action.serialize_task_id()))
 }
 
 /// Puts `action`'s task id into `headers`, replacing any there; returns the
 /// id. Hands out the action's next child slot: call it once per request.
 pub fn insert_task_id(headers: &mut HeaderMap, action: &Action) -> String {
-    let (name, value) = task_id_header(action);
-    let task_id = value.to_str().unwrap_or_default().to_owned();
-    headers.insert(name, value);
+    let task_id = action.serialize_task_id();
+    headers.insert(TASK_ID_HEADER, header_value(&task_id));
     task_id
+}
+
+/// A serialized task id as a header value.
+fn header_value(task_id: &str) -> HeaderValue {
+    // Task UUIDs are validated ASCII (letters, digits, '-') and levels are
+    // digits and '/', so a task id is always a valid header value.
+    HeaderValue::from_str(task_id).expect("a task id is visible ASCII")
 }
 
 /// Puts the current action's task id into `headers`; returns it, or `None`
