@@ -558,7 +558,12 @@ pub fn continue_task_with(
     action_type: &str,
     fields: &[Field<'_>],
 ) -> Result<ActionGuard, TaskIdError> {
-    let id = TaskId::parse(task_id)?;
+    Ok(continue_at(&TaskId::parse(task_id)?, action_type, fields))
+}
+
+/// [`continue_task_with`] for a task id already parsed (the `http` module's
+/// header): starts the action at `id`'s level and makes it current.
+pub(crate) fn continue_at(id: &TaskId, action_type: &str, fields: &[Field<'_>]) -> ActionGuard {
     let route = context::current_route();
     let action = Action::begin(
         id.task_uuid(),
@@ -567,7 +572,7 @@ pub fn continue_task_with(
         action_type,
         fields,
     );
-    Ok(ActionGuard::enter(action, None))
+    ActionGuard::enter(action, None)
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ use std::fmt;
 
 use http::header::{GetAll, HeaderMap, HeaderName, HeaderValue};
 
-use crate::action::{Action, ActionGuard, continue_task_with, start_task};
+use crate::action::{Action, ActionGuard, continue_at, start_task};
 use crate::field::Field;
 use crate::task_id::{TaskId, TaskIdError};
 
@@ -145,9 +145,7 @@ pub fn continue_from(
     let Some(task_id) = task_id_from(headers)? else {
         return Ok(None);
     };
-    let guard = continue_task_with(&task_id.to_string(), action_type, fields)
-        .map_err(TaskIdHeaderError::Invalid)?;
-    Ok(Some(guard))
+    Ok(Some(continue_at(&task_id, action_type, fields)))
 }
 
 /// What a service does with every request: continues the caller's task when
