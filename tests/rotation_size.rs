@@ -35,7 +35,8 @@ fn read_all(path: &Path) -> Vec<(PathBuf, Vec<serde_json::Value>)> {
 
 #[test]
 fn rotates_by_size_without_splitting_or_losing_lines() {
-    let path = fresh_dir("rotation-size-basic").join("app.log");
+    let dir = fresh_dir("rotation-size-basic");
+    let path = dir.join("app.log");
     let max = 4096;
     let file = RotatingFile::builder()
         .max_bytes(max)
@@ -66,11 +67,13 @@ fn rotates_by_size_without_splitting_or_losing_lines() {
         PathBuf::from(format!("{}.1", path.display())),
         "the newest rotated file is <path>.1"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn keeps_only_the_newest_files() {
-    let path = fresh_dir("rotation-size-keep").join("app.log");
+    let dir = fresh_dir("rotation-size-keep");
+    let path = dir.join("app.log");
     let file = RotatingFile::builder()
         .max_bytes(1000)
         .keep(3)
@@ -90,11 +93,13 @@ fn keeps_only_the_newest_files() {
         .collect();
     assert_eq!(*kept.last().unwrap(), 499);
     assert!(kept.windows(2).all(|w| w[1] == w[0] + 1));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn a_batch_larger_than_the_limit_goes_whole_into_a_fresh_file() {
-    let path = fresh_dir("rotation-size-big").join("app.log");
+    let dir = fresh_dir("rotation-size-big");
+    let path = dir.join("app.log");
     let file = RotatingFile::builder()
         .max_bytes(500)
         .keep(10)
@@ -108,11 +113,13 @@ fn a_batch_larger_than_the_limit_goes_whole_into_a_fresh_file() {
     let files = read_all(&path);
     let counts: Vec<usize> = files.iter().map(|(_, lines)| lines.len()).collect();
     assert_eq!(counts, vec![1, 40, 1]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn reopening_appends_and_counts_what_is_there() {
-    let path = fresh_dir("rotation-size-reopen").join("app.log");
+    let dir = fresh_dir("rotation-size-reopen");
+    let path = dir.join("app.log");
     {
         let mut file = RotatingFile::builder().max_bytes(100).open(&path).unwrap();
         file.write_all(b"{\"first\":1}\n").unwrap();
@@ -125,6 +132,7 @@ fn reopening_appends_and_counts_what_is_there() {
     file.write_all(&[b'y'; 20]).unwrap(); // 113 > 100: rotates first
     assert_eq!(std::fs::read(file.rotated_path(1)).unwrap().len(), 93);
     assert_eq!(std::fs::read(file.path()).unwrap(), vec![b'y'; 20]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
