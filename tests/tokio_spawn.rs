@@ -4,7 +4,7 @@
 
 mod tokio_support;
 
-use tokio_support::{Line, captured, level, new_task, task};
+use tokio_support::{Line, captured, kind, level, new_task, task};
 
 use std::time::Duration;
 
@@ -157,17 +157,7 @@ async fn plain_tokio_spawn_keeps_the_context_of_a_context_carrying_future() {
     other.finish().unwrap();
 
     let lines = task(root.task_uuid());
-    let types: Vec<_> = lines
-        .iter()
-        .map(|l| {
-            l.get("message_type")
-                .or(l.get("action_type"))
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let types: Vec<_> = lines.iter().map(|l| kind(l).to_owned()).collect();
     assert!(
         types.contains(&"test:plain_spawn:carried".to_owned()),
         "{types:?}"
