@@ -548,3 +548,26 @@ impl<'de, T: Lenient<'de>> Deserialize<'de> for Loose<T> {
         deserializer.deserialize_any(LooseVisitor(PhantomData))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_read_exactly_as_python_reads_them() {
+        // Python reads a JSON number as the nearest double; so does Rust's
+        // `str::parse`. A parser that is off by one unit in the last place
+        // moves a timestamp by 0.24 µs, enough to round a duration of
+        // 0.4998 ms to 0.001 s instead of Python's 0.000 s.
+        let mut t = 1_795_695_247.341_665_7_f64;
+        for _ in 0..20_000 {
+            let text = t.to_string();
+            let line = format!(
+                r#"{{"timestamp":{text},"task_uuid":"t","task_level":[1],"message_type":"m"}}"#
+            );
+            let read = WrittenMessage::from_json(&line).unwrap().timestamp();
+            assert_eq!(read, text.parse::<f64>().unwrap(), "{text}");
+            t += 0.000_123_4;
+        }
+    }
+}
