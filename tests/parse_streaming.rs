@@ -1,6 +1,6 @@
 //! The parser streams: each task comes out the moment its last line is
-//! read, memory follows the tasks in flight, and what never completed comes
-//! out at the end.
+//! read, the tasks it keeps open are at most those in flight, and what
+//! never completed comes out at the end.
 
 use std::io::{BufRead, Read};
 use std::sync::Arc;

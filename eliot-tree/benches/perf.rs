@@ -10,19 +10,28 @@
 //!    interleave as a busy server's do. The line count is checked.
 //! 2. Renders it with the release `eliot-tree` binary, three times, and
 //!    prints lines per second by wall clock (process start included) and by
-//!    CPU time, and the peak resident memory the binary reports (`--stats`),
-//!    after checking that it read every line and drew every task.
+//!    CPU time, each the median of its own three measures, and the peak
+//!    resident memory the binary reports (`--stats`), after checking that
+//!    it read every line and drew every task.
 //! 3. Renders the first 40,000 lines with Python's eliot-tree (the interop
-//!    venv's, or `ELIOT_TREE_PYTHON`), measured the same way, its peak
-//!    memory sampled from /proc; Python takes about 17 s for those, so the
-//!    whole file would take minutes (`ELIOT_TREE_PERF_PYTHON_LINES` changes
-//!    the slice). Both programs' output for the slice is compared task by
-//!    task, and the benchmark stops if they differ.
-//! 4. Ends with `eliot-tree: speedup_vs_python=<x> peak_rss_mb=<n>`: our
-//!    lines per CPU second on the whole file over Python's on the slice
+//!    venv's, or `ELIOT_TREE_PYTHON`), once (Python takes about 17 s of CPU
+//!    for those, so the whole file would take minutes;
+//!    `ELIOT_TREE_PERF_PYTHON_LINES` changes the slice), its peak memory
+//!    sampled from /proc, and the same slice with the Rust binary six
+//!    times (three before Python's run, three after). Both programs'
+//!    output for the slice is compared task by task, and the benchmark
+//!    stops if they differ.
+//! 4. Ends with `eliot-tree: speedup_vs_python=<x> peak_rss_mb=<n>`: the
+//!    Rust binary's CPU time on the slice over Python's on the same slice
 //!    (CPU time, because other work on a shared machine skews wall clocks;
-//!    the wall-clock ratio is printed beside it), and our peak memory on
-//!    the whole file.
+//!    the wall-clock ratio, and the ratio of Rust's rate on the whole file,
+//!    are printed beside it), and our peak memory on the whole file.
+//!
+//! CPU time is read from /proc when the renderer has exited and is not yet
+//! reaped: the nanoseconds of `/proc/<pid>/schedstat` for a renderer that
+//! ran one thread (both do), else `utime + stime` of `/proc/<pid>/stat` in
+//! clock ticks, converted with the tick rate the kernel gives this process
+//! (`AT_CLKTCK` in `/proc/self/auxv`).
 //!
 //! These are figures to read, not a timed test.
 
@@ -65,24 +74,26 @@ fn main() {
 
     // Our renderer, on the whole file.
     let ours = env!("CARGO_BIN_EXE_eliot-tree");
-    let mut runs: Vec<Rendered> = (0..RUNS)
-        .map(|_| render_ours(ours, &log, &dir.join("ours.txt")))
+    let runs: Vec<Rendered> = (0..RUNS)
+        // The drawing of the whole file is not compared: it is not kept.
+        .map(|_| render_ours(ours, &log, &dir.join("ours.txt"), false))
         .collect();
-    runs.sort_by(|a, b| a.measured.wall.total_cmp(&b.measured.wall));
-    let median = &runs[RUNS / 2];
-    assert_eq!(median.lines, lines as u64, "eliot-tree read every line");
-    assert_eq!(median.tasks, TASKS as u64, "eliot-tree rebuilt every task");
-    assert_eq!(median.incomplete, 0, "every task is complete");
-    let ours_wall_rate = lines as f64 / median.measured.wall;
-    let ours_cpu_rate = lines as f64 / median.measured.cpu;
-    let peak_mb = median.measured.peak_rss_mb;
+    for run in &runs {
+        assert_eq!(run.lines, lines as u64, "eliot-tree read every line");
+        assert_eq!(run.tasks, TASKS as u64, "eliot-tree rebuilt every task");
+        assert_eq!(run.incomplete, 0, "every task is complete");
+    }
+    let whole = Measured::median(runs.into_iter().map(|run| run.measured).collect());
+    let ours_wall_rate = lines as f64 / whole.wall;
+    let ours_cpu_rate = lines as f64 / whole.cpu;
+    let peak_mb = whole.peak_rss_mb;
     println!(
-        "eliot-tree (Rust): {lines} lines in {:.3} s wall, {:.2} s CPU (median of {RUNS} runs) = \
-         {ours_wall_rate:.0} lines/s wall, {ours_cpu_rate:.0} lines/s CPU; {} tasks drawn; \
+        "eliot-tree (Rust): {lines} lines in {:.3} s wall, {:.3} s CPU ({}; medians of {RUNS} runs) = \
+         {ours_wall_rate:.0} lines/s wall, {ours_cpu_rate:.0} lines/s CPU; {TASKS} tasks drawn; \
          peak RSS {peak_mb:.1} MB ({:.0}% of the {size_mb:.1} MB file)",
-        median.measured.wall,
-        median.measured.cpu,
-        median.tasks,
+        whole.wall,
+        whole.cpu,
+        whole.cpu_source,
         peak_mb / size_mb * 100.0
     );
 
@@ -116,32 +127,67 @@ fn main() {
         .flat_map(|l| [l, "\n"])
         .collect();
     std::fs::write(&slice, &slice_text).expect("the slice");
+    // The Rust runs on the slice come before and after Python's, so that
+    // a change in the machine's load during Python's long run weighs on
+    // both sides of the ratio.
+    let ours_on_slice = || render_ours(ours, &slice, &dir.join("ours-slice.txt"), true).measured;
+    let mut slice_runs: Vec<Measured> = (0..RUNS).map(|_| ours_on_slice()).collect();
     let python_run = render_python(&python, &slice, &dir.join("python.txt"));
+    slice_runs.extend((0..RUNS).map(|_| ours_on_slice()));
     let python_wall_rate = slice_lines as f64 / python_run.wall;
     let python_cpu_rate = slice_lines as f64 / python_run.cpu;
     println!(
-        "eliot-tree (Python 24.0.0): the first {slice_lines} lines in {:.2} s wall, {:.2} s CPU = \
-         {python_wall_rate:.0} lines/s wall, {python_cpu_rate:.0} lines/s CPU; peak RSS {:.1} MB \
-         (timed on a slice: the whole file would take about {:.0} s)",
+        "eliot-tree (Python, {}): the first {slice_lines} lines in {:.2} s wall, {:.2} s CPU ({}; one \
+         run) = {python_wall_rate:.0} lines/s wall, {python_cpu_rate:.0} lines/s CPU; peak RSS \
+         {:.1} MB (timed on a slice: the whole file would take about {:.0} s of CPU)",
+        python_version(&python),
         python_run.wall,
         python_run.cpu,
+        python_run.cpu_source,
         python_run.peak_rss_mb,
-        lines as f64 / python_wall_rate
+        lines as f64 / python_cpu_rate
     );
-    let same_slice = render_ours(ours, &slice, &dir.join("ours-slice.txt"));
     let same = compare_outputs(&dir.join("ours-slice.txt"), &dir.join("python.txt"));
+    let same_slice = Measured::median(slice_runs);
     println!(
-        "the same slice through eliot-tree (Rust): {:.3} s wall, {:.2} s CPU; output {same}",
-        same_slice.measured.wall, same_slice.measured.cpu,
+        "eliot-tree (Rust), the same slice: {:.3} s wall, {:.3} s CPU ({}; medians of {} runs, \
+         half before Python's, half after) \
+         = {:.0} lines/s wall, {:.0} lines/s CPU; output {same}",
+        same_slice.wall,
+        same_slice.cpu,
+        same_slice.cpu_source,
+        2 * RUNS,
+        slice_lines as f64 / same_slice.wall,
+        slice_lines as f64 / same_slice.cpu,
     );
-    let speedup_wall = ours_wall_rate / python_wall_rate;
-    let speedup_cpu = ours_cpu_rate / python_cpu_rate;
+    let speedup_cpu = python_run.cpu / same_slice.cpu;
+    let speedup_wall = python_run.wall / same_slice.wall;
     println!(
-        "speed-up, Rust lines/s on the whole file over Python lines/s on the slice: \
-         {speedup_wall:.0}x wall clock, {speedup_cpu:.0}x CPU time (the machine is shared: \
-         CPU time is the steadier figure and is the one reported below)"
+        "speed-up on the same {slice_lines}-line slice: {speedup_cpu:.0}x CPU time, \
+         {speedup_wall:.0}x wall clock (the machine is shared: CPU time is the steadier figure \
+         and is the one reported below); Rust's lines/s on the whole file over Python's on the \
+         slice: {:.0}x CPU, {:.0}x wall",
+        ours_cpu_rate / python_cpu_rate,
+        ours_wall_rate / python_wall_rate,
     );
     println!("eliot-tree: speedup_vs_python={speedup_cpu:.0} peak_rss_mb={peak_mb:.1}");
+}
+
+/// The version of eliot-tree installed beside `binary` (the venv's Python
+/// asked for it), or `unknown version`.
+fn python_version(binary: &Path) -> String {
+    let asked = Command::new(binary.with_file_name("python"))
+        .args([
+            "-c",
+            "from importlib.metadata import version; print(version('eliot-tree'))",
+        ])
+        .output();
+    match asked {
+        Ok(output) if output.status.success() => {
+            String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        }
+        _ => "unknown version".to_owned(),
+    }
 }
 
 /// Writes the benchmark's log with eliot-core: `TASKS` tasks, `IN_FLIGHT` at
@@ -314,16 +360,60 @@ struct Measured {
     wall: f64,
     /// User + system CPU seconds of the process.
     cpu: f64,
+    /// Where `cpu` was read from.
+    cpu_source: &'static str,
     /// Peak resident memory in MB (the high-water mark, sampled from /proc).
     peak_rss_mb: f64,
     stderr: String,
 }
 
-/// Runs `command` with stdout to `out`, and measures it: the child is
-/// watched through /proc until it has exited but is not reaped yet (a
-/// zombie), when its CPU times are final.
-fn measure(mut command: Command, out: &Path) -> Measured {
-    let output = std::fs::File::create(out).expect("an output file");
+impl Measured {
+    /// The median of each measure of `runs`, taken on its own.
+    fn median(runs: Vec<Measured>) -> Measured {
+        let median = |measure: fn(&Measured) -> f64| {
+            let mut values: Vec<f64> = runs.iter().map(measure).collect();
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        Measured {
+            wall: median(|m| m.wall),
+            cpu: median(|m| m.cpu),
+            cpu_source: if runs.iter().all(|m| m.cpu_source == runs[0].cpu_source) {
+                runs[0].cpu_source
+            } else {
+                "CPU time read from /proc/<pid>/schedstat and /proc/<pid>/stat"
+            },
+            peak_rss_mb: median(|m| m.peak_rss_mb),
+            stderr: String::new(),
+        }
+    }
+}
+
+/// Clock ticks per second, as the kernel told this process (`AT_CLKTCK`,
+/// entry 17 of the auxiliary vector, read without `sysconf`).
+fn clock_ticks_per_second() -> f64 {
+    const AT_CLKTCK: u64 = 17;
+    let auxv = std::fs::read("/proc/self/auxv").expect("/proc/self/auxv");
+    auxv.chunks_exact(16)
+        .map(|pair| {
+            let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().expect("8 bytes"));
+            (word(&pair[..8]), word(&pair[8..]))
+        })
+        .find(|&(key, _)| key == AT_CLKTCK)
+        .map(|(_, ticks)| ticks as f64)
+        .expect("AT_CLKTCK in /proc/self/auxv")
+}
+
+/// Runs `command` with stdout to `out` (to nowhere unless `keep`), and
+/// measures it: the child is watched through /proc until it has exited but
+/// is not reaped yet (a zombie), when its CPU times are final.
+fn measure(mut command: Command, out: &Path, keep: bool) -> Measured {
+    let output = if keep {
+        std::fs::File::create(out)
+    } else {
+        std::fs::File::create("/dev/null")
+    };
+    let output = output.expect("an output file");
     let stderr_path = out.with_extension("stderr");
     let stderr = std::fs::File::create(&stderr_path).expect("a stderr file");
     let started = Instant::now();
@@ -334,7 +424,24 @@ fn measure(mut command: Command, out: &Path) -> Measured {
         .expect("the renderer runs");
     let proc_dir = format!("/proc/{}", child.id());
     let mut peak_kb = 0u64;
-    let (wall, cpu) = loop {
+    // Whether every look at the process found one thread: then the main
+    // thread's schedstat is the whole process's CPU time.
+    let mut one_thread = true;
+    let (wall, cpu, cpu_source) = loop {
+        if let Ok(status) = std::fs::read_to_string(format!("{proc_dir}/status")) {
+            let field = |key: &str| -> Option<u64> {
+                status
+                    .lines()
+                    .find_map(|l| l.strip_prefix(key))
+                    .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            };
+            if let Some(kb) = field("VmHWM:") {
+                peak_kb = peak_kb.max(kb);
+            }
+            one_thread &= field("Threads:") == Some(1);
+        } else {
+            one_thread = false;
+        }
         let stat = std::fs::read_to_string(format!("{proc_dir}/stat")).expect("/proc/<pid>/stat");
         // The fields after the command name: state, ppid, ..., utime (12th), stime (13th).
         let fields: Vec<&str> = stat
@@ -343,27 +450,34 @@ fn measure(mut command: Command, out: &Path) -> Measured {
             .split_whitespace()
             .collect();
         if fields[0] == "Z" {
-            let ticks: f64 =
-                fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-            // USER_HZ is 100 on Linux.
-            break (started.elapsed().as_secs_f64(), ticks / 100.0);
-        }
-        if let Ok(status) = std::fs::read_to_string(format!("{proc_dir}/status"))
-            && let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        {
-            peak_kb = peak_kb.max(kb);
+            let wall = started.elapsed().as_secs_f64();
+            let nanos = std::fs::read_to_string(format!("{proc_dir}/schedstat"))
+                .ok()
+                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok());
+            match nanos {
+                Some(nanos) if one_thread => {
+                    break (wall, nanos / 1e9, "CPU time from /proc/<pid>/schedstat");
+                }
+                _ => {
+                    let ticks: f64 =
+                        fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+                    break (
+                        wall,
+                        ticks / clock_ticks_per_second(),
+                        "CPU time from /proc/<pid>/stat, in clock ticks",
+                    );
+                }
+            }
         }
         std::thread::sleep(Duration::from_millis(5));
     };
     let status = child.wait().expect("reaping the renderer");
     let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-    assert!(status.success(), "the renderer failed: {stderr}");
+    assert!(status.success(), "the renderer failed ({status}): {stderr}");
     Measured {
         wall,
         cpu,
+        cpu_source,
         peak_rss_mb: peak_kb as f64 / 1024.0,
         stderr,
     }
@@ -376,10 +490,10 @@ struct Rendered {
     incomplete: u64,
 }
 
-fn render_ours(binary: &str, log: &Path, out: &Path) -> Rendered {
+fn render_ours(binary: &str, log: &Path, out: &Path, keep: bool) -> Rendered {
     let mut command = Command::new(binary);
     command.args(["--stats", "--color", "never"]).arg(log);
-    let mut measured = measure(command, out);
+    let mut measured = measure(command, out, keep);
     let stderr = measured.stderr.clone();
     let stat = |key: &str| -> f64 {
         stderr
@@ -400,7 +514,7 @@ fn render_ours(binary: &str, log: &Path, out: &Path) -> Rendered {
 fn render_python(binary: &Path, log: &Path, out: &Path) -> Measured {
     let mut command = Command::new(binary);
     command.args(["--color", "never"]).arg(log);
-    measure(command, out)
+    measure(command, out, true)
 }
 
 /// Compares the two renderings task by task (tasks that never completed
