@@ -54,6 +54,10 @@ pub enum Problem {
     },
     /// A second line for the same place of the same task (a line written
     /// twice, or two processes that reused a task id). The first was kept.
+    /// A line of a task already handed back complete is reported so too
+    /// (the parser keeps each completed task's UUID for this): a complete
+    /// task has no free place, so the line repeats one of its lines or
+    /// contradicts its tree.
     Duplicate {
         /// The task.
         task_uuid: String,
