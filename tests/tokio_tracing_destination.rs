@@ -289,3 +289,46 @@ fn subscriber_filters_apply_to_eliot_types_and_levels() {
         Some(&Recorded::Str("failed".into()))
     );
 }
+
+/// Field names and string values with JSON escapes in the line arrive
+/// unescaped; a type with escapes is the target as written by the caller;
+/// a nested object is its JSON text as written in the line.
+#[test]
+fn escaped_names_and_values_arrive_unescaped() {
+    install();
+    let collect = Collect::default();
+    tracing::subscriber::with_default(tracing_subscriber::registry().with(collect.clone()), || {
+        for _ in 0..2 {
+            log_message!(
+                "test:dest:\"escaped\"",
+                "quoted \"key\"" = "line\nbreak\t\u{e9}",
+                plain = "no escapes",
+                point = serde_json::json!({"z": 1, "a": "b\"c"}),
+            );
+        }
+    });
+    let seen = collect.with_target("test:dest:\"escaped\"");
+    assert_eq!(seen.len(), 2, "the same shape, twice: {seen:?}");
+    for event in &seen {
+        assert_eq!(
+            event.get("quoted \"key\""),
+            Some(&Recorded::Str("line\nbreak\t\u{e9}".into()))
+        );
+        assert_eq!(
+            event.get("plain"),
+            Some(&Recorded::Str("no escapes".into()))
+        );
+        assert_eq!(
+            event.get("message"),
+            Some(&Recorded::Str("test:dest:\"escaped\"".into()))
+        );
+    }
+    let point = match seen[0].get("point") {
+        Some(Recorded::Debug(text)) => text.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&point).unwrap(),
+        serde_json::json!({"z": 1, "a": "b\"c"})
+    );
+}

@@ -27,20 +27,23 @@
 //! `tracing` (they came from there), and the events this destination emits
 //! are marked (see [`ELIOT_EVENT_NAME`]) and ignored by the layer.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{OnceLock, PoisonError, RwLock};
 
 use eliot_core::{Destination, DestinationError, Failure, Message};
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::Value as Json;
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use tracing_core::callsite::{self, Callsite, Identifier};
-use tracing_core::field::{DisplayValue, FieldSet, Value};
+use tracing_core::field::{DisplayValue, FieldSet, Value, display};
 use tracing_core::metadata::LevelFilter;
 use tracing_core::{Event, Interest, Kind, Level, Metadata, dispatcher};
 
-use crate::reentry::Bridge;
+use crate::reentry::{bridging, is_bridging};
 
 /// The `name` of the metadata of every event [`TracingDestination`] emits;
 /// together with [`ELIOT_EVENT_MODULE`] it marks events that came from
@@ -93,33 +96,35 @@ impl Destination for TracingDestination {
     fn write(&self, message: &Message) -> Result<(), DestinationError> {
         // Messages the layer wrote came from `tracing`: sending them back
         // would duplicate them, or loop.
-        if Bridge::EliotLayer.is_active() || Bridge::TracingDestination.is_active() {
-            return Ok(());
-        }
-        if LevelFilter::current() == LevelFilter::OFF {
+        if is_bridging() || LevelFilter::current() == LevelFilter::OFF {
             return Ok(());
         }
         let fields = parse(message)?;
-        Bridge::TracingDestination.run(|| emit(message, &fields));
+        bridging(|| emit(message, &fields));
         Ok(())
     }
 }
 
-/// A message's fields in their order in the line.
-struct OrderedFields(Vec<(String, Json)>);
+/// A field name, borrowed from the line unless it has escapes.
+#[derive(Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for OrderedFields {
+/// A message's fields in their order in the line, borrowed from it: the
+/// values stay JSON text until an event is actually emitted.
+struct OrderedFields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for OrderedFields<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct FieldsVisitor;
         impl<'de> Visitor<'de> for FieldsVisitor {
-            type Value = OrderedFields;
+            type Value = OrderedFields<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an Eliot message (a JSON object)")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<OrderedFields, A::Error> {
-                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(8));
-                while let Some(entry) = map.next_entry::<String, Json>()? {
-                    fields.push(entry);
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(16));
+                while let Some((Key(key), value)) = map.next_entry::<Key<'de>, &'de RawValue>()? {
+                    fields.push((key, value));
                 }
                 Ok(OrderedFields(fields))
             }
@@ -128,8 +133,10 @@ impl<'de> Deserialize<'de> for OrderedFields {
     }
 }
 
-fn parse(message: &Message) -> Result<Vec<(String, Json)>, DestinationError> {
-    serde_json::from_str::<OrderedFields>(message.as_json())
+type Fields<'a> = [(Cow<'a, str>, &'a RawValue)];
+
+fn parse(message: &Message) -> Result<Vec<(Cow<'_, str>, &RawValue)>, DestinationError> {
+    serde_json::from_str::<OrderedFields<'_>>(message.as_json())
         .map(|fields| fields.0)
         .map_err(|e| {
             DestinationError::new(Failure::new(
@@ -139,37 +146,61 @@ fn parse(message: &Message) -> Result<Vec<(String, Json)>, DestinationError> {
         })
 }
 
+/// The string value of field `key`, if it has one.
+fn text<'a>(fields: &Fields<'a>, key: &str) -> Option<Cow<'a, str>> {
+    let (_, raw) = fields.iter().find(|(k, _)| k == key)?;
+    match FieldValue::from_raw(raw) {
+        FieldValue::Str(s) => Some(Cow::Borrowed(s)),
+        FieldValue::String(s) => Some(Cow::Owned(s)),
+        _ => None,
+    }
+}
+
 /// One field value, in the form `tracing` records it.
-enum FieldValue {
-    Str(String),
+enum FieldValue<'a> {
+    Str(&'a str),
+    /// A string with escapes, unescaped.
+    String(String),
     I64(i64),
     U64(u64),
     F64(f64),
     Bool(bool),
-    Json(DisplayValue<String>),
+    /// `null`, arrays and objects: their JSON text, as written in the line.
+    Json(DisplayValue<&'a str>),
 }
 
-impl FieldValue {
-    fn from_json(value: &Json) -> Self {
-        match value {
-            Json::String(s) => FieldValue::Str(s.clone()),
-            Json::Bool(b) => FieldValue::Bool(*b),
-            Json::Number(n) => {
-                if let Some(i) = n.as_i64() {
-                    FieldValue::I64(i)
-                } else if let Some(u) = n.as_u64() {
-                    FieldValue::U64(u)
-                } else {
-                    FieldValue::F64(n.as_f64().unwrap_or(f64::NAN))
-                }
-            }
-            other => FieldValue::Json(tracing_core::field::display(other.to_string())),
-        }
+impl<'a> FieldValue<'a> {
+    fn from_raw(raw: &'a RawValue) -> Self {
+        let json = raw.get();
+        let parsed =
+            match json.as_bytes().first() {
+                Some(b'"') => serde_json::from_str::<&str>(json)
+                    .map(FieldValue::Str)
+                    .or_else(|_| serde_json::from_str::<String>(json).map(FieldValue::String))
+                    .ok(),
+                Some(b't' | b'f') => serde_json::from_str::<bool>(json)
+                    .map(FieldValue::Bool)
+                    .ok(),
+                Some(b'-' | b'0'..=b'9') => serde_json::from_str::<serde_json::Number>(json)
+                    .ok()
+                    .map(|n| {
+                        if let Some(i) = n.as_i64() {
+                            FieldValue::I64(i)
+                        } else if let Some(u) = n.as_u64() {
+                            FieldValue::U64(u)
+                        } else {
+                            FieldValue::F64(n.as_f64().unwrap_or(f64::NAN))
+                        }
+                    }),
+                _ => None,
+            };
+        parsed.unwrap_or(FieldValue::Json(display(json)))
     }
 
     fn as_value(&self) -> &dyn Value {
         match self {
             FieldValue::Str(s) => s,
+            FieldValue::String(s) => s,
             FieldValue::I64(i) => i,
             FieldValue::U64(u) => u,
             FieldValue::F64(f) => f,
@@ -179,19 +210,15 @@ impl FieldValue {
     }
 }
 
-fn emit(message: &Message, fields: &[(String, Json)]) {
-    let text = |key: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == key)
-            .and_then(|(_, v)| v.as_str())
+fn emit(message: &Message, fields: &Fields<'_>) {
+    let (eliot_type, status) = match text(fields, "action_type") {
+        Some(action_type) => (action_type, text(fields, "action_status")),
+        None => match text(fields, "message_type") {
+            Some(message_type) => (message_type, None),
+            None => (Cow::Borrowed("eliot"), None),
+        },
     };
-    let (eliot_type, status) = match (text("action_type"), text("message_type")) {
-        (Some(action_type), _) => (action_type, text("action_status")),
-        (None, Some(message_type)) => (message_type, None),
-        (None, None) => ("eliot", None),
-    };
-    let level = if eliot_type == "eliot:traceback" || status == Some("failed") {
+    let level = if eliot_type == "eliot:traceback" || status.as_deref() == Some("failed") {
         Level::ERROR
     } else {
         Level::INFO
@@ -199,46 +226,38 @@ fn emit(message: &Message, fields: &[(String, Json)]) {
     if LevelFilter::from_level(level) > LevelFilter::current() {
         return;
     }
-    let summary = match status {
-        Some(status) => format!("{eliot_type} {status}"),
-        None => eliot_type.to_owned(),
-    };
     let has_message = fields.iter().any(|(k, _)| k == "message");
-
-    match call_site(eliot_type, level, fields, has_message) {
-        Some(site) => {
-            let mut values: Vec<FieldValue> = Vec::with_capacity(fields.len() + 1);
-            if !has_message {
-                values.push(FieldValue::Str(summary));
-            }
-            values.extend(fields.iter().map(|(_, v)| FieldValue::from_json(v)));
-            let refs: Vec<Option<&dyn Value>> = values.iter().map(|v| Some(v.as_value())).collect();
-            dispatch(site, &refs);
-        }
-        None => {
-            let site = fallback_call_site(level);
-            let values = [
-                FieldValue::Str(summary),
-                FieldValue::Str(eliot_type.to_owned()),
-                FieldValue::Json(tracing_core::field::display(message.as_json().to_owned())),
-            ];
-            let refs: Vec<Option<&dyn Value>> = values.iter().map(|v| Some(v.as_value())).collect();
-            dispatch(site, &refs);
-        }
-    }
-}
-
-fn dispatch(site: &'static EliotCallSite, values: &[Option<&dyn Value>]) {
-    let interest = site.interest.load(Ordering::Relaxed);
+    let site = call_site(&eliot_type, level, fields, has_message);
+    let used = site.unwrap_or_else(|| fallback_call_site(level));
+    let interest = used.interest.load(Ordering::Relaxed);
     if interest == NEVER {
         return;
     }
-    let metadata = site.metadata();
+    let metadata = used.metadata();
     dispatcher::get_default(|dispatch| {
-        if interest == ALWAYS || dispatch.enabled(metadata) {
-            let values = metadata.fields().value_set_all(values);
-            dispatch.event(&Event::new(metadata, &values));
+        if interest != ALWAYS && !dispatch.enabled(metadata) {
+            return;
         }
+        // Enabled: only now are the values converted.
+        let summary = match &status {
+            Some(status) => FieldValue::String(format!("{eliot_type} {status}")),
+            None => FieldValue::Str(&eliot_type),
+        };
+        let values: Vec<FieldValue<'_>> = match site {
+            Some(_) => (!has_message)
+                .then_some(summary)
+                .into_iter()
+                .chain(fields.iter().map(|(_, v)| FieldValue::from_raw(v)))
+                .collect(),
+            None => vec![
+                summary,
+                FieldValue::Str(&eliot_type),
+                FieldValue::Json(display(message.as_json())),
+            ],
+        };
+        let refs: Vec<Option<&dyn Value>> = values.iter().map(|v| Some(v.as_value())).collect();
+        let values = metadata.fields().value_set_all(&refs);
+        dispatch.event(&Event::new(metadata, &values));
     });
 }
 
@@ -279,15 +298,32 @@ impl EliotCallSite {
             .expect("a call site's metadata is set before it is registered")
     }
 
-    fn make(target: &str, level: Level, names: Vec<String>) -> &'static EliotCallSite {
+    /// Whether this site's events have `level`, `target` and these field
+    /// names, in this order.
+    fn has_shape<'n>(
+        &'static self,
+        level: Level,
+        target: &str,
+        names: impl Iterator<Item = &'n str>,
+    ) -> bool {
+        let metadata = self.metadata();
+        *metadata.level() == level
+            && metadata.target() == target
+            && metadata.fields().iter().map(|f| f.name()).eq(names)
+    }
+
+    fn make<'n>(
+        target: &str,
+        level: Level,
+        names: impl Iterator<Item = &'n str>,
+    ) -> &'static EliotCallSite {
         let site: &'static EliotCallSite = Box::leak(Box::new(EliotCallSite {
             metadata: OnceLock::new(),
             interest: AtomicU8::new(SOMETIMES),
         }));
         let target: &'static str = Box::leak(target.to_owned().into_boxed_str());
         let names: Vec<&'static str> = names
-            .into_iter()
-            .map(|n| &*Box::leak(n.into_boxed_str()))
+            .map(|n| &*Box::leak(n.to_owned().into_boxed_str()))
             .collect();
         let names: &'static [&'static str] = Box::leak(names.into_boxed_slice());
         let fields = FieldSet::new(names, Identifier(site));
@@ -308,48 +344,74 @@ impl EliotCallSite {
     }
 }
 
+/// Every call site made so far, by a hash of its shape (level, target,
+/// field names); the sites under one hash are told apart by comparing their
+/// shape, so a collision costs a comparison, never a wrong site.
+#[derive(Default)]
 struct CallSites {
-    by_shape: HashMap<String, &'static EliotCallSite>,
+    by_shape: HashMap<u64, Vec<&'static EliotCallSite>>,
+    count: usize,
 }
 
-fn call_sites() -> &'static Mutex<CallSites> {
-    static SITES: OnceLock<Mutex<CallSites>> = OnceLock::new();
-    SITES.get_or_init(|| {
-        Mutex::new(CallSites {
-            by_shape: HashMap::new(),
-        })
-    })
+impl CallSites {
+    fn find<'n, I: Iterator<Item = &'n str>>(
+        &self,
+        hash: u64,
+        level: Level,
+        target: &str,
+        names: impl Fn() -> I,
+    ) -> Option<&'static EliotCallSite> {
+        self.by_shape
+            .get(&hash)?
+            .iter()
+            .copied()
+            .find(|site| site.has_shape(level, target, names()))
+    }
+}
+
+fn call_sites() -> &'static RwLock<CallSites> {
+    static SITES: OnceLock<RwLock<CallSites>> = OnceLock::new();
+    SITES.get_or_init(RwLock::default)
 }
 
 /// The call site for one shape of message, made the first time the shape is
-/// seen; `None` once [`MAX_CALL_SITES`] shapes exist.
+/// seen; `None` once [`MAX_CALL_SITES`] shapes exist. Looking up a known
+/// shape takes a read lock and allocates nothing.
 fn call_site(
     target: &str,
     level: Level,
-    fields: &[(String, Json)],
+    fields: &Fields<'_>,
     has_message: bool,
 ) -> Option<&'static EliotCallSite> {
-    // Field names cannot contain the separator in a way that makes two
-    // shapes collide: the count of names is part of the key.
-    let mut key = format!("{level}\u{1f}{target}\u{1f}{}", fields.len());
-    for (name, _) in fields {
-        key.push('\u{1f}');
-        key.push_str(name);
-    }
-    let mut sites = call_sites().lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(site) = sites.by_shape.get(&key) {
+    // The event's field names: `message` first when the message has none.
+    let names = || {
+        (!has_message)
+            .then_some("message")
+            .into_iter()
+            .chain(fields.iter().map(|(k, _)| k.as_ref()))
+    };
+    let mut hasher = DefaultHasher::new();
+    level.as_str().hash(&mut hasher);
+    target.hash(&mut hasher);
+    names().for_each(|name| name.hash(&mut hasher));
+    let hash = hasher.finish();
+
+    let sites = call_sites().read().unwrap_or_else(PoisonError::into_inner);
+    if let Some(site) = sites.find(hash, level, target, names) {
         return Some(site);
     }
-    if sites.by_shape.len() >= MAX_CALL_SITES {
+    drop(sites);
+    let mut sites = call_sites().write().unwrap_or_else(PoisonError::into_inner);
+    // Another thread may have made it meanwhile.
+    if let Some(site) = sites.find(hash, level, target, names) {
+        return Some(site);
+    }
+    if sites.count >= MAX_CALL_SITES {
         return None;
     }
-    let mut names = Vec::with_capacity(fields.len() + 1);
-    if !has_message {
-        names.push("message".to_owned());
-    }
-    names.extend(fields.iter().map(|(k, _)| k.clone()));
-    let site = EliotCallSite::make(target, level, names);
-    sites.by_shape.insert(key, site);
+    let site = EliotCallSite::make(target, level, names());
+    sites.by_shape.entry(hash).or_default().push(site);
+    sites.count += 1;
     drop(sites);
     // Registration calls into every subscriber, so it happens outside our
     // lock. Until it is done the site's interest is "sometimes", which asks
@@ -363,15 +425,8 @@ fn fallback_call_site(level: Level) -> &'static EliotCallSite {
     static INFO: OnceLock<&'static EliotCallSite> = OnceLock::new();
     let cell = if level == Level::ERROR { &ERROR } else { &INFO };
     cell.get_or_init(|| {
-        let site = EliotCallSite::make(
-            "eliot",
-            level,
-            vec![
-                "message".to_owned(),
-                "eliot_type".to_owned(),
-                "eliot_message".to_owned(),
-            ],
-        );
+        let names = ["message", "eliot_type", "eliot_message"];
+        let site = EliotCallSite::make("eliot", level, names.into_iter());
         callsite::register(site);
         site
     })

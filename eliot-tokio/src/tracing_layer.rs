@@ -41,7 +41,7 @@ use tracing_core::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
-use crate::reentry::Bridge;
+use crate::reentry::{bridging, is_bridging};
 use crate::tracing_destination::is_from_eliot;
 
 /// The `exception` of an action whose span saw an `ERROR` event with an
@@ -108,18 +108,12 @@ where
     })
 }
 
-/// Whether the layer must stay out of this call: either bridge is writing on
-/// this thread.
-fn suppressed() -> bool {
-    Bridge::EliotLayer.is_active() || Bridge::TracingDestination.is_active()
-}
-
 impl<S> Layer<S> for EliotLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
-        if suppressed() {
+        if is_bridging() {
             return;
         }
         let Some(span) = ctx.span(id) else { return };
@@ -128,7 +122,7 @@ where
         attrs.record(&mut values);
         let action_type = format!("{}:{}", metadata.target(), metadata.name());
         let parent = nearest_action(span.parent()).or_else(current_action);
-        let action = Bridge::EliotLayer.run(|| {
+        let action = bridging(|| {
             values.with_fields(&[], |fields| match &parent {
                 Some(parent) => parent.child(&action_type, fields),
                 None => eliot_core::start_action(&action_type, fields).into_action(),
@@ -154,7 +148,7 @@ where
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
         let metadata = event.metadata();
-        if suppressed() || is_from_eliot(metadata) {
+        if is_bridging() || is_from_eliot(metadata) {
             return;
         }
         let mut values = Values::default();
@@ -176,7 +170,7 @@ where
         }
         let action = nearest_action(span);
         let level = metadata.level().as_str();
-        Bridge::EliotLayer.run(|| {
+        bridging(|| {
             values.with_fields(&[Field::new("level", &level)], |fields| match &action {
                 Some(action) => action.log(metadata.target(), fields),
                 None => eliot_core::log_message(metadata.target(), fields),
@@ -221,7 +215,7 @@ where
         };
         let SpanAction { guard, failure, .. } = span_action;
         let failure = failure.into_inner().unwrap_or_else(PoisonError::into_inner);
-        Bridge::EliotLayer.run(|| {
+        bridging(|| {
             // A clone may have finished it already; then the first end stands.
             match &failure {
                 Some(failure) => guard.finish_with_error(failure),
