@@ -1,4 +1,5 @@
-//! Parsing the arguments of `#[inline_actions(..)]` and `#[log_call(..)]`.
+//! Parsing the arguments of `#[inline_actions(..)]`, `#[log_call(..)]` and
+//! `#[capture_logging(..)]`.
 //!
 //! The argument list is split at its top-level commas and each argument is
 //! parsed on its own, so that one malformed argument is reported without
@@ -35,6 +36,12 @@ pub(crate) enum Format {
 pub(crate) struct Included {
     pub(crate) name: Ident,
     pub(crate) format: Format,
+}
+
+/// The arguments of `#[capture_logging]`.
+#[derive(Default)]
+pub(crate) struct CaptureLoggingArgs {
+    pub(crate) krate: Option<Path>,
 }
 
 /// The arguments of `#[log_call]`.
@@ -174,6 +181,20 @@ impl InlineActionsArgs {
                 duplicate(errors, &name);
             }
             Ok(())
+        });
+        args
+    }
+}
+
+impl CaptureLoggingArgs {
+    const EXPECTED: &'static str = "`#[capture_logging]` accepts only `crate = path` (where the eliot \
+                                    crate is, e.g. `crate = ::eliot_core`)";
+
+    /// Parses the arguments, recording every problem in `errors`.
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
+        let mut args = CaptureLoggingArgs::default();
+        parse_arguments(tokens, errors, &mut args.krate, |name, _, _| {
+            Err(unknown(&name, Self::EXPECTED))
         });
         args
     }

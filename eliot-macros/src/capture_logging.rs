@@ -25,58 +25,34 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::parse::Parser;
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Path, Token};
 
+use crate::attr::{CaptureLoggingArgs, default_crate_path};
 use crate::errors::Errors;
+use crate::item::non_fn_keyword;
 
 /// Expands `#[capture_logging(args)] item`.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
-    let krate = parse_args(args, &mut errors);
+    let args = CaptureLoggingArgs::parse(args, &mut errors);
     let function = match syn::parse2::<ItemFn>(item.clone()) {
         Ok(function) => function,
         Err(_) => {
             errors.spanned(
-                first_tokens(&item),
+                non_fn_keyword(item.clone()),
                 "`#[capture_logging]` goes on a test function (with `#[test]` or `#[tokio::test]`)",
             );
-            return unchanged(item, &errors);
+            return errors.with_unchanged(item);
         }
     };
     let parameter = check_signature(&function, &mut errors);
     if !errors.is_empty() {
-        return unchanged(item, &errors);
+        return errors.with_unchanged(item);
     }
-    let krate = krate.unwrap_or_else(crate::attr::default_crate_path);
+    let krate = args.krate.unwrap_or_else(default_crate_path);
     generate(&krate, &function, parameter)
-}
-
-/// `crate = path`, or nothing.
-fn parse_args(args: TokenStream, errors: &mut Errors) -> Option<Path> {
-    if args.is_empty() {
-        return None;
-    }
-    let parser = |input: syn::parse::ParseStream<'_>| {
-        input.parse::<Token![crate]>()?;
-        input.parse::<Token![=]>()?;
-        let path = input.parse::<Path>()?;
-        input.parse::<Option<Token![,]>>()?;
-        Ok(path)
-    };
-    match parser.parse2(args.clone()) {
-        Ok(path) => Some(path),
-        Err(_) => {
-            errors.spanned(
-                args,
-                "`#[capture_logging]` takes no arguments but `crate = path` (where the eliot crate is, \
-                 e.g. `crate = ::eliot_core`)",
-            );
-            None
-        }
-    }
 }
 
 /// The test's parameter, `pattern: Type`, if it has one; reports what a
@@ -160,14 +136,4 @@ fn generate(krate: &Path, function: &ItemFn, parameter: Option<&syn::PatType>) -
             __eliot_result
         }
     }
-}
-
-/// The first tokens of an item, to point an error at.
-fn first_tokens(item: &TokenStream) -> TokenStream {
-    item.clone().into_iter().take(2).collect()
-}
-
-fn unchanged(item: TokenStream, errors: &Errors) -> TokenStream {
-    let errors = errors.to_compile_errors();
-    quote!(#item #errors)
 }

@@ -43,4 +43,11 @@ impl Errors {
             .map(syn::Error::to_compile_error)
             .collect()
     }
+
+    /// The user's item as it was, with the errors: one mistake is reported
+    /// once, without a cascade of errors about an item that went missing.
+    pub(crate) fn with_unchanged(&self, item: TokenStream) -> TokenStream {
+        let errors = self.to_compile_errors();
+        quote::quote!(#item #errors)
+    }
 }

@@ -9,7 +9,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::{Block, Expr, FnArg, Pat, Path, ReturnType, Signature, Type};
+use syn::{Block, Expr, FnArg, Pat, Path, ReturnType, Signature, Stmt, Type};
 
 use crate::attr::{Format, InlineActionsArgs};
 use crate::awaits;
@@ -25,50 +25,24 @@ pub(crate) fn inline_actions(
 ) -> TokenStream {
     let body = item.body.as_mut().expect("validated: the item has a body");
     match kind {
-        Kind::AsyncFn => {
+        Kind::AsyncFn | Kind::EntryPoint => {
             if args.debug {
                 awaits::log_yields(krate, body);
             }
-            let body = item
-                .body
-                .take()
-                .expect("validated: the item has a body")
-                .stmts;
-            let (rebinds, output) = desugar_signature(&mut item.sig);
-            let fake_return = fake_return(&output);
-            let in_context = with_context(
-                krate,
+            rewrite_async_fn(krate, &mut item, kind, TokenStream::new(), |body| {
+                let AsyncBody {
+                    rebinds,
+                    fake_return,
+                    stmts,
+                } = body;
                 quote! {
                     async move {
                         #fake_return
                         #(#rebinds)*
-                        #(#body)*
+                        #(#stmts)*
                     }
-                },
-            );
-            item.body = Some(block(quote!({ #in_context })));
-            allow_lints(&mut item, quote!(clippy::manual_async_fn));
-        }
-        Kind::EntryPoint => {
-            if args.debug {
-                awaits::log_yields(krate, body);
-            }
-            let body = item
-                .body
-                .take()
-                .expect("validated: the item has a body")
-                .stmts;
-            let fake_return = fake_return(&return_type(&item.sig.output));
-            let in_context = with_context(
-                krate,
-                quote! {
-                    async move {
-                        #fake_return
-                        #(#body)*
-                    }
-                },
-            );
-            item.body = Some(block(quote!({ #in_context.await })));
+                }
+            });
         }
         Kind::InnerAsync => {
             let mut inner = find_inner_async(body).expect("validated: the body has an async block");
@@ -123,16 +97,15 @@ pub(crate) fn log_call(
         );
     };
     let finish = finish(krate, &plan.result);
+    let declare_action_type = quote! {
+        let __eliot_action_type: &'static str = #action_type;
+    };
     match plan.kind {
         Kind::Sync => {
-            let body = item
-                .body
-                .take()
-                .expect("validated: the item has a body")
-                .stmts;
+            let body = take_body(&mut item);
             let fake_return = fake_return(&return_type(&item.sig.output));
             item.body = Some(block(quote! {{
-                let __eliot_action_type: &'static str = #action_type;
+                #declare_action_type
                 #start
                 #[allow(clippy::redundant_closure_call)]
                 let __eliot_result = (move || {
@@ -144,42 +117,26 @@ pub(crate) fn log_call(
             }}));
         }
         Kind::AsyncFn | Kind::EntryPoint => {
-            let body = item
-                .body
-                .take()
-                .expect("validated: the item has a body")
-                .stmts;
-            let entry_point = plan.kind == Kind::EntryPoint;
-            let (rebinds, output) = if entry_point {
-                (Vec::new(), return_type(&item.sig.output))
-            } else {
-                desugar_signature(&mut item.sig)
-            };
-            let fake_return = fake_return(&output);
-            let in_context = with_context(
-                krate,
+            rewrite_async_fn(krate, &mut item, plan.kind, declare_action_type, |body| {
+                let AsyncBody {
+                    rebinds,
+                    fake_return,
+                    stmts,
+                } = body;
                 quote! {
                     async move {
                         #(#rebinds)*
                         #start
                         let __eliot_result = async move {
                             #fake_return
-                            #(#body)*
+                            #(#stmts)*
                         }
                         .await;
                         #finish
                         __eliot_result
                     }
-                },
-            );
-            let await_it = entry_point.then(|| quote!(.await));
-            item.body = Some(block(quote! {{
-                let __eliot_action_type: &'static str = #action_type;
-                #in_context #await_it
-            }}));
-            if !entry_point {
-                allow_lints(&mut item, quote!(clippy::manual_async_fn));
-            }
+                }
+            });
         }
         Kind::InnerAsync => {
             let body = item.body.as_mut().expect("validated: the item has a body");
@@ -197,10 +154,8 @@ pub(crate) fn log_call(
                 },
             );
             *expr = Expr::Verbatim(in_context);
-            let declare: syn::Stmt = syn::parse_quote! {
-                let __eliot_action_type: &'static str = #action_type;
-            };
-            body.stmts.insert(0, declare);
+            body.stmts
+                .insert(0, syn::parse_quote!(#declare_action_type));
         }
     }
     allow_lints(&mut item, quote!(clippy::await_holding_invalid_type));
@@ -246,14 +201,68 @@ fn finish(krate: &Path, result: &ResultPlan) -> TokenStream {
     }
 }
 
-/// `WithContext::new(SavedContext::capture(), future)`: the future runs in
-/// the context that is current where this expression is evaluated.
+/// `WithContext::current(future)`: the future runs in the context that is
+/// current where this expression is evaluated.
 fn with_context(krate: &Path, future: TokenStream) -> TokenStream {
     quote! {
-        #krate::__private::WithContext::new(
-            #krate::__private::SavedContext::capture(),
-            #future,
-        )
+        #krate::__private::WithContext::current(#future)
+    }
+}
+
+/// The pieces of an `async fn`'s body, to go in an `async move` block.
+struct AsyncBody {
+    /// `let x = x;` for every argument of a desugared `async fn`, so that
+    /// each moves into the future as with `async fn`; none for an entry
+    /// point, which stays `async fn`.
+    rebinds: Vec<TokenStream>,
+    /// Fixes the block's output type to the function's; see [`fake_return`].
+    fake_return: TokenStream,
+    /// The user's statements.
+    stmts: Vec<Stmt>,
+}
+
+fn take_body(item: &mut FnItem) -> Vec<Stmt> {
+    item.body
+        .take()
+        .expect("validated: the item has a body")
+        .stmts
+}
+
+/// Rewrites an `async fn` (`Kind::AsyncFn` or `Kind::EntryPoint`) whose new
+/// body is `prelude` then the `async move` block that `make` builds from the
+/// old body, run in a `WithContext` that captures the context current when
+/// the function is called:
+///
+/// - an `async fn` becomes `fn .. -> impl Future` returning that future, so
+///   that the caller's context is captured at the call;
+/// - an entry point (`#[tokio::main]` or `#[tokio::test]` below) stays
+///   `async fn` and awaits it.
+fn rewrite_async_fn(
+    krate: &Path,
+    item: &mut FnItem,
+    kind: Kind,
+    prelude: TokenStream,
+    make: impl FnOnce(AsyncBody) -> TokenStream,
+) {
+    let stmts = take_body(item);
+    let entry_point = kind == Kind::EntryPoint;
+    let (rebinds, output) = if entry_point {
+        (Vec::new(), return_type(&item.sig.output))
+    } else {
+        desugar_signature(&mut item.sig)
+    };
+    let future = with_context(
+        krate,
+        make(AsyncBody {
+            rebinds,
+            fake_return: fake_return(&output),
+            stmts,
+        }),
+    );
+    let await_it = entry_point.then(|| quote!(.await));
+    item.body = Some(block(quote!({ #prelude #future #await_it })));
+    if !entry_point {
+        allow_lints(item, quote!(clippy::manual_async_fn));
     }
 }
 

@@ -164,7 +164,7 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = errors::Errors::default();
     let args = attr::InlineActionsArgs::parse(args.into(), &mut errors);
     let Some(mut parsed) = parse_fn("inline_actions", item.clone(), &mut errors) else {
-        return emit_unchanged(item, &errors);
+        return errors.with_unchanged(item).into();
     };
     let kind = validate::inline_actions(&mut parsed, &mut errors);
     match kind {
@@ -172,7 +172,7 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
             let krate = args.krate.clone().unwrap_or_else(attr::default_crate_path);
             expand::inline_actions(&args, &krate, parsed, kind).into()
         }
-        _ => emit_unchanged(item, &errors),
+        _ => errors.with_unchanged(item).into(),
     }
 }
 
@@ -251,7 +251,7 @@ pub fn log_call(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = errors::Errors::default();
     let args = attr::LogCallArgs::parse(args.into(), &mut errors);
     let Some(mut parsed) = parse_fn("log_call", item.clone(), &mut errors) else {
-        return emit_unchanged(item, &errors);
+        return errors.with_unchanged(item).into();
     };
     let plan = validate::log_call(&mut parsed, &args, &mut errors);
     match plan {
@@ -259,7 +259,7 @@ pub fn log_call(args: TokenStream, item: TokenStream) -> TokenStream {
             let krate = args.krate.clone().unwrap_or_else(attr::default_crate_path);
             expand::log_call(&krate, args.action_type.as_ref(), parsed, plan).into()
         }
-        _ => emit_unchanged(item, &errors),
+        _ => errors.with_unchanged(item).into(),
     }
 }
 
@@ -288,13 +288,6 @@ fn parse_fn(
             None
         }
     }
-}
-
-/// The user's item as it was, with the errors: one mistake is reported once,
-/// without a cascade of errors about a function that went missing.
-fn emit_unchanged(item: proc_macro2::TokenStream, errors: &errors::Errors) -> TokenStream {
-    let errors = errors.to_compile_errors();
-    quote::quote!(#item #errors).into()
 }
 
 /// Runs a test with its own `MemoryLogger` and validates its log when it

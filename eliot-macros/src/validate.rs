@@ -41,9 +41,16 @@ fn async_kind(item: &FnItem) -> Kind {
     }
 }
 
-/// Checks an item for `#[inline_actions]`.
-pub(crate) fn inline_actions(item: &mut FnItem, errors: &mut Errors) -> Option<Kind> {
-    for attr in item.attrs.iter().filter(|a| attr_named(a, &["log_call"])) {
+/// The checks both attributes make: not together with the other one, not
+/// on a `const fn` (`const_error` says why), and with a body. `None` when
+/// the item cannot be expanded.
+fn check_fn(item: &FnItem, macro_name: &str, const_error: &str, errors: &mut Errors) -> Option<()> {
+    let other = if macro_name == "log_call" {
+        "inline_actions"
+    } else {
+        "log_call"
+    };
+    for attr in item.attrs.iter().filter(|a| attr_named(a, &[other])) {
         errors.spanned(
             attr,
             "`#[log_call]` on an `async fn` already keeps the function's context as \
@@ -51,21 +58,32 @@ pub(crate) fn inline_actions(item: &mut FnItem, errors: &mut Errors) -> Option<K
         );
     }
     if let Some(constness) = &item.sig.constness {
+        errors.spanned(constness, const_error);
+        return None;
+    }
+    if item.body.is_none() {
         errors.spanned(
-            constness,
-            "`#[inline_actions]` goes on an `async fn`, and a `const fn` cannot be async; \
-             remove `const` and add `async`",
+            item.semi,
+            format_args!(
+                "`#[{macro_name}]` needs the function's body; put it on the implementations of \
+                 this method, or give the method a default body"
+            ),
         );
         return None;
     }
-    let Some(body) = &mut item.body else {
-        errors.spanned(
-            item.semi,
-            "`#[inline_actions]` needs the function's body; put it on the implementations of \
-             this method, or give the method a default body",
-        );
-        return None;
-    };
+    Some(())
+}
+
+/// Checks an item for `#[inline_actions]`.
+pub(crate) fn inline_actions(item: &mut FnItem, errors: &mut Errors) -> Option<Kind> {
+    check_fn(
+        item,
+        "inline_actions",
+        "`#[inline_actions]` goes on an `async fn`, and a `const fn` cannot be async; \
+         remove `const` and add `async`",
+        errors,
+    )?;
+    let body = item.body.as_mut()?;
     if item.sig.asyncness.is_some() {
         return Some(async_kind(item));
     }
@@ -110,37 +128,19 @@ pub(crate) fn log_call(
     args: &LogCallArgs,
     errors: &mut Errors,
 ) -> Option<LogCallPlan> {
-    for attr in item
-        .attrs
-        .iter()
-        .filter(|a| attr_named(a, &["inline_actions"]))
-    {
-        errors.spanned(
-            attr,
-            "`#[log_call]` on an `async fn` already keeps the function's context as \
-             `#[inline_actions]` does; remove `#[inline_actions]`",
-        );
-    }
     let fields = fields(item, args, errors);
-    if let Some(constness) = &item.sig.constness {
-        errors.spanned(
-            constness,
-            "`#[log_call]` cannot go on a `const fn`: logging cannot happen at compile time; \
-             remove `const`",
-        );
-        return None;
-    }
-    let Some(body) = &mut item.body else {
-        errors.spanned(
-            item.semi,
-            "`#[log_call]` needs the function's body; put it on the implementations of this \
-             method, or give the method a default body",
-        );
-        return None;
-    };
+    check_fn(
+        item,
+        "log_call",
+        "`#[log_call]` cannot go on a `const fn`: logging cannot happen at compile time; \
+         remove `const`",
+        errors,
+    )?;
+    let body = item.body.as_mut()?;
+    let inner = find_inner_async(body).map(|inner| matches!(inner, InnerAsync::BoxPin(_)));
     let (kind, output) = if item.sig.asyncness.is_some() {
         (async_kind(item), return_type(&item.sig.output))
-    } else if let Some(InnerAsync::BoxPin(_)) = find_inner_async(body) {
+    } else if inner == Some(true) {
         let output = match &item.sig.output {
             ReturnType::Type(_, ty) => boxed_future_output(ty),
             ReturnType::Default => None,
