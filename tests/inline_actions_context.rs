@@ -538,3 +538,30 @@ fn a_function_without_actions_leaves_the_callers_context_current() {
         task.assert_complete();
     });
 }
+
+// `#[inline_actions]` stacked with `#[tokio::test]`, in either order (a
+// trybuild pass case never runs `#[test]` functions, so they are here): the
+// body keeps its action across awaits, and a task that the test's runtime
+// polls on the same thread meanwhile runs outside it.
+
+#[inline_actions]
+#[tokio::test]
+async fn inline_actions_above_tokio_test() {
+    let _action = start_action!("test:entry:above");
+    tokio::task::yield_now().await;
+    assert_eq!(current_action().unwrap().action_type(), "test:entry:above");
+    let outside = tokio::spawn(async { current_action() }).await.unwrap();
+    assert_eq!(outside, None);
+    assert_eq!(current_action().unwrap().action_type(), "test:entry:above");
+}
+
+#[tokio::test]
+#[inline_actions]
+async fn inline_actions_below_tokio_test() {
+    let _action = start_action!("test:entry:below");
+    tokio::task::yield_now().await;
+    assert_eq!(current_action().unwrap().action_type(), "test:entry:below");
+    let outside = tokio::spawn(async { current_action() }).await.unwrap();
+    assert_eq!(outside, None);
+    assert_eq!(current_action().unwrap().action_type(), "test:entry:below");
+}

@@ -383,3 +383,29 @@ fn async_calls_finish_when_the_future_completes() {
     assert_eq!(end["result"], "http://h/p");
     task.assert_complete();
 }
+
+// `#[log_call]` stacked with `#[tokio::test]`, in either order: the action
+// wraps the test's `async` body, not the runtime around it, so a task that
+// the test's runtime polls on the same thread meanwhile runs outside it.
+
+#[log_call(action_type = "test:log_call:above_tokio_test")]
+#[tokio::test]
+async fn log_call_above_tokio_test() {
+    let here = || current_action().unwrap().action_type().to_owned();
+    assert_eq!(here(), "test:log_call:above_tokio_test");
+    tokio::task::yield_now().await;
+    let outside = tokio::spawn(async { current_action() }).await.unwrap();
+    assert_eq!(outside, None);
+    assert_eq!(here(), "test:log_call:above_tokio_test");
+}
+
+#[tokio::test]
+#[log_call(action_type = "test:log_call:below_tokio_test")]
+async fn log_call_below_tokio_test() {
+    let here = || current_action().unwrap().action_type().to_owned();
+    assert_eq!(here(), "test:log_call:below_tokio_test");
+    tokio::task::yield_now().await;
+    let outside = tokio::spawn(async { current_action() }).await.unwrap();
+    assert_eq!(outside, None);
+    assert_eq!(here(), "test:log_call:below_tokio_test");
+}

@@ -206,6 +206,9 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
 /// coroutine is created, Eliot issue 393), and the function keeps its
 /// context across awaits as with [`macro@inline_actions`], which it includes.
 /// A future dropped before completing fails the action as `"cancelled"`.
+/// With `#[tokio::main]` or `#[tokio::test]`, in either order, the action
+/// wraps the function's `async` body, not the runtime that runs it: tasks
+/// the runtime polls on the same thread meanwhile run outside it.
 ///
 /// ```
 /// use eliot::log_call;

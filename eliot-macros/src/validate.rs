@@ -140,6 +140,11 @@ pub(crate) fn log_call(
     let inner = find_inner_async(body).map(|inner| matches!(inner, InnerAsync::BoxPin(_)));
     let (kind, output) = if item.sig.asyncness.is_some() {
         (async_kind(item), return_type(&item.sig.output))
+    } else if inner == Some(false) {
+        // `#[tokio::main]` or `#[tokio::test]` above ran first: the action
+        // wraps the `async` body (whose output is the function's), not the
+        // runtime that blocks on it.
+        (Kind::InnerAsync, return_type(&item.sig.output))
     } else if inner == Some(true) {
         let output = match &item.sig.output {
             ReturnType::Type(_, ty) => boxed_future_output(ty),

@@ -1,22 +1,9 @@
-//! Stacking with `#[tokio::main]` and `#[tokio::test]`, in either order.
+//! Stacking with `#[tokio::main]`, in either order. (trybuild builds pass
+//! cases as binaries, without `#[test]` functions: stacking with
+//! `#[tokio::test]` is tested in tests/inline_actions_context.rs and
+//! tests/log_call_actions.rs.)
 
 use eliot::{current_action, inline_actions, start_action};
-
-#[inline_actions]
-#[tokio::test]
-async fn inline_actions_above_tokio_test() {
-    let _action = start_action!("ui:test");
-    tokio::task::yield_now().await;
-    assert_eq!(current_action().unwrap().action_type(), "ui:test");
-}
-
-#[tokio::test]
-#[inline_actions]
-async fn inline_actions_below_tokio_test() {
-    let _action = start_action!("ui:test");
-    tokio::task::yield_now().await;
-    assert_eq!(current_action().unwrap().action_type(), "ui:test");
-}
 
 #[tokio::main(flavor = "current_thread")]
 #[inline_actions]
