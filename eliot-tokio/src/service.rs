@@ -139,8 +139,11 @@ impl Drop for ThreadedWriterService {
         }
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                // A runtime waits for its blocking tasks when it shuts down,
-                // so the drain completes before the program exits.
+                // A drain that has started runs to completion: a runtime
+                // shutting down waits for its running blocking tasks. One
+                // not started yet is cancelled then, which drops the closure
+                // and with it the writer, whose own drop drains (on the
+                // thread shutting the runtime down): nothing is lost.
                 drop(runtime.spawn_blocking(move || drop(writer)));
             }
             Err(_) => drop(writer),

@@ -59,7 +59,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -176,7 +176,7 @@ pub fn redirect_logs_for_tests() -> Option<&'static TestLogs> {
 fn install(harness: Harness) -> TestLogs {
     let path = log_file_path(harness);
     let file = match open_log_file(&path, harness) {
-        Ok(file) => Some(FileDestination::new(file)),
+        Ok(file) => Some(file),
         Err(error) => {
             eprintln!(
                 "eliot: redirect_logs_for_tests: cannot open the run's log file {}: {error}; \
@@ -195,17 +195,17 @@ fn install(harness: Harness) -> TestLogs {
     }
 }
 
-fn open_log_file(path: &Path, harness: Harness) -> std::io::Result<File> {
+fn open_log_file(path: &Path, harness: Harness) -> std::io::Result<FileDestination<File>> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    // Appending keeps each line whole when several processes write at once
-    // (nextest); only a libtest binary, alone with its file, starts it anew.
-    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    // Only a libtest binary, alone with its file, starts it anew.
     if harness == Harness::Libtest {
-        file.set_len(0)?;
+        File::create(path)?;
     }
-    Ok(file)
+    // Appending keeps each line whole when several processes write at once
+    // (nextest).
+    FileDestination::create(path)
 }
 
 fn log_file_path(harness: Harness) -> PathBuf {

@@ -97,7 +97,9 @@ pub trait FutureWriteFailureExt: Future + Sized {
         Self: Future<Output = Result<T, E>>,
         E: AsFailure,
     {
-        SwallowFailure { future: self }
+        SwallowFailure {
+            future: self.write_failure(),
+        }
     }
 }
 
@@ -138,7 +140,7 @@ pin_project! {
     #[must_use = "futures do nothing unless polled"]
     pub struct SwallowFailure<F> {
         #[pin]
-        future: F,
+        future: WriteFailure<F>,
     }
 }
 
@@ -150,8 +152,8 @@ where
     type Output = Option<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        let output = ready!(self.project().future.poll(cx));
-        Poll::Ready(output.swallow_failure())
+        // The error was logged by `WriteFailure`; only the value is kept.
+        self.project().future.poll(cx).map(Result::ok)
     }
 }
 
