@@ -20,17 +20,18 @@ use eliot::{add_destination, destination_fn, inline_actions, start_action};
 /// be counted.
 struct Counting;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
 thread_local! {
-    // `const` and `Copy`: reading it never allocates nor registers a destructor.
+    // `const` and `Copy`: using them never allocates nor registers a
+    // destructor. Per thread, so that tests polling on other threads at the
+    // same time are not counted.
     static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
 }
 
 fn note_allocation() {
-    // `try_with`: the allocator can be called while the thread-local is gone.
+    // `try_with`: the allocator can be called while the thread-locals are gone.
     if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
     }
 }
 
@@ -71,11 +72,11 @@ fn poll_counted<F: Future + ?Sized>(
     future: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> (Poll<F::Output>, u64) {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = ALLOCATIONS.with(Cell::get);
     COUNTING.with(|c| c.set(true));
     let poll = future.poll(cx);
     COUNTING.with(|c| c.set(false));
-    (poll, ALLOCATIONS.load(Ordering::Relaxed) - before)
+    (poll, ALLOCATIONS.with(Cell::get) - before)
 }
 
 /// Returns `Pending` once, then `Ready`: one suspension, no allocation.
