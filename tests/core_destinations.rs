@@ -244,3 +244,41 @@ fn a_destination_that_logs_while_writing_does_not_recurse_forever() {
     remove_destination(&echo).unwrap();
     assert!(eliot::recursive_delivery_drop_count() > before);
 }
+
+/// A destination that changes the registry and logs from inside its write:
+/// the nested logging call finds its thread's snapshot stale and reads the
+/// registry's, and it must not hold the registry's lock while it delivers
+/// (the next nested call would wait for it forever).
+#[test]
+fn a_destination_that_logs_after_changing_the_registry_does_not_deadlock() {
+    struct ChangesThenLogs;
+    impl Destination for ChangesThenLogs {
+        fn write(&self, message: &Message) -> Result<(), DestinationError> {
+            let text = message.as_json();
+            if text.contains("t:changes_registry") {
+                // A registry change while the snapshot is in use up the stack.
+                add_global_fields(&[]);
+                log_message!("t:nested_once");
+            } else if text.contains("t:nested_once") {
+                log_message!("t:nested_twice");
+            }
+            Ok(())
+        }
+    }
+    let lines = Arc::new(Lines::default());
+    let (done, finished) = std::sync::mpsc::channel();
+    let watched = lines.clone();
+    std::thread::spawn(move || {
+        let changes = add_destination(ChangesThenLogs);
+        let lines = add_destination(watched);
+        log_message!("t:changes_registry");
+        remove_destination(&changes).unwrap();
+        remove_destination(&lines).unwrap();
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("logging from a destination deadlocked");
+    let seen = lines.take();
+    assert_eq!(mine(&seen, "t:nested_twice").len(), 1, "{seen:#?}");
+}

@@ -173,8 +173,8 @@ pub use threaded_writer::{
 pub mod __private {
     pub use crate::context::SavedContext;
     // The calendar eliot-tree draws and reads dates with.
-    pub use crate::time::{civil_from_days, days_from_civil, is_valid_date};
     pub use crate::interruption::payload_message;
+    pub use crate::time::{civil_from_days, days_from_civil, is_valid_date};
 
     // What `#[inline_actions]` and `#[log_call]` expand to.
     pub use crate::future::WithContext;

@@ -98,7 +98,7 @@ pub(crate) fn with_snapshot<R>(f: impl FnOnce(&Snapshot) -> R) -> R {
     let generation = GENERATION.load(Ordering::Acquire);
     if CACHED.try_with(|cache| refresh(cache, generation)).is_err() {
         // The thread is being torn down and its cache is gone.
-        return f(&state().snapshot());
+        return f(&fresh_snapshot());
     }
     CACHED.with(|cache| {
         // A destination that logs re-enters here while the cache is borrowed
@@ -106,9 +106,16 @@ pub(crate) fn with_snapshot<R>(f: impl FnOnce(&Snapshot) -> R) -> R {
         let slot = cache.try_borrow().ok();
         match slot.as_deref() {
             Some(Some((cached, snapshot))) if *cached == generation => f(snapshot),
-            _ => f(&state().snapshot()),
+            _ => f(&fresh_snapshot()),
         }
     })
+}
+
+/// The registry's snapshot, taken under its lock and released before it is
+/// used: `f` above delivers to destinations, which may log, which comes back
+/// here.
+fn fresh_snapshot() -> Arc<Snapshot> {
+    state().snapshot()
 }
 
 /// Replaces a cached snapshot older than `generation`, unless the cache is
@@ -121,7 +128,7 @@ fn refresh(cache: &RefCell<Option<(u64, Arc<Snapshot>)>>, generation: u64) {
         .as_ref()
         .is_none_or(|(cached, _)| *cached != generation)
     {
-        let stale = slot.replace((generation, state().snapshot()));
+        let stale = slot.replace((generation, fresh_snapshot()));
         drop(slot);
         // Outside the borrow: the last handle to a removed destination may
         // go here, and its drop may log.
