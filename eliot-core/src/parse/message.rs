@@ -29,6 +29,14 @@ use super::problem::Problem;
 /// ```
 pub const RESERVED_KEYS: [&str; 6] = crate::json::RESERVED_KEYS;
 
+/// The deepest `task_level` read. Building a task walks and allocates an
+/// action for every slot of a line's level, and drawing or serializing the
+/// tree recurses once per level, so a single line of a few kilobytes with a
+/// level thousands of slots deep would exhaust the stack (an abort, not a
+/// panic) or take gigabytes. No real log comes close: Python's eliot-tree
+/// cannot draw trees 500 levels deep.
+const MAX_LEVEL_DEPTH: usize = 512;
+
 /// Where an action stands, as its start or end message says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ActionStatus {
@@ -98,6 +106,8 @@ pub struct WrittenMessage {
 impl WrittenMessage {
     /// Reads one message from its JSON text.
     pub fn from_json(json: &str) -> Result<WrittenMessage, Problem> {
+        let repaired = without_lone_surrogates(json);
+        let json = repaired.as_deref().unwrap_or(json);
         let mut found = None;
         let mut count = 0;
         let outcome = split_objects(json, |text, header| {
@@ -135,7 +145,9 @@ impl WrittenMessage {
         }
     }
 
-    /// The message as it was logged: one JSON object.
+    /// The message as it was logged: one JSON object. (A lone UTF-16
+    /// surrogate escape, which Python writes for an undecodable byte and
+    /// which no Rust string can hold, is read as `\ufffd`.)
     pub fn as_json(&self) -> &str {
         &self.line
     }
@@ -148,7 +160,8 @@ impl WrittenMessage {
 
     /// The message's own fields: every key but Eliot's `timestamp`,
     /// `task_uuid`, `task_level`, `action_status`, `action_type` and
-    /// `message_type`.
+    /// `message_type`. Empty when a value nests deeper than serde_json reads
+    /// (reading the line reports that: [`Problem::NestedTooDeep`]).
     pub fn fields(&self) -> Map<String, Value> {
         let mut map = self.to_map();
         for key in RESERVED_KEYS {
@@ -249,6 +262,94 @@ pub(crate) fn split_objects<'a>(
     }
 }
 
+/// `text` with every lone UTF-16 surrogate escape (`\udce9` not paired
+/// with its other half) replaced by `\ufffd`, or `None` when it has none.
+///
+/// Python writes one for each undecodable byte of a string it decoded with
+/// `surrogateescape` (file names, environment variables), and reads it back;
+/// serde_json, like Rust's strings, refuses it, so without this every field
+/// of such a message would be unreadable.
+pub(crate) fn without_lone_surrogates(text: &str) -> Option<String> {
+    if !text.contains("\\u") {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let in_range = |at: usize, range: std::ops::Range<u16>| {
+        bytes
+            .get(at..at + 4)
+            .and_then(|digits| std::str::from_utf8(digits).ok())
+            .and_then(|digits| u16::from_str_radix(digits, 16).ok())
+            .is_some_and(|unit| range.contains(&unit))
+    };
+    let mut out = None;
+    let (mut copied, mut at) = (0, 0);
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        if bytes.get(at + 1) != Some(&b'u') {
+            at += 2; // Another escape, `\\` included.
+            continue;
+        }
+        let paired = in_range(at + 2, 0xd800..0xdc00)
+            && bytes.get(at + 6..at + 8) == Some(b"\\u")
+            && in_range(at + 8, 0xdc00..0xe000);
+        if paired {
+            at += 12;
+        } else if in_range(at + 2, 0xd800..0xe000) {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..at]);
+            out.push_str("\\ufffd");
+            at += 6;
+            copied = at;
+        } else {
+            at += 6;
+        }
+    }
+    let mut out = out?;
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
+/// Whether the JSON `text` nests arrays and objects too deep for serde_json
+/// to read it back: the header scan skips other fields without a depth
+/// limit, but [`WrittenMessage::to_map`] and every reader of the fields stop
+/// at 128 levels.
+pub(crate) fn nested_too_deep(text: &str) -> bool {
+    const MAX_NESTING: usize = 127;
+    let bytes = text.as_bytes();
+    // Cheap test first: without that many brackets, no nesting that deep.
+    if bytes.iter().filter(|b| matches!(b, b'[' | b'{')).count() <= MAX_NESTING {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// A reserved field as found on a line.
 #[derive(Debug, Default)]
 pub(crate) enum Found<T> {
@@ -287,6 +388,12 @@ impl<'a> Header<'a> {
             _ => return Err(invalid("task_uuid", "a non-empty string")),
         };
         let task_level = match self.task_level {
+            Found::Valid(level) if level.len() > MAX_LEVEL_DEPTH => {
+                return Err(invalid(
+                    "task_level",
+                    "an array of at most 512 positive integers",
+                ));
+            }
             Found::Valid(level) => TaskLevel::new(level),
             Found::Missing => {
                 return Err(Problem::MissingField {
@@ -552,6 +659,102 @@ impl<'de, T: Lenient<'de>> Deserialize<'de> for Loose<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::parse_log;
+
+    fn line_at(level: &[u32]) -> String {
+        format!(r#"{{"timestamp":1.0,"task_uuid":"t","task_level":{level:?},"message_type":"m"}}"#)
+    }
+
+    #[test]
+    fn task_levels_too_deep_are_refused_not_a_stack_overflow() {
+        // Every slot of a level becomes an action on the way to the line:
+        // 100,000 of them overflowed the stack (an abort) and took
+        // quadratic memory.
+        let parsed = parse_log(&line_at(&[2; 100_000]));
+        assert!(parsed.tasks.is_empty());
+        assert_eq!(
+            parsed.malformed[0].problem,
+            Problem::InvalidField {
+                field: "task_level",
+                expected: "an array of at most 512 positive integers"
+            }
+        );
+        assert!(parse_log(&line_at(&[2; 513])).tasks.is_empty());
+        // 512 levels are read: each action open at its start, then closed.
+        let mut log = String::new();
+        for depth in 1..=512 {
+            let mut level = vec![2; depth - 1];
+            level.push(1);
+            log += &format!(
+                "{{\"action_status\":\"started\",\"timestamp\":1.0,\"task_uuid\":\"t\",\"action_type\":\"a\",\"task_level\":{level:?}}}\n"
+            );
+        }
+        for depth in (1..=512).rev() {
+            let mut level = vec![2; depth - 1];
+            level.push(if depth == 512 { 2 } else { 3 });
+            log += &format!(
+                "{{\"action_status\":\"succeeded\",\"timestamp\":2.0,\"task_uuid\":\"t\",\"action_type\":\"a\",\"task_level\":{level:?}}}\n"
+            );
+        }
+        let parsed = parse_log(&log);
+        assert!(parsed.malformed.is_empty(), "{:?}", parsed.malformed[0]);
+        assert!(parsed.tasks[0].is_complete());
+        assert_eq!(parsed.tasks[0].actions().count(), 512);
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_are_read_as_replacement_characters() {
+        // Python writes `\udce9` for the undecodable byte of a file name.
+        let line = r#"{"path":"/tmp/caf\udce9","pair":"\ud83d\ude00","lone":"\uDC00\ud800x","escaped":"\\udce9","n":1,"timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m"}"#;
+        let message = WrittenMessage::from_json(line).unwrap();
+        let fields = message.fields();
+        assert_eq!(fields["path"], "/tmp/caf\u{fffd}");
+        assert_eq!(fields["pair"], "\u{1f600}");
+        assert_eq!(fields["lone"], "\u{fffd}\u{fffd}x");
+        assert_eq!(fields["escaped"], "\\udce9");
+        assert_eq!(fields["n"], 1);
+        let parsed = parse_log(line);
+        assert!(parsed.malformed.is_empty());
+        let read = parsed.tasks[0].root().as_message().unwrap();
+        assert_eq!(read.fields()["path"], "/tmp/caf\u{fffd}");
+        // Lines without one are kept as they were.
+        let plain = r#"{"s":"caf\u00e9 \ud83d\ude00","timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m"}"#;
+        assert_eq!(WrittenMessage::from_json(plain).unwrap().as_json(), plain);
+    }
+
+    #[test]
+    fn values_nested_too_deep_to_read_are_reported_and_the_line_placed() {
+        let nested = |depth: usize| {
+            format!(
+                r#"{{"deep":{}1{},"timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m"}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        let parsed = parse_log(&nested(126));
+        assert!(parsed.malformed.is_empty());
+        let message = parsed.tasks[0].root().as_message().unwrap();
+        assert!(message.fields().contains_key("deep"));
+
+        let parsed = parse_log(&nested(127));
+        assert_eq!(parsed.malformed.len(), 1);
+        assert_eq!(parsed.malformed[0].problem, Problem::NestedTooDeep);
+        assert!(parsed.tasks[0].is_complete(), "the line is placed");
+        assert!(
+            parsed.tasks[0]
+                .root()
+                .as_message()
+                .unwrap()
+                .fields()
+                .is_empty()
+        );
+        // Brackets in strings do not count.
+        let text = format!(
+            r#"{{"s":"{}","timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m"}}"#,
+            "[{\\\"".repeat(200)
+        );
+        assert!(parse_log(&text).malformed.is_empty());
+    }
 
     #[test]
     fn timestamps_are_read_exactly_as_python_reads_them() {

@@ -45,6 +45,12 @@ pub enum Problem {
         /// What it should hold.
         expected: &'static str,
     },
+    /// A value on the line nests arrays and objects deeper than JSON
+    /// readers follow (serde_json stops at 128 levels, the line's own object
+    /// included). The message was placed in its task, but its fields cannot
+    /// be read: [`WrittenMessage::fields`](super::WrittenMessage::fields)
+    /// is empty for it.
+    NestedTooDeep,
     /// An action's start or end at a level where none can be.
     MisplacedAction {
         /// The line's `task_level`.
@@ -107,6 +113,10 @@ impl fmt::Display for Problem {
             Problem::InvalidField { field, expected } => {
                 write!(f, "not an Eliot message: {field} must be {expected}")
             }
+            Problem::NestedTooDeep => f.write_str(
+                "a value nests arrays and objects over 126 levels deep, more than JSON readers follow: \
+                 the message was placed in its task, but its fields cannot be read",
+            ),
             Problem::MisplacedAction { level, expected } => {
                 write!(f, "action message at task_level {level}: {expected}")
             }

@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::message::split_objects;
+use super::message::{nested_too_deep, split_objects, without_lone_surrogates};
 use super::parser::Parser;
 use super::problem::{Location, Malformed, Problem};
 use super::task::Task;
@@ -76,12 +76,17 @@ impl Parser {
         if text.trim().is_empty() {
             return; // A blank line holds nothing to lose.
         }
+        let repaired = without_lone_surrogates(text);
+        let text = repaired.as_deref().unwrap_or(text);
         let mut count = 0;
         let trailing = split_objects(text, |object, header| {
             count += 1;
             let outcome = header
                 .validate()
                 .and_then(|valid| self.add_header(valid, object));
+            if outcome.is_ok() && nested_too_deep(object) {
+                report(Problem::NestedTooDeep, &mut emit);
+            }
             match outcome {
                 Ok(Some(task)) => emit(Event::Task(task)),
                 Ok(None) => {}
