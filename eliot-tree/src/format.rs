@@ -12,12 +12,18 @@ use eliot_core::__private::civil_from_days;
 /// C0 controls and DEL become their Unicode control pictures (`␛` for
 /// ESC), as in Python's eliot-tree; C1 controls (U+0080 to U+009F, which
 /// some terminals obey too, and which Python's eliot-tree lets through)
-/// become `\u{9b}`-style text. With `keep_newlines`, `\n` is kept.
+/// become `\u{9b}`-style text, and so do the bidirectional embeddings,
+/// overrides and isolates (U+202A to U+202E, U+2066 to U+2069), which
+/// would reorder the rest of the line so that it reads as something else
+/// ("Trojan Source"). With `keep_newlines`, `\n` is kept.
 ///
 /// ```
 /// let mut out = String::new();
 /// eliot_tree::format::escape_into(&mut out, "red\x1b[31m\u{9b}2J", false);
 /// assert_eq!(out, "red␛[31m\\u{9b}2J");
+/// out.clear();
+/// eliot_tree::format::escape_into(&mut out, "user\u{202e}nimda", false);
+/// assert_eq!(out, "user\\u{202e}nimda");
 /// ```
 pub fn escape_into(out: &mut String, text: &str, keep_newlines: bool) {
     escape_lines_into(out, text, |out| {
@@ -44,7 +50,7 @@ pub(crate) fn escape_lines_into(
             '\n' => newline(out),
             '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('?')),
             '\u{7f}' => out.push('\u{2421}'),
-            '\u{80}'..='\u{9f}' => {
+            '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),
@@ -53,12 +59,18 @@ pub(crate) fn escape_lines_into(
 }
 
 /// Whether UTF-8 `bytes` hold a control character: a C0 control or DEL
-/// (one byte each), or a C1 control (`0xC2` followed by `0x80..=0x9F`).
+/// (one byte each), a C1 control (`0xC2` followed by `0x80..=0x9F`), or a
+/// bidirectional control (`E2 80 AA..=AE`, `E2 81 A6..=A9`).
 fn has_control(bytes: &[u8]) -> bool {
     bytes.iter().enumerate().any(|(i, &b)| {
         b < 0x20
             || b == 0x7f
             || (b == 0xc2 && bytes.get(i + 1).is_some_and(|n| (0x80..=0x9f).contains(n)))
+            || (b == 0xe2
+                && matches!(
+                    bytes.get(i + 1..i + 3),
+                    Some([0x80, 0xaa..=0xae] | [0x81, 0xa6..=0xa9])
+                ))
     })
 }
 
@@ -174,7 +186,8 @@ pub fn truncate(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
 
 /// Appends a timestamp as `2026-11-26 08:52:30Z`: UTC, to the second, as
 /// Python's eliot-tree shows them (Python's rounding to the microsecond
-/// included).
+/// included). A timestamp too large for a date (beyond ±2^63 seconds) is
+/// written as a number.
 ///
 /// ```
 /// let mut s = String::new();
@@ -182,6 +195,13 @@ pub fn truncate(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
 /// assert_eq!(s, "2026-11-26 08:52:30Z");
 /// ```
 pub fn timestamp_into(out: &mut String, timestamp: f64) {
+    // Beyond ±2^63 seconds the whole seconds do not fit an i64 (they would
+    // saturate into a wrong date): show the number as logged. (Python's
+    // eliot-tree fails on anything past the year 9999.)
+    if !(timestamp.abs() < 9_223_372_036_854_775_808.0) {
+        python_float_into(out, timestamp);
+        return;
+    }
     // Python's datetime.utcfromtimestamp: round the fraction to the
     // microsecond (half to even), carry into the seconds, then drop it.
     let whole = timestamp.trunc();
@@ -248,6 +268,42 @@ mod tests {
         s.clear();
         timestamp_into(&mut s, -0.5);
         assert_eq!(s, "1969-12-31 23:59:59Z");
+    }
+
+    #[test]
+    fn timestamps_beyond_any_date_are_written_as_numbers() {
+        let shown = |t: f64| {
+            let mut s = String::new();
+            timestamp_into(&mut s, t);
+            s
+        };
+        // They used to saturate into the date of i64::MAX seconds.
+        assert_eq!(shown(1e308), "1e+308");
+        assert_eq!(shown(-1e300), "-1e+300");
+        assert_eq!(shown(9_223_372_036_854_775_808.0), "9.223372036854776e+18");
+        // Those that fit are dates (proleptic Gregorian).
+        assert!(shown(9.2e18).ends_with('Z'), "{}", shown(9.2e18));
+        assert_eq!(shown(-1e18), "-31688736537-03-10 22:13:20Z");
+    }
+
+    #[test]
+    fn bidirectional_controls_are_neutralised() {
+        // They would reorder what follows on the line: a key or value could
+        // read as another one (Python's eliot-tree lets them through).
+        let mut s = String::new();
+        escape_into(
+            &mut s,
+            "a\u{202a}\u{202b}\u{202c}\u{202d}\u{202e}\u{2066}\u{2067}\u{2068}\u{2069}z",
+            false,
+        );
+        assert_eq!(
+            s,
+            "a\\u{202a}\\u{202b}\\u{202c}\\u{202d}\\u{202e}\\u{2066}\\u{2067}\\u{2068}\\u{2069}z"
+        );
+        // Their neighbours are ordinary text.
+        s.clear();
+        escape_into(&mut s, "\u{2029}\u{202f}\u{2065}\u{206a}é", false);
+        assert_eq!(s, "\u{2029}\u{202f}\u{2065}\u{206a}é");
     }
 
     #[test]

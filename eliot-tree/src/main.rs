@@ -176,6 +176,10 @@ impl Session {
         if self.flush_each_task {
             let _ = self.out.flush();
         }
+        // The report names the task's UUID (a duplicate line, a conflict),
+        // which comes from the log: neutralise it as the excerpt is.
+        let mut report = String::new();
+        escape_into(&mut report, &bad.to_string(), false);
         let mut line = String::new();
         let excerpt: String = bad.line.chars().take(200).collect();
         escape_into(&mut line, &excerpt, false);
@@ -187,7 +191,7 @@ impl Session {
         } else {
             ("", "")
         };
-        eprintln!("{on}eliot-tree: {bad}{off}\n    {line}");
+        eprintln!("{on}eliot-tree: {report}{off}\n    {line}");
     }
 
     fn output_failed(&mut self, error: &io::Error) {

@@ -1,0 +1,145 @@
+//! Hostile and odd input: what a log can hold that must neither drive the
+//! terminal, nor crash the command, nor be lost without a word.
+
+mod support;
+
+use support::eliot_tree;
+
+/// Characters that must never reach the terminal as they are: C0 and C1
+/// controls, DEL, and the bidirectional overrides that reorder a line.
+fn is_dangerous(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+fn assert_harmless(text: &str) {
+    assert!(
+        !text.chars().any(is_dangerous),
+        "a control character got through: {text:?}"
+    );
+}
+
+#[test]
+fn reports_of_malformed_lines_neutralise_what_comes_from_the_log() {
+    // A line written twice: the report names the task's UUID, which holds
+    // an escape sequence that would retitle the window and clear the screen.
+    let line = r#"{"timestamp":1.0,"task_uuid":"t\u001b]0;pwned\u0007\u001b[2J\u202e","task_level":[2],"message_type":"m"}"#;
+    let log = format!("{line}\n{line}\n");
+    let run = eliot_tree(&["--color", "never"], Some(&log));
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("task t␛]0;pwned␇␛[2J\\u{202e} already has a line"),
+        "{}",
+        run.stderr
+    );
+    assert_harmless(&run.stderr);
+    assert_harmless(&run.stdout);
+}
+
+#[test]
+fn bidirectional_overrides_in_keys_and_values_are_neutralised() {
+    // U+202E would show "amount: 0001" for a value of 1000 ... and so on.
+    let log = "{\"\\u202eamount\":\"1000\\u202e\",\"note\":\"\\u2066x\\u2069\",\"timestamp\":1.0,\
+               \"task_uuid\":\"t\",\"task_level\":[1],\"message_type\":\"m\\u202d\"}\n";
+    let run = eliot_tree(&["--color", "never"], Some(log));
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert_harmless(&run.stdout);
+    assert!(
+        run.stdout.contains("\\u{202e}amount: 1000\\u{202e}\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("note: \\u{2066}x\\u{2069}\n"));
+    assert!(run.stdout.contains("└── m\\u{202d}/1 "));
+}
+
+#[test]
+fn timestamps_beyond_any_date_are_shown_as_numbers() {
+    // Python's eliot-tree stops with a traceback on these; a date computed
+    // from a saturated number of seconds would be wrong.
+    let log = r#"{"timestamp":1e300,"task_uuid":"t1","task_level":[1],"message_type":"far"}
+{"timestamp":-1e300,"task_uuid":"t2","task_level":[1],"message_type":"past"}
+{"timestamp":-1.5,"task_uuid":"t3","task_level":[1],"message_type":"early"}
+"#;
+    let run = eliot_tree(&["--color", "never"], Some(log));
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("└── far/1 1e+300\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("└── past/1 -1e+300\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("└── early/1 1969-12-31 23:59:58Z\n"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn a_task_level_thousands_deep_is_reported_not_a_crash() {
+    // It used to overflow the stack: the process aborted, no status.
+    let level = vec!["2"; 100_000].join(",");
+    let log = format!(
+        "{{\"timestamp\":1.0,\"task_uuid\":\"t\",\"task_level\":[{level}],\"message_type\":\"m\"}}\n\
+         {{\"timestamp\":1.0,\"task_uuid\":\"u\",\"task_level\":[1],\"message_type\":\"ok\"}}\n"
+    );
+    let run = eliot_tree(&["--color", "never"], Some(&log));
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("line 1: not an Eliot message: task_level must be an array of at most 512"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.starts_with("u\n└── ok/1 "), "{}", run.stdout);
+}
+
+#[test]
+fn fields_with_lone_surrogates_are_shown_selected_and_written_as_json() {
+    // Python's Eliot writes `\udce9` for an undecodable byte of a file name;
+    // every field of such a message used to vanish from the tree.
+    let log = r#"{"path":"/tmp/caf\udce9","n":7,"timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m"}
+"#;
+    let run = eliot_tree(&["--color", "never"], Some(log));
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("├── n: 7\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("└── path: /tmp/caf\u{fffd}\n"));
+    let run = eliot_tree(&["--select", "n == `7`"], Some(log));
+    assert!(run.stdout.starts_with("t\n"), "{}", run.stdout);
+    let run = eliot_tree(&["--json"], Some(log));
+    let task: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(task["root"]["message"]["path"], "/tmp/caf\u{fffd}");
+}
+
+#[test]
+fn json_output_of_hostile_fields_is_valid_json() {
+    let log = "{\"\\u001b[2Jk\\u202e\":\"v\\u0000\\u009b\\u007f\",\"a\":\"x\",\"a\":[1,{\"b\":null}],\
+               \"timestamp\":1.0,\"task_uuid\":\"t\\u0007\",\"task_level\":[1],\"message_type\":\"m\"}\n";
+    let run = eliot_tree(&["--json"], Some(log));
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    let task: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(task["task_uuid"], "t\u{7}");
+    let message = &task["root"]["message"];
+    assert_eq!(message["\u{1b}[2Jk\u{202e}"], "v\u{0}\u{9b}\u{7f}");
+    assert_eq!(message["a"], serde_json::json!([1, {"b": null}]));
+}
+
+#[test]
+fn values_nested_too_deep_to_read_are_reported() {
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let log = format!(
+        "{{\"a\":\"x\",\"deep\":{deep},\"timestamp\":1.0,\"task_uuid\":\"t\",\"task_level\":[1],\"message_type\":\"m\"}}\n"
+    );
+    let run = eliot_tree(&["--color", "never"], Some(&log));
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("line 1: a value nests arrays and objects over 126 levels deep"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.starts_with("t\n└── m/1 "), "{}", run.stdout);
+}
