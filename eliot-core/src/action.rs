@@ -189,11 +189,15 @@ impl Action {
     /// action.add_success_fields(fields!(result = 6));
     /// ```
     pub fn add_success_fields(&self, fields: &[Field<'_>]) {
+        // Serialized before the lock is taken: a value's `Serialize` impl may
+        // add success fields or finish the action itself.
+        let mut added = OwnedFields::new();
+        added.extend(fields);
         self.inner
             .success_fields
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .extend(fields);
+            .merge(added);
     }
 
     /// Finishes the action as succeeded, with its success fields.
@@ -407,8 +411,12 @@ impl ActionGuard {
     /// action.finish_with_error(&error);
     /// ```
     pub fn finish_with_error<E: AsFailure + ?Sized>(mut self, error: &E) {
+        // Described while the guard still owns the action's end: if the
+        // description panics, the guard's drop finishes the action as
+        // failed with that panic instead of leaving it open.
+        let failure = error.to_failure();
         self.leave();
-        self.action.end(Err(&error.to_failure()));
+        self.action.end(Err(&failure));
     }
 
     /// Runs `f` in the action and finishes it from the result: succeeded on

@@ -13,9 +13,11 @@ use std::backtrace::{Backtrace, BacktraceStatus};
 use std::borrow::Cow;
 use std::error::Error;
 use std::fmt;
-use std::sync::{OnceLock, RwLock};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::field::{Field, FieldValue, OwnedFields};
+use crate::interruption::payload_message;
 
 /// The `exception` of an action that failed because of a panic.
 ///
@@ -80,20 +82,31 @@ impl Failure {
 
     /// Describes `error`, named `type_name` or, when that is unknown, after
     /// the first extractor that recognises it.
+    ///
+    /// The error's `Display`, `source()` and the extractors are the
+    /// application's code: one that panics (or a `Display` that returns an
+    /// error) is noted in the text instead of failing the description, so
+    /// that the action it ends is still finished.
     fn describe(type_name: Option<&'static str>, error: &(dyn Error + 'static)) -> Self {
         let mut causes = Vec::new();
-        let mut source = error.source();
+        let mut source = source_of(error, &mut causes);
         while let Some(cause) = source {
-            causes.push(cause.to_string());
-            source = cause.source();
+            causes.push(display(cause));
+            source = source_of(cause, &mut causes);
         }
         let mut fields = OwnedFields::default();
         let mut recognised_as = None;
-        if let Ok(list) = extractors().read() {
-            for extractor in list.iter() {
-                if (extractor.extract)(error, &mut ExceptionFields(&mut fields)) {
-                    recognised_as.get_or_insert(extractor.type_name);
-                }
+        // Run outside the lock: an extractor may register another one.
+        let list = match extractors().read() {
+            Ok(list) => list.clone(),
+            Err(_) => Vec::new(),
+        };
+        for extractor in &list {
+            let extract = || (extractor.extract)(error, &mut ExceptionFields(&mut fields));
+            // An extractor is only called for its own type, so one that
+            // panics recognised the error; its fields so far are kept.
+            if catch_unwind(AssertUnwindSafe(extract)).unwrap_or(true) {
+                recognised_as.get_or_insert(extractor.type_name);
             }
         }
         let type_name = type_name
@@ -101,7 +114,7 @@ impl Failure {
             .unwrap_or("dyn core::error::Error");
         Failure {
             exception: Cow::Borrowed(type_name),
-            reason: error.to_string(),
+            reason: display(error),
             causes,
             backtrace: None,
             fields,
@@ -164,6 +177,37 @@ impl Failure {
     pub(crate) fn extracted_fields(&self) -> &OwnedFields {
         &self.fields
     }
+}
+
+/// `error`'s `Display`, or a note saying why it has none.
+fn display(error: &dyn Error) -> String {
+    let mut text = String::new();
+    match catch_unwind(AssertUnwindSafe(|| {
+        fmt::write(&mut text, format_args!("{error}"))
+    })) {
+        Ok(Ok(())) => text,
+        Ok(Err(fmt::Error)) => {
+            "<unformattable error: its Display implementation returned an error>".to_owned()
+        }
+        Err(payload) => format!(
+            "<unformattable error: its Display implementation panicked: {}>",
+            payload_message(&*payload)
+        ),
+    }
+}
+
+/// `error.source()`; when it panics, `None`, and a note among `causes`.
+fn source_of<'e>(
+    error: &'e (dyn Error + 'static),
+    causes: &mut Vec<String>,
+) -> Option<&'e (dyn Error + 'static)> {
+    catch_unwind(AssertUnwindSafe(|| error.source())).unwrap_or_else(|payload| {
+        causes.push(format!(
+            "<unknown cause: source() panicked: {}>",
+            payload_message(&*payload)
+        ));
+        None
+    })
 }
 
 impl fmt::Display for Failure {
@@ -252,8 +296,8 @@ struct Extractor {
     extract: Box<ExtractFn>,
 }
 
-fn extractors() -> &'static RwLock<Vec<Extractor>> {
-    static EXTRACTORS: OnceLock<RwLock<Vec<Extractor>>> = OnceLock::new();
+fn extractors() -> &'static RwLock<Vec<Arc<Extractor>>> {
+    static EXTRACTORS: OnceLock<RwLock<Vec<Arc<Extractor>>>> = OnceLock::new();
     EXTRACTORS.get_or_init(|| {
         let mut list = Vec::new();
         list.push(extractor_for::<std::io::Error>(|e, fields| {
@@ -272,8 +316,8 @@ fn extractors() -> &'static RwLock<Vec<Extractor>> {
 
 fn extractor_for<E: Error + 'static>(
     extract: impl Fn(&E, &mut ExceptionFields<'_>) + Send + Sync + 'static,
-) -> Extractor {
-    Extractor {
+) -> Arc<Extractor> {
+    Arc::new(Extractor {
         type_name: std::any::type_name::<E>(),
         extract: Box::new(move |error, fields| match error.downcast_ref::<E>() {
             Some(error) => {
@@ -282,7 +326,7 @@ fn extractor_for<E: Error + 'static>(
             }
             None => false,
         }),
-    }
+    })
 }
 
 /// Registers a function that adds fields to the failure of every error of

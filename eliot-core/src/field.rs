@@ -4,6 +4,7 @@
 //! serialized straight into the message's JSON line when the message is
 //! created, so a field borrows its value only for the duration of the call.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::Serialize;
@@ -123,6 +124,19 @@ impl OwnedFields {
         }
     }
 
+    /// Adds fields serialized earlier, as [`extend`](Self::extend) adds
+    /// them: for shared fields (global, success), whose values are
+    /// serialized before their lock is taken, since a value's `Serialize`
+    /// impl may log or add fields itself.
+    pub(crate) fn merge(&mut self, other: OwnedFields) {
+        for (key, json) in other.entries {
+            match self.entries.iter_mut().find(|(k, _)| *k == key) {
+                Some(entry) => entry.1 = json,
+                None => self.entries.push((key, json)),
+            }
+        }
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().map(|(k, v)| (&**k, &**v))
     }
@@ -151,7 +165,7 @@ pub struct DebugValue<T>(pub T);
 
 impl<T: fmt::Debug> Serialize for DebugValue<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&format_args!("{:?}", self.0))
+        collect_checked(serializer, &format_args!("{:?}", self.0))
     }
 }
 
@@ -175,7 +189,62 @@ pub struct DisplayValue<T>(pub T);
 
 impl<T: fmt::Display> Serialize for DisplayValue<T> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
+        collect_checked(serializer, &self.0)
+    }
+}
+
+/// `serializer.collect_str(value)`, except that a `fmt` impl returning an
+/// error of its own (which `fmt`'s contract forbids: only the writer may fail,
+/// and serde_json panics when it did not) fails the serialization with an
+/// error that says so, and the field becomes a placeholder.
+fn collect_checked<S: serde::Serializer>(
+    serializer: S,
+    value: &dyn fmt::Display,
+) -> Result<S::Ok, S::Error> {
+    let failed = Cell::new(false);
+    let written = serializer.collect_str(&Checked {
+        value,
+        failed: &failed,
+    });
+    if failed.get() {
+        return Err(serde::ser::Error::custom(
+            "its fmt implementation returned an error",
+        ));
+    }
+    written
+}
+
+/// Shows `value`, and when its `fmt` returns an error the writer did not
+/// cause, records it in `failed` and ends the text there.
+struct Checked<'a> {
+    value: &'a dyn fmt::Display,
+    failed: &'a Cell<bool>,
+}
+
+impl fmt::Display for Checked<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Writer<'a, 'f> {
+            out: &'a mut fmt::Formatter<'f>,
+            failed: bool,
+        }
+        impl fmt::Write for Writer<'_, '_> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                let written = self.out.write_str(s);
+                self.failed |= written.is_err();
+                written
+            }
+        }
+        let mut writer = Writer {
+            out: f,
+            failed: false,
+        };
+        match fmt::write(&mut writer, format_args!("{}", self.value)) {
+            Err(fmt::Error) if !writer.failed => {
+                self.failed.set(true);
+                Ok(())
+            }
+            written => written,
+        }
     }
 }
 

@@ -5,8 +5,10 @@
 //! allocation (the finished line).
 
 use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::field::{Field, FieldValue};
+use crate::interruption::payload_message;
 
 /// Declares Eliot's reserved keys once, with the name each takes in a
 /// user's field.
@@ -53,18 +55,25 @@ pub(crate) fn same_user_key(a: &str, b: &str) -> bool {
 /// Writes `value`'s JSON, or, when its serialization fails, the placeholder
 /// `{"eliot:unserializable":"<type>","error":"<error>"}`, so that one bad
 /// field never costs the rest of the message.
+///
+/// A `Serialize`, `Debug` or `Display` impl that panics fails the same way
+/// (`"error":"panicked: <message>"`): logging never takes the application
+/// down, and the message keeps its other fields.
 pub(crate) fn write_value_or_placeholder(out: &mut Vec<u8>, value: &dyn FieldValue) {
     let mark = out.len();
-    if let Err(error) = value.write_json(out) {
-        out.truncate(mark);
-        out.extend_from_slice(b"{");
-        write_str(out, UNSERIALIZABLE_KEY);
-        out.push(b':');
-        write_str(out, value.type_name());
-        out.extend_from_slice(b",\"error\":");
-        write_str(out, &error.to_string());
-        out.push(b'}');
-    }
+    let error = match catch_unwind(AssertUnwindSafe(|| value.write_json(out))) {
+        Ok(Ok(())) => return,
+        Ok(Err(error)) => error.to_string(),
+        Err(payload) => format!("panicked: {}", payload_message(&*payload)),
+    };
+    out.truncate(mark);
+    out.extend_from_slice(b"{");
+    write_str(out, UNSERIALIZABLE_KEY);
+    out.push(b':');
+    write_str(out, value.type_name());
+    out.extend_from_slice(b",\"error\":");
+    write_str(out, &error);
+    out.push(b'}');
 }
 
 /// JSON text that is already valid (a finished line, a serialized field),

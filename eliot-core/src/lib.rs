@@ -106,8 +106,9 @@
 //! when the message is created, `task_uuid` a UUID4, NaN and infinities as
 //! `null`. Where Python Eliot is quirky, eliot-rs does better:
 //!
-//! - a field whose serialization fails does not lose the message: its value is
-//!   written as `{"eliot:unserializable":"<Rust type>","error":"<why>"}`;
+//! - a field whose serialization fails (or whose `Serialize`, `Debug` or
+//!   `Display` impl panics) does not lose the message: its value is written
+//!   as `{"eliot:unserializable":"<Rust type>","error":"<why>"}`;
 //! - a field named like one of Eliot's own keys (`timestamp`, `task_uuid`,
 //!   `task_level`, `action_status`, `action_type`, `message_type`) is kept as
 //!   `user:<key>`;

@@ -447,7 +447,11 @@ pub fn remove_destination<D: ?Sized>(destination: &Arc<D>) -> Result<(), NotRegi
 /// add_global_fields(fields!(service = "billing", pid = std::process::id()));
 /// ```
 pub fn add_global_fields(fields: &[Field<'_>]) {
+    // Serialized before the lock is taken: a value's `Serialize` impl that
+    // logs reads the registry.
+    let mut added = OwnedFields::new();
+    added.extend(fields);
     let mut state = state();
-    state.global_fields.extend(fields);
+    state.global_fields.merge(added);
     state.changed();
 }
