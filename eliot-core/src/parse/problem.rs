@@ -161,7 +161,8 @@ pub struct Malformed {
     pub location: Location,
     /// What is wrong with it.
     pub problem: Problem,
-    /// The line itself (without its newline; invalid UTF-8 replaced).
+    /// The line itself (without its newline; invalid UTF-8 replaced); for a
+    /// problem with one of several messages on one line, that message.
     pub line: String,
 }
 

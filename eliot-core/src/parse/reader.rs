@@ -62,12 +62,15 @@ impl Parser {
         mut emit: impl FnMut(Event),
     ) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let report = |problem: Problem, emit: &mut dyn FnMut(Event)| {
+        let report_text = |problem: Problem, text: String, emit: &mut dyn FnMut(Event)| {
             emit(Event::Malformed(Malformed {
                 location: location.clone(),
                 problem,
-                line: String::from_utf8_lossy(line).into_owned(),
+                line: text,
             }));
+        };
+        let report = |problem: Problem, emit: &mut dyn FnMut(Event)| {
+            report_text(problem, String::from_utf8_lossy(line).into_owned(), emit);
         };
         let Ok(text) = std::str::from_utf8(line) else {
             report(Problem::NotUtf8, &mut emit);
@@ -78,6 +81,17 @@ impl Parser {
         }
         let repaired = without_lone_surrogates(text);
         let text = repaired.as_deref().unwrap_or(text);
+        let whole = text.trim().len();
+        // A problem with one of several messages on a line comes with that
+        // message alone: a copy of the whole line in each report would take
+        // memory quadratic in the line's length.
+        let report_object = |problem: Problem, object: &str, emit: &mut dyn FnMut(Event)| {
+            if object.len() == whole {
+                report(problem, emit);
+            } else {
+                report_text(problem, object.to_owned(), emit);
+            }
+        };
         let mut count = 0;
         let trailing = split_objects(text, |object, header| {
             count += 1;
@@ -85,12 +99,12 @@ impl Parser {
                 .validate()
                 .and_then(|valid| self.add_header(valid, object));
             if outcome.is_ok() && nested_too_deep(object) {
-                report(Problem::NestedTooDeep, &mut emit);
+                report_object(Problem::NestedTooDeep, object, &mut emit);
             }
             match outcome {
                 Ok(Some(task)) => emit(Event::Task(task)),
                 Ok(None) => {}
-                Err(problem) => report(problem, &mut emit),
+                Err(problem) => report_object(problem, object, &mut emit),
             }
         });
         if count > 1 {
@@ -335,5 +349,41 @@ impl ParsedLog {
             }
         }
         parsed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_of_glued_messages_hold_the_message_not_the_whole_line() {
+        // 2,000 copies of one message glued on one line: 1,999 duplicates.
+        // Each report used to copy the whole line: 280 MB for this 140 kB
+        // line, quadratic in its length.
+        let message = r#"{"timestamp":1.0,"task_uuid":"t","task_level":[2],"message_type":"m"}"#;
+        let line = message.repeat(2000);
+        let parsed = parse_log(&line);
+        let duplicates: Vec<&Malformed> = parsed
+            .malformed
+            .iter()
+            .filter(|bad| matches!(bad.problem, Problem::Duplicate { .. }))
+            .collect();
+        assert_eq!(duplicates.len(), 1999);
+        assert!(duplicates.iter().all(|bad| bad.line == message));
+        let reported: usize = parsed.malformed.iter().map(|bad| bad.line.len()).sum();
+        assert!(reported <= 2 * line.len(), "{reported} bytes reported");
+        // The report of the line as a whole still holds all of it.
+        assert!(matches!(
+            parsed.malformed.last().unwrap().problem,
+            Problem::SeveralMessages { count: 2000 }
+        ));
+        assert_eq!(parsed.malformed.last().unwrap().line, line);
+        // A line of one message is reported whole, as it was.
+        let alone = format!(
+            "  {}  ",
+            r#"{"timestamp":1.0,"task_uuid":"t","message_type":"m"}"#
+        );
+        assert_eq!(parse_log(&alone).malformed[0].line, alone);
     }
 }
