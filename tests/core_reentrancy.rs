@@ -409,3 +409,53 @@ fn an_exception_extractor_that_panics_still_fails_its_action() {
             .ends_with("ExtractorPanics")
     );
 }
+
+/// A writer that logs while it writes, as one that reports through
+/// `tracing` (bridged to Eliot) does: its `FileDestination` holds its lock
+/// around the write, and the nested message came back to it.
+#[test]
+fn a_file_destination_whose_writer_logs_does_not_deadlock() {
+    #[derive(Clone, Default)]
+    struct LoggingWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for LoggingWriter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if String::from_utf8_lossy(bytes).contains("t:write_through_logging_writer") {
+                log_message!("t:logged_by_writer");
+            }
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let writer = LoggingWriter::default();
+    let others = Arc::new(Lines::default());
+    let failures_before = eliot::destination_failure_count();
+    let file = eliot::FileDestination::new(writer.clone());
+    within_30s("a FileDestination whose writer logs", move || {
+        let file = add_destination(file);
+        let others_handle = add_destination(others.clone());
+        log_message!("t:write_through_logging_writer");
+        remove_destination(&file).unwrap();
+        remove_destination(&others_handle).unwrap();
+        let seen = parse_all(&others.take());
+        assert_eq!(of_type(&seen, "t:write_through_logging_writer").len(), 1);
+        // The nested message reached the other destinations...
+        assert_eq!(of_type(&seen, "t:logged_by_writer").len(), 1, "{seen:#?}");
+        // ... and its failure to reach the file was reported, not silent.
+        let reports = of_type(&seen, "eliot:destination_failure");
+        assert!(
+            reports
+                .iter()
+                .any(|r| r["message"]["message_type"] == "t:logged_by_writer"),
+            "{seen:#?}"
+        );
+    });
+    assert!(eliot::destination_failure_count() > failures_before);
+    let written = String::from_utf8(writer.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        written.contains("t:write_through_logging_writer"),
+        "{written}"
+    );
+}

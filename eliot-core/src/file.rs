@@ -4,7 +4,8 @@ use std::fmt;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
-use std::sync::{Mutex, PoisonError};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::destination::{Destination, DestinationError};
 use crate::message::Message;
@@ -17,6 +18,12 @@ use crate::message::Message;
 /// [`RotatingFile`](crate::RotatingFile)) never splits one. The writer is flushed after
 /// every message, as Python's `FileDestination` does, so a crash loses at most
 /// the line being written.
+///
+/// A writer that logs while it writes (through a `tracing` bridge, say)
+/// cannot have that message written into itself mid-write: the message
+/// reaches the other destinations, and this one's failure to take it is
+/// reported as an `eliot:destination_failure` message, instead of the
+/// thread waiting forever for the lock it holds.
 ///
 /// This destination blocks on I/O; in async programs wrap it in a
 /// [`ThreadedWriter`](crate::ThreadedWriter), which writes each batch of
@@ -35,6 +42,10 @@ use crate::message::Message;
 /// ```
 pub struct FileDestination<W = File> {
     state: Mutex<State<W>>,
+    /// The thread that holds `state` ([`thread_token`]), or 0: a writer that
+    /// logs comes back here on that thread, and must not wait for the lock
+    /// it holds itself.
+    writing: AtomicUsize,
 }
 
 struct State<W> {
@@ -51,6 +62,7 @@ impl<W: Write + Send> FileDestination<W> {
                 writer,
                 line: Vec::new(),
             }),
+            writing: AtomicUsize::new(0),
         }
     }
 
@@ -65,8 +77,8 @@ impl<W: Write + Send> FileDestination<W> {
     /// Writes messages with one `write_all` and one flush: one message, or a
     /// batching writer thread's batch.
     fn write_lines<'m>(&self, messages: impl IntoIterator<Item = &'m Message>) -> io::Result<()> {
-        let mut state = self.lock();
-        let State { writer, line } = &mut *state;
+        let mut state = self.lock()?;
+        let State { writer, line } = &mut *state.guard;
         line.clear();
         for message in messages {
             line.extend_from_slice(message.as_json().as_bytes());
@@ -79,11 +91,50 @@ impl<W: Write + Send> FileDestination<W> {
         result
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State<W>> {
+    /// Takes the writer, unless this thread holds it already: then its
+    /// writer is logging while it writes, and the message it logged cannot
+    /// be written here (it still reaches the other destinations, and this
+    /// failure is reported).
+    fn lock(&self) -> io::Result<Locked<'_, State<W>>> {
+        let me = thread_token();
+        if self.writing.load(Ordering::Relaxed) == me {
+            return Err(io::Error::other(
+                "the FileDestination's writer logged a message while writing; \
+                 that message cannot be written to the same FileDestination",
+            ));
+        }
         // A panicking writer leaves at worst a partial line, which readers
         // report; the destination stays usable.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+        let guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        self.writing.store(me, Ordering::Relaxed);
+        Ok(Locked {
+            guard,
+            writing: &self.writing,
+        })
     }
+}
+
+/// The writer of a [`FileDestination`], held by this thread.
+struct Locked<'a, T> {
+    guard: MutexGuard<'a, T>,
+    writing: &'a AtomicUsize,
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        // Before `guard` is released (fields drop after this).
+        self.writing.store(0, Ordering::Relaxed);
+    }
+}
+
+/// A number that identifies the calling thread among the living ones, and
+/// is never 0: the address of a thread-local, which every thread has its
+/// own of and which stays readable while the thread exits.
+fn thread_token() -> usize {
+    thread_local! {
+        static TOKEN: u8 = const { 0 };
+    }
+    TOKEN.with(|token| std::ptr::from_ref(token).addr())
 }
 
 impl FileDestination<File> {
@@ -127,7 +178,7 @@ impl<W: Write + Send> Destination for FileDestination<W> {
     }
 
     fn flush(&self) -> Result<(), DestinationError> {
-        self.lock().writer.flush()?;
+        self.lock()?.guard.writer.flush()?;
         Ok(())
     }
 
