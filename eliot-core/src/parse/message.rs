@@ -14,6 +14,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::level::TaskLevel;
@@ -160,8 +161,8 @@ impl WrittenMessage {
 
     /// The message's own fields: every key but Eliot's `timestamp`,
     /// `task_uuid`, `task_level`, `action_status`, `action_type` and
-    /// `message_type`. Empty when a value nests deeper than serde_json reads
-    /// (reading the line reports that: [`Problem::NestedTooDeep`]).
+    /// `message_type`. Empty when a value is one serde_json cannot read
+    /// (reading the line reports that: [`Problem::UnreadableFields`]).
     pub fn fields(&self) -> Map<String, Value> {
         let mut map = self.to_map();
         for key in RESERVED_KEYS {
@@ -312,31 +313,40 @@ pub(crate) fn without_lone_surrogates(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// Whether the JSON `text` nests arrays and objects too deep for serde_json
-/// to read it back: the header scan skips other fields without a depth
-/// limit, but [`WrittenMessage::to_map`] and every reader of the fields stop
-/// at 128 levels.
-pub(crate) fn nested_too_deep(text: &str) -> bool {
-    const MAX_NESTING: usize = 127;
-    let bytes = text.as_bytes();
-    // Cheap test first: without that many brackets, no nesting that deep.
-    if bytes.iter().filter(|b| matches!(b, b'[' | b'{')).count() <= MAX_NESTING {
-        return false;
+/// Why the fields of the JSON object `text` cannot be read back, if they
+/// cannot: the header scan skips the fields other than Eliot's without
+/// building them, so it lets through what [`WrittenMessage::to_map`] and
+/// every reader of the fields refuse: arrays and objects nested over 126
+/// levels deep in a field (serde_json's limit), numbers beyond an `f64`
+/// (`1e400`, which Python reads as `inf`). Called for the lines whose header
+/// found a suspect field.
+pub(crate) fn unreadable_fields(text: &str) -> Option<String> {
+    serde_json::from_str::<Map<String, Value>>(text)
+        .err()
+        .map(|error| error.to_string())
+}
+
+/// A cheap test of one field's JSON value that is true for every value
+/// serde_json cannot read (and for a few more, which
+/// [`unreadable_fields`] then parses in full).
+fn might_be_unreadable(value: &str) -> bool {
+    const MAX_NESTING: usize = 100;
+    let bytes = value.as_bytes();
+    match bytes.first() {
+        Some(b'[' | b'{') => {}
+        Some(b'-' | b'0'..=b'9') => return huge_number(bytes),
+        _ => return false, // Strings were checked by the scan; constants.
     }
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    let (mut depth, mut at) = (0usize, 0);
+    while at < bytes.len() {
+        match bytes[at] {
+            b'"' => {
+                // Skip the string: to its closing quote, past escapes.
+                at += 1;
+                while at < bytes.len() && bytes[at] != b'"' {
+                    at += if bytes[at] == b'\\' { 2 } else { 1 };
+                }
             }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
             b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
@@ -344,10 +354,43 @@ pub(crate) fn nested_too_deep(text: &str) -> bool {
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
+            b'-' | b'0'..=b'9' => {
+                let end = bytes[at..]
+                    .iter()
+                    .position(|b| !matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
+                    .map_or(bytes.len(), |n| at + n);
+                if huge_number(&bytes[at..end]) {
+                    return true;
+                }
+                at = end;
+                continue;
+            }
             _ => {}
         }
+        at += 1;
     }
     false
+}
+
+/// Whether the JSON number `number` may be beyond an `f64`: it has 300
+/// digits or more, or its exponent with its digits reaches 300. (A tiny
+/// number reads as 0.)
+fn huge_number(number: &[u8]) -> bool {
+    let (mantissa, exponent) = match number.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(at) => (&number[..at], &number[at + 1..]),
+        None => (number, &b""[..]),
+    };
+    let digits = mantissa.iter().filter(|b| b.is_ascii_digit()).count();
+    if exponent.first() == Some(&b'-') {
+        return digits >= 300;
+    }
+    let exponent = exponent.strip_prefix(b"+").unwrap_or(exponent);
+    exponent.len() > 3
+        || digits
+            + exponent
+                .iter()
+                .fold(0, |n, d| n * 10 + usize::from(d.wrapping_sub(b'0')))
+            >= 300
 }
 
 /// A reserved field as found on a line.
@@ -369,6 +412,9 @@ pub(crate) struct Header<'a> {
     message_type: Found<Cow<'a, str>>,
     action_type: Found<Cow<'a, str>>,
     action_status: Found<Cow<'a, str>>,
+    /// Whether one of the other fields may be one that serde_json cannot
+    /// read back (see [`unreadable_fields`]).
+    pub(crate) suspect: bool,
 }
 
 /// A header that describes a message we can place in a tree.
@@ -529,7 +575,10 @@ impl<'de> Deserialize<'de> for Header<'de> {
                             header.action_status = map.next_value::<Loose<_>>()?.0;
                         }
                         Key::Other => {
-                            map.next_value::<IgnoredAny>()?;
+                            // As fast to skip as `IgnoredAny`, and it can be
+                            // looked at.
+                            let value = map.next_value::<&'de RawValue>()?;
+                            header.suspect |= might_be_unreadable(value.get());
                         }
                     }
                 }
@@ -723,37 +772,42 @@ mod tests {
     }
 
     #[test]
-    fn values_nested_too_deep_to_read_are_reported_and_the_line_placed() {
-        let nested = |depth: usize| {
+    fn fields_that_cannot_be_read_are_reported_and_the_line_placed() {
+        let with = |value: &str| {
             format!(
-                r#"{{"deep":{}1{},"timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m"}}"#,
-                "[".repeat(depth),
-                "]".repeat(depth)
+                r#"{{"deep":{value},"timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m"}}"#
             )
         };
-        let parsed = parse_log(&nested(126));
-        assert!(parsed.malformed.is_empty());
-        let message = parsed.tasks[0].root().as_message().unwrap();
-        assert!(message.fields().contains_key("deep"));
-
-        let parsed = parse_log(&nested(127));
-        assert_eq!(parsed.malformed.len(), 1);
-        assert_eq!(parsed.malformed[0].problem, Problem::NestedTooDeep);
-        assert!(parsed.tasks[0].is_complete(), "the line is placed");
-        assert!(
-            parsed.tasks[0]
-                .root()
-                .as_message()
-                .unwrap()
-                .fields()
-                .is_empty()
-        );
-        // Brackets in strings do not count.
-        let text = format!(
-            r#"{{"s":"{}","timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m"}}"#,
-            "[{\\\"".repeat(200)
-        );
-        assert!(parse_log(&text).malformed.is_empty());
+        let nested = |depth: usize| format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        for readable in [
+            nested(126),
+            "1e308".to_owned(),
+            "-1.5E-400".to_owned(),
+            format!("{}e+8", "9".repeat(290)),
+            format!("\"{}e400\"", "[".repeat(200)),
+        ] {
+            let parsed = parse_log(&with(&readable));
+            assert!(parsed.malformed.is_empty(), "{readable}");
+            let message = parsed.tasks[0].root().as_message().unwrap();
+            assert!(message.fields().contains_key("deep"), "{readable}");
+        }
+        for (unreadable, error) in [
+            (nested(127), "recursion limit exceeded"),
+            ("1e400".to_owned(), "number out of range"),
+            ("-1E+309".to_owned(), "number out of range"),
+            (format!("{}e+9", "9".repeat(300)), "number out of range"),
+            (format!("{}.0", "9".repeat(310)), "number out of range"),
+        ] {
+            let parsed = parse_log(&with(&unreadable));
+            assert_eq!(parsed.malformed.len(), 1, "{unreadable}");
+            let Problem::UnreadableFields { error: found } = &parsed.malformed[0].problem else {
+                panic!("{:?}", parsed.malformed[0]);
+            };
+            assert!(found.starts_with(error), "{found}");
+            assert!(parsed.tasks[0].is_complete(), "the line is placed");
+            let message = parsed.tasks[0].root().as_message().unwrap();
+            assert!(message.fields().is_empty());
+        }
     }
 
     #[test]

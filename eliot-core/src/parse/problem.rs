@@ -45,12 +45,15 @@ pub enum Problem {
         /// What it should hold.
         expected: &'static str,
     },
-    /// A value on the line nests arrays and objects deeper than JSON
-    /// readers follow (serde_json stops at 128 levels, the line's own object
-    /// included). The message was placed in its task, but its fields cannot
-    /// be read: [`WrittenMessage::fields`](super::WrittenMessage::fields)
-    /// is empty for it.
-    NestedTooDeep,
+    /// The message was placed in its task, but its fields cannot be read:
+    /// a value nests arrays and objects over 126 levels deep, or a number is
+    /// beyond an `f64` (`1e400`), which serde_json refuses.
+    /// [`WrittenMessage::fields`](super::WrittenMessage::fields) is empty
+    /// for it.
+    UnreadableFields {
+        /// serde_json's explanation, with the column.
+        error: String,
+    },
     /// An action's start or end at a level where none can be.
     MisplacedAction {
         /// The line's `task_level`.
@@ -113,9 +116,9 @@ impl fmt::Display for Problem {
             Problem::InvalidField { field, expected } => {
                 write!(f, "not an Eliot message: {field} must be {expected}")
             }
-            Problem::NestedTooDeep => f.write_str(
-                "a value nests arrays and objects over 126 levels deep, more than JSON readers follow: \
-                 the message was placed in its task, but its fields cannot be read",
+            Problem::UnreadableFields { error } => write!(
+                f,
+                "the message was placed in its task, but its fields cannot be read: {error}"
             ),
             Problem::MisplacedAction { level, expected } => {
                 write!(f, "action message at task_level {level}: {expected}")

@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::message::{nested_too_deep, split_objects, without_lone_surrogates};
+use super::message::{split_objects, unreadable_fields, without_lone_surrogates};
 use super::parser::Parser;
 use super::problem::{Location, Malformed, Problem};
 use super::task::Task;
@@ -95,11 +95,15 @@ impl Parser {
         let mut count = 0;
         let trailing = split_objects(text, |object, header| {
             count += 1;
+            let suspect = header.suspect;
             let outcome = header
                 .validate()
                 .and_then(|valid| self.add_header(valid, object));
-            if outcome.is_ok() && nested_too_deep(object) {
-                report_object(Problem::NestedTooDeep, object, &mut emit);
+            if outcome.is_ok()
+                && suspect
+                && let Some(error) = unreadable_fields(object)
+            {
+                report_object(Problem::UnreadableFields { error }, object, &mut emit);
             }
             match outcome {
                 Ok(Some(task)) => emit(Event::Task(task)),
