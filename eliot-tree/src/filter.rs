@@ -178,9 +178,11 @@ fn parse_iso8601(text: &str) -> Option<f64> {
             let whole = number(whole)?;
             let fraction = if fraction.is_empty() {
                 0.0
-            } else {
-                number(fraction)?;
+            } else if fraction.bytes().all(|b| b.is_ascii_digit()) {
+                // Any number of digits: nanoseconds and beyond overflow a u32.
                 format!("0.{fraction}").parse().ok()?
+            } else {
+                return None;
             };
             f64::from(whole) + fraction
         }
@@ -215,12 +217,30 @@ fn zone_offset(zone: &str) -> Option<f64> {
     } else {
         0.0
     };
+    if hours > 23.0 || minutes > 59.0 {
+        return None;
+    }
     Some(sign * (hours * 3600.0 + minutes * 60.0))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fractions_of_a_second_may_have_any_number_of_digits() {
+        // Ten digits and more used to be refused (they overflowed a u32).
+        assert_eq!(
+            parse_time("1970-01-01T00:00:01.1234567891234Z").unwrap(),
+            1.123_456_789_123_4
+        );
+        assert_eq!(parse_time("1970-01-01 00:00:01,5000000000").unwrap(), 1.5);
+        assert!(parse_time("1970-01-01T00:00:01.5x").is_err());
+        assert_eq!(
+            parse_time("1970-01-01T01:00:00+23:59").unwrap(),
+            3600.0 - 86340.0
+        );
+    }
 
     #[test]
     fn only_real_dates_and_times_are_read() {
@@ -248,6 +268,8 @@ mod tests {
             "2026-02-28T25:00",
             "2026-02-28T12:60",
             "2026-02-28T12:00:61",
+            "2026-02-28T12:00:00+24:00",
+            "2026-02-28T12:00:00-0960",
         ] {
             assert!(parse_time(wrong).is_err(), "{wrong} was read");
         }
