@@ -48,11 +48,12 @@ fn sort_entries<T>(entries: &mut Vec<(Cow<'_, str>, T)>) {
         return;
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0)); // Stable: equal keys keep their order.
-    let mut index = entries.len();
-    while index > 1 {
-        index -= 1;
-        if entries[index - 1].0 == entries[index].0 {
-            entries.remove(index - 1);
+    // One pass: removing each duplicate in place took time quadratic in the
+    // number of keys (10 s for a 2.4 MB line of 100,000 repeated keys).
+    let mut sorted = std::mem::take(entries).into_iter().peekable();
+    while let Some(entry) = sorted.next() {
+        if sorted.peek().is_none_or(|next| next.0 != entry.0) {
+            entries.push(entry);
         }
     }
 }
@@ -178,5 +179,24 @@ mod tests {
             Val::Arr(vec![Val::Bool(true), Val::I64(-2), Val::F64(0.5)])
         );
         assert_eq!(nested[1], ("z".into(), Val::Null));
+    }
+
+    #[test]
+    fn of_many_repeated_keys_each_keeps_its_last_value() {
+        let mut line = String::from("{");
+        for i in 0..1000 {
+            line += &format!(r#""k{:04}":{i},"k{:04}":"last","#, 999 - i, 999 - i);
+        }
+        line += r#""a":1,"a":2,"a":3}"#;
+        let fields = shown_fields(&line, &HashSet::new());
+        assert_eq!(fields.len(), 1001);
+        assert_eq!(fields[0], ("a".into(), Val::U64(3)));
+        assert_eq!(fields[1], ("k0000".into(), Val::Str("last".into())));
+        assert!(
+            fields[1..]
+                .iter()
+                .all(|(_, v)| *v == Val::Str("last".into()))
+        );
+        assert!(fields.is_sorted_by(|a, b| a.0 < b.0));
     }
 }
