@@ -459,3 +459,36 @@ fn a_file_destination_whose_writer_logs_does_not_deadlock() {
         "{written}"
     );
 }
+
+/// An error that is its own `source()`, for its first 100,000 calls (a
+/// bound kept so that the test ends, and with little memory, even when the
+/// chain is followed blindly).
+#[derive(Debug, Default)]
+struct OwnCause(std::sync::atomic::AtomicUsize);
+
+impl fmt::Display for OwnCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("caused by itself")
+    }
+}
+
+impl std::error::Error for OwnCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let calls = self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (calls < 100_000).then_some(self as _)
+    }
+}
+
+/// A chain of causes that loops never ends: the failure records a bounded
+/// number of causes and says it left the rest out.
+#[test]
+fn a_source_chain_that_loops_is_cut() {
+    let error = OwnCause::default();
+    let traceback = Failure::from_error(&error).traceback();
+    let causes = traceback
+        .lines()
+        .filter(|l| l.contains(": caused by itself"))
+        .count();
+    assert!(causes <= 1000, "{causes} causes recorded");
+    assert!(traceback.contains("does it loop?"), "{traceback}");
+}

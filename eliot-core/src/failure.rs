@@ -90,7 +90,16 @@ impl Failure {
     fn describe(type_name: Option<&'static str>, error: &(dyn Error + 'static)) -> Self {
         let mut causes = Vec::new();
         let mut source = source_of(error, &mut causes);
+        let mut depth = 0;
         while let Some(cause) = source {
+            if depth == MAX_CAUSES {
+                causes.push(format!(
+                    "<further causes left out: the chain of source()s is longer than \
+                     {MAX_CAUSES}; does it loop?>"
+                ));
+                break;
+            }
+            depth += 1;
             causes.push(display(cause));
             source = source_of(cause, &mut causes);
         }
@@ -178,6 +187,10 @@ impl Failure {
         &self.fields
     }
 }
+
+/// How many causes a failure records: a chain of `source()`s that loops
+/// back on itself would otherwise never end.
+const MAX_CAUSES: usize = 256;
 
 /// `error`'s `Display`, or a note saying why it has none.
 fn display(error: &dyn Error) -> String {
