@@ -112,10 +112,11 @@ impl Parser {
         if !task.is_complete() {
             return Ok(None);
         }
-        let Some((task_uuid, task)) = self.open.remove_entry(task_uuid) else {
+        let Some((task_uuid, mut task)) = self.open.remove_entry(task_uuid) else {
             return Ok(None); // Found above.
         };
         self.completed.insert(task_uuid);
+        task.finish_building();
         Ok(Some(task))
     }
 
@@ -126,10 +127,11 @@ impl Parser {
     }
 
     fn open_task(&mut self, message: WrittenMessage) -> Result<Option<Task>, Problem> {
-        let task = Task::start(message, self.next_seq)?;
+        let mut task = Task::start(message, self.next_seq)?;
         self.next_seq += 1;
         if task.is_complete() {
             self.completed.insert(task.shared_task_uuid().clone());
+            task.finish_building();
             return Ok(Some(task));
         }
         self.open.insert(task.shared_task_uuid().clone(), task);
@@ -146,6 +148,9 @@ impl Parser {
     pub fn finish(self) -> Vec<Task> {
         let mut tasks: Vec<Task> = self.open.into_values().collect();
         tasks.sort_by_key(|task| task.seq);
+        for task in &mut tasks {
+            task.finish_building();
+        }
         tasks
     }
 }

@@ -16,6 +16,7 @@
 //! action keeps a count of its complete child actions, so adding a line
 //! re-checks only the actions on that line's path, never the whole tree.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::level::TaskLevel;
@@ -67,7 +68,13 @@ pub struct WrittenAction {
     task_level: TaskLevel,
     start: Option<WrittenMessage>,
     end: Option<WrittenMessage>,
+    /// Sorted by slot.
     children: Vec<Node>,
+    /// Children that arrived after one with a higher slot, by slot, merged
+    /// into `children` when the task is handed back: inserting each in place
+    /// in `children` took time quadratic in the number of children for
+    /// lines read out of order.
+    late: BTreeMap<u32, Node>,
     child_actions: u32,
     complete_child_actions: u32,
 }
@@ -113,6 +120,14 @@ impl Task {
         self.start_time = self.start_time.min(timestamp);
         self.end_time = self.end_time.max(timestamp);
         Ok(())
+    }
+
+    /// Puts every action's children in slot order: see
+    /// [`WrittenAction::finish_building`].
+    pub(crate) fn finish_building(&mut self) {
+        if let Node::Action(root) = &mut self.root {
+            root.finish_building();
+        }
     }
 
     /// The task's UUID.
@@ -243,6 +258,7 @@ impl WrittenAction {
             start: None,
             end: None,
             children: Vec::new(),
+            late: BTreeMap::new(),
             child_actions: 0,
             complete_child_actions: 0,
         }
@@ -290,8 +306,81 @@ impl WrittenAction {
     /// The child at `slot` of this action (slot 1 is the start message,
     /// never a child).
     pub fn child_at(&self, slot: u32) -> Option<&Node> {
-        let index = self.children.binary_search_by_key(&slot, Node::slot).ok()?;
-        Some(&self.children[index])
+        match self.find(slot)? {
+            Place::Sorted(index) => self.children.get(index),
+            Place::Late(slot) => self.late.get(&slot),
+        }
+    }
+
+    /// Where the child at `slot` is, if there is one.
+    fn find(&self, slot: u32) -> Option<Place> {
+        match self.children.binary_search_by_key(&slot, Node::slot) {
+            Ok(index) => Some(Place::Sorted(index)),
+            Err(_) => self.late.contains_key(&slot).then_some(Place::Late(slot)),
+        }
+    }
+
+    fn child_mut(&mut self, place: Place) -> Option<&mut Node> {
+        match place {
+            Place::Sorted(index) => self.children.get_mut(index),
+            Place::Late(slot) => self.late.get_mut(&slot),
+        }
+    }
+
+    /// Adds a child at a slot that no child holds.
+    fn push_child(&mut self, child: Node) -> Place {
+        if self
+            .children
+            .last()
+            .is_none_or(|last| last.slot() < child.slot())
+        {
+            self.children.push(child);
+            Place::Sorted(self.children.len() - 1)
+        } else {
+            let slot = child.slot();
+            self.late.insert(slot, child);
+            Place::Late(slot)
+        }
+    }
+
+    /// Takes back the child just added by `push_child`.
+    fn pop_child(&mut self, place: Place) {
+        match place {
+            Place::Sorted(_) => {
+                self.children.pop();
+            }
+            Place::Late(slot) => {
+                self.late.remove(&slot);
+            }
+        }
+    }
+
+    /// Merges the late children into the sorted ones.
+    fn merge_late(&mut self) {
+        if self.late.is_empty() {
+            return;
+        }
+        let early = std::mem::take(&mut self.children);
+        let mut late = std::mem::take(&mut self.late).into_values().peekable();
+        self.children.reserve(early.len() + late.len());
+        for child in early {
+            while let Some(before) = late.next_if(|l| l.slot() < child.slot()) {
+                self.children.push(before);
+            }
+            self.children.push(child);
+        }
+        self.children.extend(late);
+    }
+
+    /// Puts every child in slot order, in the whole subtree: done when the
+    /// task is handed back, so that [`children`](Self::children) is sorted.
+    pub(crate) fn finish_building(&mut self) {
+        self.merge_late();
+        for child in &mut self.children {
+            if let Node::Action(action) = child {
+                action.finish_building();
+            }
+        }
     }
 
     /// When the action started, if its start was read.
@@ -317,7 +406,7 @@ impl WrittenAction {
         // the count of children says whether one is missing.
         match (&self.start, self.end_slot()) {
             (Some(_), Some(end_slot)) => {
-                self.children.len() + 2 == end_slot as usize
+                self.children.len() + self.late.len() + 2 == end_slot as usize
                     && self.complete_child_actions == self.child_actions
             }
             _ => false,
@@ -375,20 +464,19 @@ impl WrittenAction {
             ));
         }
         self.check_before_end(slot, &message)?;
-        let (index, created) = match self.children.binary_search_by_key(&slot, Node::slot) {
-            Ok(index) => (index, false),
-            Err(index) => {
+        let (place, created) = match self.find(slot) {
+            Some(place) => (place, false),
+            None => {
                 let mut level = self.task_level.as_slice().to_vec();
                 level.push(slot);
-                self.children.insert(
-                    index,
-                    Node::Action(Box::new(WrittenAction::placeholder(level.into()))),
-                );
+                let place = self.push_child(Node::Action(Box::new(WrittenAction::placeholder(
+                    level.into(),
+                ))));
                 self.child_actions += 1;
-                (index, true)
+                (place, true)
             }
         };
-        let Node::Action(child) = &mut self.children[index] else {
+        let Some(Node::Action(child)) = self.child_mut(place) else {
             return Err(conflict(
                 &message,
                 "a message holds the place of the action this line belongs to",
@@ -399,7 +487,7 @@ impl WrittenAction {
         let was_complete = child.is_complete();
         if let Err(problem) = child.insert(message) {
             if created {
-                self.children.remove(index);
+                self.pop_child(place);
                 self.child_actions -= 1;
             }
             return Err(problem);
@@ -441,21 +529,29 @@ impl WrittenAction {
                     ));
                 }
                 self.check_before_end(slot, &message)?;
-                match self.children.binary_search_by_key(&slot, Node::slot) {
-                    Ok(index) => match &self.children[index] {
-                        Node::Message(_) => Err(duplicate(&message)),
-                        Node::Action(_) => {
+                match self.find(slot) {
+                    Some(place) => match self.child_mut(place) {
+                        Some(Node::Action(_)) => {
                             Err(conflict(&message, "an action holds this message's place"))
                         }
+                        _ => Err(duplicate(&message)),
                     },
-                    Err(index) => {
-                        self.children.insert(index, Node::Message(message));
+                    None => {
+                        self.push_child(Node::Message(message));
                         Ok(())
                     }
                 }
             }
         }
     }
+}
+
+/// Where a child of an action is: at an index of its sorted children, or
+/// at a slot among those that came late.
+#[derive(Clone, Copy)]
+enum Place {
+    Sorted(usize),
+    Late(u32),
 }
 
 fn place(slot: &mut Option<WrittenMessage>, message: WrittenMessage) -> Result<(), Problem> {
@@ -478,5 +574,55 @@ fn conflict(message: &WrittenMessage, reason: &'static str) -> Problem {
         task_uuid: message.task_uuid().to_owned(),
         level: message.task_level().clone(),
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::parse::{Problem, parse_log};
+
+    fn message(slots: &str) -> String {
+        format!(r#"{{"timestamp":1.0,"task_uuid":"t","task_level":[{slots}],"message_type":"m"}}"#)
+    }
+
+    fn action(slots: &str, status: &str) -> String {
+        format!(
+            r#"{{"action_status":"{status}","timestamp":1.0,"task_uuid":"t","task_level":[{slots}],"action_type":"a"}}"#
+        )
+    }
+
+    #[test]
+    fn children_read_in_any_order_are_handed_back_in_slot_order() {
+        // 3,000 children of the root, read backwards, then a child action's
+        // lines and repeats among the ones that came late: the late ones
+        // are kept apart and merged, and must still be found.
+        let n = 3000;
+        let mut lines = vec![action("1", "started")];
+        for slot in (3..=n + 1).rev() {
+            lines.push(message(&slot.to_string()));
+        }
+        lines.push(message("100")); // A repeat of a late child.
+        lines.push(message("2,2")); // Into a placeholder for slot 2, late.
+        lines.push(message("2")); // Where that action is.
+        lines.push(action("2,3", "succeeded"));
+        lines.push(action("2,1", "started"));
+        lines.push(action(&(n + 2).to_string(), "succeeded"));
+        let parsed = parse_log(&lines.join("\n"));
+        let problems: Vec<&Problem> = parsed.malformed.iter().map(|m| &m.problem).collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(matches!(problems[0], Problem::Duplicate { .. }));
+        assert!(matches!(problems[1], Problem::Conflict { .. }));
+        let task = &parsed.tasks[0];
+        assert!(task.is_complete());
+        let root = task.root().as_action().unwrap();
+        let slots: Vec<u32> = root
+            .children()
+            .iter()
+            .map(|c| c.task_level().last().unwrap())
+            .collect();
+        assert_eq!(slots, (2..=n + 1).collect::<Vec<_>>());
+        assert!(root.children()[0].as_action().unwrap().is_complete());
+        assert_eq!(root.child_at(100).unwrap().task_level().as_slice(), [100]);
+        assert_eq!(task.messages().count(), n as usize + 4);
     }
 }
