@@ -223,7 +223,9 @@ impl LogReader {
     }
 
     /// Adds an input to read after the ones already added; `name` is what
-    /// reports of malformed lines call it.
+    /// reports of malformed lines call it. Once the reader has ended (it
+    /// returned `None` after handing back the tasks that never completed),
+    /// it reads nothing more.
     pub fn add_input(&mut self, name: impl Into<Arc<str>>, input: impl BufRead + Send + 'static) {
         self.inputs.push_back((name.into(), Box::new(input)));
     }
@@ -241,6 +243,9 @@ impl LogReader {
     /// Reads one line of the current input into `pending`; `false` once
     /// every input is exhausted.
     fn advance(&mut self) -> Result<bool, ReadError> {
+        if self.parser.is_none() {
+            return Ok(false); // The reader has ended: see `add_input`.
+        }
         let Some(((name, input), number)) = &mut self.current else {
             match self.inputs.pop_front() {
                 Some(input) => {
@@ -271,10 +276,9 @@ impl LogReader {
             line: *number,
         };
         let pending = &mut self.pending;
-        let parser = self
-            .parser
-            .as_mut()
-            .expect("the parser lives until the end");
+        let Some(parser) = self.parser.as_mut() else {
+            return Ok(false); // Checked above.
+        };
         match self.buffer.strip_suffix(b"\n") {
             Some(line) => parser.add_line(line, &location, |e| pending.push_back(e)),
             None => parser.add_final_fragment(&self.buffer, &location, |e| pending.push_back(e)),
@@ -359,6 +363,19 @@ impl ParsedLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_input_added_after_the_end_is_not_read_and_nothing_panics() {
+        // It used to panic: "the parser lives until the end".
+        let line =
+            "{\"timestamp\":1.0,\"task_uuid\":\"t\",\"task_level\":[1],\"message_type\":\"m\"}\n";
+        let mut reader = LogReader::new();
+        reader.add_input("a", io::Cursor::new(line));
+        assert_eq!(reader.by_ref().count(), 1);
+        reader.add_input("b", io::Cursor::new(line));
+        assert!(reader.next().is_none());
+        assert_eq!(reader.lines_read(), 1);
+    }
 
     #[test]
     fn reports_of_glued_messages_hold_the_message_not_the_whole_line() {
