@@ -198,7 +198,7 @@ pub fn timestamp_into(out: &mut String, timestamp: f64) {
     // Beyond ±2^63 seconds the whole seconds do not fit an i64 (they would
     // saturate into a wrong date): show the number as logged. (Python's
     // eliot-tree fails on anything past the year 9999.)
-    if !(timestamp.abs() < 9_223_372_036_854_775_808.0) {
+    if timestamp.is_nan() || timestamp.abs() >= 9_223_372_036_854_775_808.0 {
         python_float_into(out, timestamp);
         return;
     }
