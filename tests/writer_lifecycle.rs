@@ -14,15 +14,7 @@ use eliot::{
     FileDestination, Message, ThreadedWriter, WriterError, destination_fn, log_message,
     remove_destination,
 };
-use writer_support::Slow;
-
-fn temp_log(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("eliot-writer-lifecycle-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    let _ = std::fs::remove_file(&path);
-    path
-}
+use writer_support::{Slow, TempFile};
 
 fn lines_of_type(path: &std::path::Path, message_type: &str) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)
@@ -35,8 +27,9 @@ fn lines_of_type(path: &std::path::Path, message_type: &str) -> Vec<serde_json::
 
 #[test]
 fn start_registers_and_stop_unregisters() {
-    let path = temp_log("registers.log");
-    let writer = ThreadedWriter::new(FileDestination::create(&path).unwrap());
+    let log = TempFile::new("writer-lifecycle-registers");
+    let path = &log.0;
+    let writer = ThreadedWriter::new(FileDestination::create(path).unwrap());
     assert!(writer.registered_destination().is_none());
     writer.start().unwrap();
     assert!(writer.is_running());
@@ -51,8 +44,8 @@ fn start_registers_and_stop_unregisters() {
     // Unregistered: a later remove is an error, later messages do not arrive.
     assert!(remove_destination(&registered).is_err());
     log_message!("test:lifecycle:after_stop", n = 2);
-    assert_eq!(lines_of_type(&path, "test:lifecycle:before_stop").len(), 1);
-    assert!(lines_of_type(&path, "test:lifecycle:after_stop").is_empty());
+    assert_eq!(lines_of_type(path, "test:lifecycle:before_stop").len(), 1);
+    assert!(lines_of_type(path, "test:lifecycle:after_stop").is_empty());
 }
 
 #[test]
@@ -99,10 +92,11 @@ fn inner_destination_runs_on_the_writer_thread() {
 
 #[test]
 fn drop_without_stop_writes_everything_queued() {
-    let path = temp_log("dropped.log");
+    let log = TempFile::new("writer-lifecycle-dropped");
+    let path = &log.0;
     // Sleeps in every batch: the queue fills while it works.
     let slow = Slow::new(
-        FileDestination::create(&path).unwrap(),
+        FileDestination::create(path).unwrap(),
         Duration::from_millis(2),
     );
     let writer = ThreadedWriter::new(slow).with_capacity(64);
@@ -114,7 +108,7 @@ fn drop_without_stop_writes_everything_queued() {
     let started = Instant::now();
     drop(writer);
     assert!(started.elapsed() < Duration::from_secs(30));
-    let lines = lines_of_type(&path, "test:lifecycle:drop");
+    let lines = lines_of_type(path, "test:lifecycle:drop");
     assert_eq!(lines.len(), 5_000);
     for (i, line) in lines.iter().enumerate() {
         assert_eq!(line["i"], i);

@@ -3,9 +3,12 @@
 //!
 //! One test in this file, so that nothing else keeps the writer busy.
 
+mod writer_support;
+
 use std::time::{Duration, Instant};
 
 use eliot::{FileDestination, ThreadedWriter, log_message};
+use writer_support::TempFile;
 
 fn lines_of_type(path: &std::path::Path, message_type: &str) -> usize {
     std::fs::read_to_string(path)
@@ -29,21 +32,21 @@ fn wait_for_line(path: &std::path::Path, message_type: &str, within: Duration) -
 
 #[test]
 fn a_light_load_reaches_the_file_promptly_without_a_stop() {
-    let path = std::env::temp_dir().join(format!("eliot-light-load-{}.log", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    let writer = ThreadedWriter::new(FileDestination::create(&path).unwrap());
+    let log = TempFile::new("light-load");
+    let path = &log.0;
+    let writer = ThreadedWriter::new(FileDestination::create(path).unwrap());
     writer.start().unwrap();
     // While the writer polls, and after it went to sleep on an idle queue.
     log_message!("test:lifecycle:prompt_polling");
     assert!(wait_for_line(
-        &path,
+        path,
         "test:lifecycle:prompt_polling",
         Duration::from_secs(2)
     ));
     std::thread::sleep(eliot::SLEEP_AFTER_IDLE + Duration::from_millis(50));
     log_message!("test:lifecycle:prompt_sleeping");
     assert!(wait_for_line(
-        &path,
+        path,
         "test:lifecycle:prompt_sleeping",
         Duration::from_secs(2)
     ));

@@ -3,7 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// What one run of the command did.
@@ -73,9 +73,11 @@ pub fn reference_logs() -> Vec<String> {
     names
 }
 
-/// Writes `content` to a fresh file under the system's temp directory.
+/// Writes `content` to a file of this test binary's own directory under
+/// `target/tmp`: names are fixed, so each run overwrites the last one's files
+/// instead of leaving a directory per run in the system's temp directory.
 pub fn scratch_file(name: &str, content: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("eliot-tree-tests-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(env!("CARGO_CRATE_NAME"));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, content).unwrap();
