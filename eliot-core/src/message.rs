@@ -28,6 +28,12 @@ pub struct Message {
 }
 
 impl Message {
+    /// Whether `other` is this very message (a clone of it), not merely an
+    /// equal line.
+    pub(crate) fn same_line(&self, other: &Message) -> bool {
+        Arc::ptr_eq(&self.line, &other.line)
+    }
+
     /// The message as one compact JSON object, no newline.
     pub fn as_json(&self) -> &str {
         &self.line
@@ -119,26 +125,37 @@ fn emit(
     build: impl FnOnce(&mut LineWriter<'_>),
 ) {
     registry::with_snapshot(|snapshot| {
-        let globals = match route {
-            Some(_) => None,
-            None => Some(&snapshot.global_fields).filter(|g| !g.is_empty()),
-        };
-        let line = json::build_line(|buf| {
-            let mut writer = LineWriter::new(buf);
-            build(&mut writer);
-            for (key, value) in globals.into_iter().flat_map(OwnedFields::iter) {
-                if !present(key) {
-                    writer.raw(key, value);
-                }
-            }
-            writer.finish();
-        });
-        let message = Message { line };
+        let message = build_with_globals(snapshot, route, present, build);
         match route {
             Some(route) => registry::deliver(std::slice::from_ref(route), &message),
             None => registry::dispatch(snapshot, message),
         }
     });
+}
+
+/// The line `build` writes, followed by the snapshot's global fields (none
+/// on a route, which is a test's own log).
+fn build_with_globals(
+    snapshot: &registry::Snapshot,
+    route: Option<&Route>,
+    present: impl Fn(&str) -> bool,
+    build: impl FnOnce(&mut LineWriter<'_>),
+) -> Message {
+    let globals = match route {
+        Some(_) => None,
+        None => Some(&snapshot.global_fields).filter(|g| !g.is_empty()),
+    };
+    let line = json::build_line(|buf| {
+        let mut writer = LineWriter::new(buf);
+        build(&mut writer);
+        for (key, value) in globals.into_iter().flat_map(OwnedFields::iter) {
+            if !present(key) {
+                writer.raw(key, value);
+            }
+        }
+        writer.finish();
+    });
+    Message { line }
 }
 
 /// Whether `key` (a global field's, as written) is among `fields`' keys as
@@ -259,6 +276,22 @@ pub fn log_message(message_type: &str, fields: &[Field<'_>]) {
 /// Logs a message as a task of its own, whatever the current context.
 pub(crate) fn log_detached(message_type: &str, fields: &[Field<'_>]) {
     log_in_new_task(None, message_type, fields);
+}
+
+/// [`log_detached`] to the registered destinations, handing back the message
+/// it delivered: a writer thread tells by identity ([`Message::same_line`])
+/// whether its own handle was among them.
+pub(crate) fn log_detached_returning(message_type: &str, fields: &[Field<'_>]) -> Message {
+    let task_uuid = crate::action::new_task_uuid();
+    let at = Position::NewTask(&task_uuid);
+    let timestamp = now();
+    registry::with_snapshot(|snapshot| {
+        let message = build_with_globals(snapshot, None, in_fields(fields), |w| {
+            write_message_body(w, &at, message_type, fields, timestamp);
+        });
+        registry::dispatch(snapshot, message.clone());
+        message
+    })
 }
 
 fn log_in_new_task(route: Option<&Route>, message_type: &str, fields: &[Field<'_>]) {

@@ -806,16 +806,16 @@ impl Shared {
         );
         use crate::registry::{DESTINATION_FAILURE, with_destination_failure_fields};
         with_destination_failure_fields(&failure, first, |fields| {
-            // To every registered destination, this one included while it is
-            // registered (its handle, called on this thread, adds it to `own`).
-            crate::message::log_detached(DESTINATION_FAILURE, fields);
-            if self.closed.load(Ordering::Relaxed) {
-                // Unregistered: give this destination its own copy.
-                let report = crate::message::detached_message(DESTINATION_FAILURE, fields);
-                self.own
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(report);
+            // To every registered destination, this one included if this
+            // thread's snapshot still holds its handle (which, called on this
+            // thread, adds it to `own`).
+            let report = crate::message::log_detached_returning(DESTINATION_FAILURE, fields);
+            // Whether the handle got it is not `closed`: a stop may unregister
+            // the handle just before or just after the delivery. The report
+            // itself tells, so that this destination writes it exactly once.
+            let mut own = self.own.lock().unwrap_or_else(PoisonError::into_inner);
+            if !own.iter().any(|queued| queued.same_line(&report)) {
+                own.push(report);
             }
         });
     }
