@@ -1,6 +1,6 @@
 //! The current action: guards nest, threads are carried by preserve_context,
-//! futures by WithContext, and a guard misused across an await is detected
-//! without corrupting other tasks' contexts.
+//! futures by WithContext. Misused guards (out of order, on another thread,
+//! across an await) are core_context_misuse.rs's.
 
 // The futures here hold guards across awaits legitimately: they carry their own
 // context (WithContext), and each test body is block_on'd on one thread.
@@ -9,13 +9,13 @@
 mod core_support;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Barrier, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use core_support::{capture, kind, level, parse_all};
 use eliot::{
-    FutureContextExt, WithContext, context_misuse_count, current_action, log_message,
-    preserve_context, start_action, start_task,
+    FutureContextExt, WithContext, current_action, log_message, preserve_context, start_action,
+    start_task,
 };
 use serde_json::{Map, Value};
 
@@ -30,13 +30,6 @@ const _: () = {
     send::<eliot::ContextGuard>();
     send::<WithContext<std::future::Ready<()>>>();
 };
-
-/// The misuse counter is process-wide: the tests that raise it take turns,
-/// so each one sees only its own misuses.
-fn misuse_counter_to_myself() -> MutexGuard<'static, ()> {
-    static TURN: Mutex<()> = Mutex::new(());
-    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 fn by_kind(lines: &[String]) -> HashMap<String, Vec<Map<String, Value>>> {
     let mut map: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
@@ -130,52 +123,6 @@ fn a_thread_without_preserve_context_starts_new_tasks() {
     assert!(seen.is_none());
 }
 
-#[test]
-fn misused_guard_is_reported_and_leaves_the_thread_context_alone() {
-    let _turn = misuse_counter_to_myself();
-    let before = context_misuse_count();
-    let ((), lines) = capture(|| {
-        let first = start_action!("t:first");
-        let second = start_action!("t:second");
-        // Out of order: `first` is no longer the thread's current context.
-        drop(first);
-        assert_eq!(
-            current_action().unwrap().action_type(),
-            "t:second",
-            "the misused guard must not pop the context above it"
-        );
-        drop(second);
-    });
-    // One mistake, one misuse: `first`, dropped out of order. `second` and
-    // capture's own route guard then restore as usual, past `first`.
-    assert_eq!(context_misuse_count(), before + 1);
-    // Both actions still finished.
-    let kinds = by_kind(&lines);
-    assert_eq!(kinds["t:first"].len(), 2);
-    assert_eq!(kinds["t:second"].len(), 2);
-}
-
-#[test]
-fn a_guard_dropped_on_another_thread_is_detected() {
-    let _turn = misuse_counter_to_myself();
-    let before = context_misuse_count();
-    let guard = start_task!("t:moved");
-    let barrier = Arc::new(Barrier::new(2));
-    let b = barrier.clone();
-    let other = std::thread::spawn(move || {
-        let local = start_task!("t:other_threads_own");
-        b.wait();
-        drop(guard); // entered on the main thread
-        let still = current_action().map(|a| a.action_type().to_owned());
-        drop(local);
-        still
-    });
-    barrier.wait();
-    let still = other.join().unwrap();
-    assert_eq!(still.as_deref(), Some("t:other_threads_own"));
-    assert_eq!(context_misuse_count(), before + 1);
-}
-
 /// Several tasks per worker, interleaving at every yield: each one's messages
 /// land in its own action, whichever thread polls it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -232,67 +179,4 @@ async fn with_context_futures_keep_their_action_across_awaits_and_threads() {
     }
     assert_eq!(checked, 64 * 20);
     assert!(current_action().is_none());
-}
-
-/// The footgun: an ActionGuard held across an await in a plain future. It is
-/// detected, and futures that carry their own context are not affected by
-/// the leaked thread context.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-// The turn is held across awaits on purpose: no task of this runtime takes it.
-#[allow(clippy::await_holding_lock)]
-async fn guard_held_across_await_in_plain_future_is_detected_and_contained() {
-    let lines = Arc::new(core_support::Lines::default());
-    let _route = eliot::__private::SavedContext::routed_to(lines.clone()).enter();
-    let _turn = misuse_counter_to_myself();
-    let before = context_misuse_count();
-    let mut handles = Vec::new();
-    for i in 0..16u32 {
-        // Misbehaving: the guard lives across awaits, on whatever thread.
-        handles.push(tokio::spawn(async move {
-            let _guard = start_task!("t:misbehaving", i = i);
-            for _ in 0..10 {
-                tokio::time::sleep(Duration::from_micros(200)).await;
-            }
-        }));
-        // Well-behaved: its own context is swapped in on every poll.
-        let root = start_task!("t:good", i = i);
-        let action = root.action().clone();
-        drop(root);
-        handles.push(tokio::spawn(WithContext::in_action(&action, async move {
-            for step in 0..10u32 {
-                tokio::time::sleep(Duration::from_micros(150)).await;
-                log_message!("t:good_step", i = i, step = step);
-            }
-        })));
-    }
-    for handle in handles {
-        handle.await.unwrap();
-    }
-    drop(_route);
-    // Which guards are dropped under another context depends on where their
-    // tasks resumed; each of the 16 can be caught at most once.
-    let misuses = context_misuse_count() - before;
-    assert!(
-        (1..=16).contains(&misuses),
-        "the misuse was detected: {misuses} misuses"
-    );
-    let messages = parse_all(&lines.take());
-    let good_roots: HashMap<u64, Value> = messages
-        .iter()
-        .filter(|m| kind(m) == "t:good" && m["action_status"] == "started")
-        .map(|m| (m["i"].as_u64().unwrap(), m["task_uuid"].clone()))
-        .collect();
-    let steps: Vec<_> = messages
-        .iter()
-        .filter(|m| kind(m) == "t:good_step")
-        .collect();
-    assert_eq!(steps.len(), 160);
-    for m in steps {
-        assert_eq!(
-            m["task_uuid"],
-            good_roots[&m["i"].as_u64().unwrap()],
-            "{m:?}"
-        );
-        assert_eq!(level(m).len(), 1);
-    }
 }

@@ -1,7 +1,8 @@
-//! A guard dropped where it was not entered (out of order, or after being
-//! held across an `.await`) ends only its own context: the thread goes back
-//! to what was current before the misplaced guard, no finished action stays
-//! current anywhere, and one mistake is counted once.
+//! A guard dropped where it was not entered (out of order, on another
+//! thread, or after being held across an `.await`) ends only its own
+//! context: the thread goes back to what was current before the misplaced
+//! guard, no finished action stays current anywhere, and one mistake is
+//! counted once.
 //!
 //! The misuse counter is process-wide, so the tests of this binary run one
 //! at a time (`serial`) and no other binary's misuses are seen here.
@@ -11,15 +12,18 @@
 
 mod core_support;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::sync::{Arc, Barrier, Mutex, MutexGuard, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use core_support::{capture, kind, level, parse_all};
 use eliot::__private::SavedContext;
-use eliot::{context_misuse_count, current_action, log_message, start_action, start_task};
+use eliot::{
+    WithContext, context_misuse_count, current_action, log_message, start_action, start_task,
+};
 use serde_json::{Map, Value};
 
 /// One test at a time: each counts misuses.
@@ -59,6 +63,9 @@ fn out_of_order_drops_end_both_contexts_and_count_once() {
     assert_eq!(after.len(), 1);
     assert_ne!(&after[0]["task_uuid"], first_uuid, "a new task");
     assert_eq!(level(after[0]), [1], "a task of its own");
+    // Both actions still finished: started and succeeded.
+    assert_eq!(of_kind(&messages, "t:first").len(), 2);
+    assert_eq!(of_kind(&messages, "t:second").len(), 2);
 }
 
 #[test]
@@ -226,4 +233,88 @@ fn after_misbehaving_tasks_no_worker_keeps_their_actions() {
         "finished actions left current"
     );
     assert!(context_misuse_count() > before, "the misuse was detected");
+}
+
+#[test]
+fn a_guard_dropped_on_another_thread_is_detected() {
+    let _serial = serial();
+    let before = context_misuse_count();
+    let guard = start_task!("t:moved");
+    let barrier = Arc::new(Barrier::new(2));
+    let b = barrier.clone();
+    let other = std::thread::spawn(move || {
+        let local = start_task!("t:other_threads_own");
+        b.wait();
+        drop(guard); // entered on the main thread
+        let still = current_action().map(|a| a.action_type().to_owned());
+        drop(local);
+        still
+    });
+    barrier.wait();
+    let still = other.join().unwrap();
+    assert_eq!(still.as_deref(), Some("t:other_threads_own"));
+    assert_eq!(context_misuse_count(), before + 1);
+}
+
+/// The footgun: an ActionGuard held across an await in a plain future. It is
+/// detected, and futures that carry their own context are not affected by
+/// the leaked thread context.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+// The turn is held across awaits on purpose: no task of this runtime takes it.
+#[allow(clippy::await_holding_lock)]
+async fn guard_held_across_await_in_plain_future_is_detected_and_contained() {
+    let lines = Arc::new(core_support::Lines::default());
+    let _route = SavedContext::routed_to(lines.clone()).enter();
+    let _serial = serial();
+    let before = context_misuse_count();
+    let mut handles = Vec::new();
+    for i in 0..16u32 {
+        // Misbehaving: the guard lives across awaits, on whatever thread.
+        handles.push(tokio::spawn(async move {
+            let _guard = start_task!("t:misbehaving", i = i);
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+        }));
+        // Well-behaved: its own context is swapped in on every poll.
+        let root = start_task!("t:good", i = i);
+        let action = root.action().clone();
+        drop(root);
+        handles.push(tokio::spawn(WithContext::in_action(&action, async move {
+            for step in 0..10u32 {
+                tokio::time::sleep(Duration::from_micros(150)).await;
+                log_message!("t:good_step", i = i, step = step);
+            }
+        })));
+    }
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    drop(_route);
+    // Which guards are dropped under another context depends on where their
+    // tasks resumed; each of the 16 can be caught at most once.
+    let misuses = context_misuse_count() - before;
+    assert!(
+        (1..=16).contains(&misuses),
+        "the misuse was detected: {misuses} misuses"
+    );
+    let messages = parse_all(&lines.take());
+    let good_roots: HashMap<u64, Value> = messages
+        .iter()
+        .filter(|m| kind(m) == "t:good" && m["action_status"] == "started")
+        .map(|m| (m["i"].as_u64().unwrap(), m["task_uuid"].clone()))
+        .collect();
+    let steps: Vec<_> = messages
+        .iter()
+        .filter(|m| kind(m) == "t:good_step")
+        .collect();
+    assert_eq!(steps.len(), 160);
+    for m in steps {
+        assert_eq!(
+            m["task_uuid"],
+            good_roots[&m["i"].as_u64().unwrap()],
+            "{m:?}"
+        );
+        assert_eq!(level(m).len(), 1);
+    }
 }
