@@ -11,7 +11,7 @@
 //! waker, through `dyn Future` as a real executor does, so that nothing but
 //! the future and its wrapper is measured:
 //!
-//! - `bare`: a plain `async fn`;
+//! - `bare`: a plain `async fn` (`poll_support::yielding`);
 //! - `inline_actions`: the same body under `#[inline_actions]`, with an
 //!   action open in it for the whole run (its start and end are written to a
 //!   destination that counts them, so the action is real);
@@ -26,50 +26,23 @@
 //! overhead of a wrapper is its median minus the bare median. Figures, not
 //! assertions: compare the ratios, which are measured side by side.
 
+#[path = "../tests/poll_support/mod.rs"]
+mod poll_support;
+
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use eliot::{add_destination, destination_fn, inline_actions, start_action};
+use poll_support::{median, run_to_end, yield_now, yielding};
 use tracing::Instrument;
 
 const YIELDS: u32 = 10_000;
 const RUNS: u32 = 10;
 const ROUNDS: usize = 201;
-
-/// Returns `Pending` once, then `Ready`: one suspension point.
-struct YieldNow(bool);
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-fn yield_now() -> YieldNow {
-    YieldNow(false)
-}
-
-async fn bare(n: u32) -> u32 {
-    let mut acc = 0u32;
-    for i in 0..n {
-        yield_now().await;
-        acc = black_box(acc.wrapping_add(i));
-    }
-    acc
-}
 
 #[inline_actions]
 async fn with_inline_actions(n: u32) -> u32 {
@@ -107,24 +80,7 @@ async fn with_tracing_instrument(n: u32) -> u32 {
 }
 
 fn instrumented(n: u32) -> impl Future<Output = u32> {
-    bare(n).instrument(tracing::info_span!("bench", yields = n))
-}
-
-/// Polls `future` to completion; returns its output and how many polls it
-/// took. The future is polled through `dyn Future`, as a real executor's
-/// task harness does, so that no variant gets its poll inlined into this loop
-/// and every variant pays the same one indirect call per poll.
-#[inline(never)]
-fn run_to_end(future: Pin<&mut dyn Future<Output = u32>>) -> (u32, u64) {
-    let mut future = future;
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut polls = 0u64;
-    loop {
-        polls += 1;
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return (output, polls);
-        }
-    }
+    yielding(n).instrument(tracing::info_span!("bench", yields = n))
 }
 
 /// Runs `RUNS` futures made by `make`; returns ns per poll.
@@ -142,11 +98,6 @@ fn round<F: Future<Output = u32>>(make: impl Fn(u32) -> F, expected: u32) -> f64
     elapsed.as_nanos() as f64 / polls as f64
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
 fn main() {
     // Count the lines the actions write, so the run proves they were logged.
     let lines = Arc::new(AtomicU64::new(0));
@@ -160,7 +111,7 @@ fn main() {
     let no_subscriber = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
 
     // Warm up every variant once.
-    round(bare, expected);
+    round(yielding, expected);
     round(with_inline_actions, expected);
     tracing::dispatcher::with_default(&registry, || round(instrumented, expected));
     lines.store(0, Ordering::Relaxed);
@@ -168,7 +119,7 @@ fn main() {
     let (mut t_bare, mut t_inline, mut t_tracing, mut t_disabled) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        t_bare.push(round(bare, expected));
+        t_bare.push(round(yielding, expected));
         t_inline.push(round(with_inline_actions, expected));
         t_tracing.push(tracing::dispatcher::with_default(&registry, || {
             round(instrumented, expected)
@@ -187,7 +138,7 @@ fn main() {
     let inline_overhead = inline_ns - bare_ns;
     let tracing_overhead = tracing_ns - bare_ns;
 
-    let size_bare = std::mem::size_of_val(&bare(YIELDS));
+    let size_bare = std::mem::size_of_val(&yielding(YIELDS));
     let size_plain_with_action = std::mem::size_of_val(&same_body_without_macro(YIELDS));
     let size_inline = std::mem::size_of_val(&with_inline_actions(YIELDS));
     let size_instrumented = std::mem::size_of_val(&instrumented(YIELDS));

@@ -7,6 +7,8 @@
 // unsafe code, to forward every call to the system allocator.
 #![allow(unsafe_code)]
 
+mod poll_support;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
@@ -15,6 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use eliot::{add_destination, destination_fn, inline_actions, start_action};
+use poll_support::{yield_now, yielding};
 
 /// The system allocator, counting the allocations of threads that asked to
 /// be counted.
@@ -79,23 +82,6 @@ fn poll_counted<F: Future + ?Sized>(
     (poll, ALLOCATIONS.with(Cell::get) - before)
 }
 
-/// Returns `Pending` once, then `Ready`: one suspension, no allocation.
-struct YieldNow(bool);
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
 const YIELDS: u32 = 1_000;
 
 #[inline_actions]
@@ -104,17 +90,7 @@ async fn with_an_action_open(yields: u32) -> u32 {
     let _inner = start_action!("t:alloc_inner");
     let mut sum = 0u32;
     for i in 0..yields {
-        YieldNow(false).await;
-        sum = sum.wrapping_add(i);
-    }
-    sum
-}
-
-/// The same loop without Eliot.
-async fn bare(yields: u32) -> u32 {
-    let mut sum = 0u32;
-    for i in 0..yields {
-        YieldNow(false).await;
+        yield_now().await;
         sum = sum.wrapping_add(i);
     }
     sum
@@ -183,7 +159,7 @@ fn an_allocating_wrapper_is_counted_on_every_poll() {
         }
     }
 
-    let counts = allocations_per_poll(BoxEachPoll(Box::pin(bare(YIELDS))));
+    let counts = allocations_per_poll(BoxEachPoll(Box::pin(yielding(YIELDS))));
     assert_eq!(counts.len(), YIELDS as usize + 1);
     assert!(counts.iter().all(|&n| n == 1), "{counts:?}");
 }

@@ -15,16 +15,17 @@
 //!
 //! One test in its own binary: it adds and removes destinations.
 
-use std::future::Future;
+mod poll_support;
+
 use std::hint::black_box;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use eliot::{add_destination, destination_fn, log_message, remove_destination, start_task};
 use eliot_tokio::{EliotLayer, TracingDestination};
+use poll_support::{median, run_to_end, yielding};
 use tracing::Instrument;
 use tracing::Subscriber;
 use tracing_subscriber::layer::{Context as LayerContext, Layer};
@@ -35,52 +36,13 @@ const MESSAGES: u64 = 2_000;
 const ROUNDS: usize = 31;
 const THREADS: u64 = 4;
 
-/// Returns `Pending` once, then `Ready`: one suspension point.
-struct YieldNow(bool);
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-async fn yielding(n: u32) -> u32 {
-    let mut acc = 0u32;
-    for i in 0..n {
-        YieldNow(false).await;
-        acc = black_box(acc.wrapping_add(i));
-    }
-    acc
-}
-
 /// Polls an instrumented `yielding` future to completion; ns per poll.
 fn ns_per_poll() -> f64 {
     let future = yielding(YIELDS).instrument(tracing::info_span!("cost", yields = YIELDS));
-    let mut future: Pin<&mut dyn Future<Output = u32>> = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
     let started = Instant::now();
-    let mut polls = 0u64;
-    loop {
-        polls += 1;
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            black_box(output);
-            break;
-        }
-    }
+    let (output, polls) = run_to_end(pin!(future));
+    black_box(output);
     started.elapsed().as_nanos() as f64 / polls as f64
-}
-
-fn median(mut samples: Vec<f64>) -> f64 {
-    samples.sort_by(f64::total_cmp);
-    samples[samples.len() / 2]
 }
 
 /// Counts the events it sees, so the events are enabled and delivered.
