@@ -35,10 +35,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use eliot::http::{continue_or_start, insert_current_task_id};
-use eliot::{
-    Action, AsFailure, FileDestination, FutureContextExt, ThreadedWriter, fields, log_message,
-    start_action,
-};
+use eliot::tokio_integration::DeferredContextExt;
+use eliot::{FileDestination, ThreadedWriter, fields, log_message, start_action};
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -74,21 +72,6 @@ fn main() -> Result<(), BoxError> {
 }
 
 // ---------------------------------------------------------------- helpers
-
-/// Runs `body` in `action` (its context current at every poll, wherever
-/// the runtime polls it) and finishes the action from the result.
-async fn in_action<T, E: AsFailure>(
-    action: Action,
-    body: impl Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    let result = body.in_action(&action).await;
-    // Each action here is finished once, by this function.
-    let _ = match &result {
-        Ok(_) => action.finish(),
-        Err(error) => action.finish_with_error(error),
-    };
-    result
-}
 
 /// Why a request failed.
 #[derive(Debug)]
@@ -200,11 +183,12 @@ async fn back_request(request: Request<Incoming>) -> Response<Full<Bytes>> {
     )
     .into_action();
     let name = path.strip_prefix("/users/").unwrap_or_default().to_owned();
-    let handled = in_action(action.clone(), async {
+    let handled = async {
         let user = lookup(&name).await?;
         action.add_success_fields(fields!(status = 200));
         Ok::<_, ServiceError>(user)
-    })
+    }
+    .finishing_action(action.clone())
     .await;
     match handled {
         Ok(user) => respond(StatusCode::OK, user),
@@ -215,7 +199,7 @@ async fn back_request(request: Request<Incoming>) -> Response<Full<Bytes>> {
 /// A slow "database" of users and roles.
 async fn lookup(name: &str) -> Result<String, ServiceError> {
     let query = start_action!("back:db:query", table = "users", name = name).into_action();
-    in_action(query, async {
+    async {
         tokio::time::sleep(Duration::from_millis(5 + name.len() as u64)).await;
         let role = match name {
             "alice" => "admin",
@@ -225,7 +209,8 @@ async fn lookup(name: &str) -> Result<String, ServiceError> {
         };
         log_message!("back:db:row", name = name, role = role);
         Ok(format!("{name} ({role})"))
-    })
+    }
+    .finishing_action(query)
     .await
 }
 
@@ -316,13 +301,14 @@ async fn front_request(
     )
     .into_action();
     let name = path.strip_prefix("/greet/").unwrap_or_default().to_owned();
-    let handled = in_action(action.clone(), async {
+    let handled = async {
         let user = call_back(&client, back, &name).await?;
         let greeting = format!("Hello, {user}");
         log_message!("front:greeting", text = &greeting);
         action.add_success_fields(fields!(status = 200));
         Ok::<_, ServiceError>(greeting)
-    })
+    }
+    .finishing_action(action.clone())
     .await;
     match handled {
         Ok(greeting) => respond(StatusCode::OK, greeting),
@@ -339,7 +325,7 @@ async fn call_back(
 ) -> Result<String, ServiceError> {
     let url = format!("http://{back}/users/{name}");
     let call = start_action!("front:call_back", url = &url).into_action();
-    in_action(call.clone(), async {
+    async {
         let mut request = Request::get(&url)
             .body(Empty::<Bytes>::new())
             .map_err(ServiceError::http)?;
@@ -360,7 +346,8 @@ async fn call_back(
             StatusCode::NOT_FOUND => Err(ServiceError::NotFound(name.to_owned())),
             other => Err(ServiceError::Upstream(other)),
         }
-    })
+    }
+    .finishing_action(call.clone())
     .await
 }
 

@@ -12,12 +12,13 @@ use std::time::Duration;
 
 use core_support::runtime;
 use eliot::http::{TASK_ID_HEADER, continue_or_start, insert_current_task_id};
+use eliot::tokio_integration::DeferredContextExt;
 use eliot::{
     Message, add_destination, destination_fn, fields, log_message, remove_destination,
     start_action, start_task,
 };
 use http_body_util::{BodyExt, Empty, Full};
-use http_support::{http_client, in_action, serve};
+use http_support::{http_client, serve};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 
@@ -28,20 +29,22 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
     let delay: u64 = path.rsplit('/').next().unwrap().parse().unwrap_or(0) % 7;
     let action =
         continue_or_start(request.headers(), "svc:request", fields!(path = &path)).into_action();
-    let _ = in_action(action, async {
+    let _ = async {
         log_message!("svc:step", n = 1);
         tokio::time::sleep(Duration::from_millis(delay)).await;
         let inner = start_action!("svc:inner").into_action();
-        in_action(inner, async {
+        async {
             tokio::task::yield_now().await;
             log_message!("svc:inner:note");
             tokio::time::sleep(Duration::from_millis(7 - delay)).await;
             Ok::<_, std::io::Error>(())
-        })
+        }
+        .finishing_action(inner)
         .await?;
         log_message!("svc:step", n = 2);
         Ok::<_, std::io::Error>(())
-    })
+    }
+    .finishing_action(action)
     .await;
     Ok(Response::new(Full::new(Bytes::from_static(b"ok"))))
 }
@@ -100,9 +103,9 @@ fn each_request_continues_its_callers_task_at_the_exact_level() {
             tokio::spawn(async move {
                 let task = start_task!("client:task", i = i).into_action();
                 let uuid = task.task_uuid().to_owned();
-                in_action(task, async {
+                async {
                     let call = start_action!("client:call").into_action();
-                    in_action(call, async {
+                    async {
                         let mut request = Request::get(format!("http://{address}/work/{i}"))
                             .body(Empty::new())
                             .unwrap();
@@ -111,9 +114,11 @@ fn each_request_continues_its_callers_task_at_the_exact_level() {
                         assert!(response.status().is_success());
                         response.into_body().collect().await.unwrap();
                         Ok::<_, hyper_util::client::legacy::Error>(())
-                    })
+                    }
+                    .finishing_action(call)
                     .await
-                })
+                }
+                .finishing_action(task)
                 .await
                 .unwrap();
                 uuid

@@ -14,7 +14,8 @@ mod http_support;
 mod python_support;
 
 use core_support::{poll_until, runtime};
-use http_support::{http_client, in_action, serve};
+use eliot::tokio_integration::DeferredContextExt;
+use http_support::{http_client, serve};
 use python_support::{check_logs, venv_python, workspace};
 
 use std::convert::Infallible;
@@ -54,9 +55,9 @@ async fn rust_service(request: Request<Incoming>) -> Result<Response<Full<Bytes>
     let action =
         continue_or_start(request.headers(), "rust:request", fields!(path = &path)).into_action();
     let name = path.rsplit('/').next().unwrap_or_default().to_owned();
-    let found = in_action(action, async {
+    let found = async {
         let query = start_action!("rust:db:query", name = &name).into_action();
-        in_action(query, async {
+        async {
             tokio::time::sleep(Duration::from_millis(3)).await;
             if name == "mallory" {
                 return Err(std::io::Error::new(
@@ -66,9 +67,11 @@ async fn rust_service(request: Request<Incoming>) -> Result<Response<Full<Bytes>
             }
             log_message!("rust:db:row", name = &name);
             Ok(())
-        })
+        }
+        .finishing_action(query)
         .await
-    })
+    }
+    .finishing_action(action)
     .await;
     let status = if found.is_ok() {
         StatusCode::OK
@@ -189,18 +192,20 @@ fn python_and_rust_services_continue_each_others_tasks_over_http() {
             let url = format!("http://{python_address}/users/{name}");
             tokio::spawn(async move {
                 let task = start_task!("rust:client", name = name).into_action();
-                in_action(task, async {
+                async {
                     let call = start_action!("rust:call", url = &url).into_action();
-                    in_action(call, async {
+                    async {
                         let mut request = Request::get(&url).body(Empty::new()).unwrap();
                         insert_current_task_id(request.headers_mut());
                         let response = http.request(request).await?;
                         let status = response.status();
                         response.into_body().collect().await.unwrap();
                         Ok::<_, hyper_util::client::legacy::Error>(status)
-                    })
+                    }
+                    .finishing_action(call)
                     .await
-                })
+                }
+                .finishing_action(task)
                 .await
                 .unwrap()
             })

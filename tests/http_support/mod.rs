@@ -1,5 +1,5 @@
 //! The hyper plumbing of the HTTP services tests: a server on a free local
-//! port, a client, and an action around an async body.
+//! port and a client.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -7,7 +7,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use eliot::{Action, AsFailure, FutureContextExt};
 use http_body_util::{Empty, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
@@ -17,19 +16,6 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpListener;
-
-/// Runs `body` in `action`, then finishes the action from the result.
-pub async fn in_action<T, E: AsFailure>(
-    action: Action,
-    body: impl Future<Output = Result<T, E>>,
-) -> Result<T, E> {
-    let result = body.in_action(&action).await;
-    let _ = match &result {
-        Ok(_) => action.finish(),
-        Err(error) => action.finish_with_error(error),
-    };
-    result
-}
 
 /// Serves `handler` over HTTP/1 on 127.0.0.1, a connection per task, for the
 /// rest of the runtime's life; returns the address it listens on.
