@@ -11,6 +11,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A JSON value, its strings borrowed from the line where possible.
@@ -79,7 +80,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             if self.hidden.is_some_and(|hidden| hidden.contains(&*key)) {
                 map.next_value::<IgnoredAny>()?;
                 continue;
@@ -91,29 +92,12 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
     }
 }
 
-/// A string, borrowed when it has no escapes.
-struct Text<'a>(Cow<'a, str>);
+/// A key, borrowed from the line when it has no escapes (serde's
+/// `borrow` of a `Cow<str>`; eliot-tokio reads keys the same way).
+#[derive(Deserialize)]
+struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
 
-impl<'de> de::Deserialize<'de> for Text<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct TextVisitor;
-        impl<'de> Visitor<'de> for TextVisitor {
-            type Value = Text<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Text<'de>, E> {
-                Ok(Text(Cow::Owned(s.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(TextVisitor)
-    }
-}
-
-impl<'de> de::Deserialize<'de> for Val<'de> {
+impl<'de> Deserialize<'de> for Val<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ValVisitor;
         impl<'de> Visitor<'de> for ValVisitor {
@@ -179,6 +163,13 @@ mod tests {
             Val::Arr(vec![Val::Bool(true), Val::I64(-2), Val::F64(0.5)])
         );
         assert_eq!(nested[1], ("z".into(), Val::Null));
+    }
+
+    #[test]
+    fn keys_are_borrowed_from_the_line_unless_they_have_escapes() {
+        let fields = shown_fields(r#"{"plain":1,"tab\tkey":2}"#, &HashSet::new());
+        assert!(matches!(&fields[0].0, Cow::Borrowed("plain")));
+        assert!(matches!(&fields[1].0, Cow::Owned(key) if key == "tab\tkey"));
     }
 
     #[test]
