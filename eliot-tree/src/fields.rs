@@ -48,15 +48,12 @@ fn sort_entries<T>(entries: &mut Vec<(Cow<'_, str>, T)>) {
     if entries.is_sorted_by(|a, b| a.0 < b.0) {
         return;
     }
-    entries.sort_by(|a, b| a.0.cmp(&b.0)); // Stable: equal keys keep their order.
-    // One pass: removing each duplicate in place took time quadratic in the
-    // number of keys (10 s for a 2.4 MB line of 100,000 repeated keys).
-    let mut sorted = std::mem::take(entries).into_iter().peekable();
-    while let Some(entry) = sorted.next() {
-        if sorted.peek().is_none_or(|next| next.0 != entry.0) {
-            entries.push(entry);
-        }
-    }
+    // Reversed, the stable sort puts the last of equal keys first, and
+    // `dedup_by` keeps the first of each run, in one pass (removing each
+    // duplicate in place took time quadratic in the number of keys).
+    entries.reverse();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries.dedup_by(|later, first| later.0 == first.0);
 }
 
 struct ObjectSeed<'h> {
