@@ -15,14 +15,6 @@ use eliot_tokio::{DeferredContext, DeferredContextExt, NoCurrentAction};
 use serde_json::json;
 use tokio::sync::oneshot;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn creation_without_an_action_is_a_typed_error() {
     let error = DeferredContext::new(async { Ok::<(), ()>(()) }).unwrap_err();
@@ -43,7 +35,7 @@ fn creation_captures_the_current_action() {
 
 #[test]
 fn the_wrapped_future_is_reachable_as_result() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         let action = new_task("test:result");
         let d = DeferredContext::with_action(&action, async { 41 }).add_both(|n| n + 1);
         assert_eq!(d.result().await, 42);
@@ -65,7 +57,7 @@ fn the_wrapped_future_is_reachable_as_result() {
 /// inside another action, and whoever polls them.
 #[test]
 fn callbacks_run_in_the_action_of_creation_even_when_added_inside_another() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         let first = new_task("test:first");
         let second = new_task("test:second");
         let third = new_task("test:third");
@@ -113,7 +105,7 @@ fn callbacks_run_in_the_action_of_creation_even_when_added_inside_another() {
 /// Eliot's test_addCallbacksCallbackResult and ErrbackResult.
 #[test]
 fn results_and_errors_flow_through_the_callbacks() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         let action = new_task("test:flow");
         let d = DeferredContext::with_action(&action, async { Ok::<i32, String>(0) })
             .add_callbacks(|x| Ok::<_, String>(vec![x, 1]), Err);
@@ -151,7 +143,7 @@ fn results_and_errors_flow_through_the_callbacks() {
 /// result passes through unchanged.
 #[test]
 fn add_action_finish_logs_nothing_until_completion_then_succeeds() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         let action = new_task("sys:me");
         let (send, receive) = oneshot::channel::<&'static str>();
         let (polled, was_polled) = oneshot::channel();
@@ -203,7 +195,7 @@ impl std::error::Error for Because {}
 /// Eliot's test_addActionFinishFailure and ...FailurePassThrough.
 #[test]
 fn add_action_finish_fails_the_action_with_the_error_and_passes_it_on() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         let action = new_task("sys:me");
         let (send, receive) = oneshot::channel::<()>();
         let (polled, was_polled) = oneshot::channel();
@@ -236,7 +228,7 @@ fn add_action_finish_fails_the_action_with_the_error_and_passes_it_on() {
 #[allow(clippy::await_holding_invalid_type)]
 #[test]
 fn dropped_before_completion_the_action_fails_as_cancelled() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         // Aborted task.
         let action = new_task("test:aborted");
         let finish =
@@ -291,7 +283,7 @@ fn dropped_before_completion_the_action_fails_as_cancelled() {
 
 #[test]
 fn a_panicking_callback_fails_the_action_with_the_panic_message() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         let action = new_task("test:panic");
         let finish = DeferredContext::with_action(&action, async { Ok::<u8, Because>(1) })
             .add_callback(|_| -> Result<u8, Because> { panic!("callback exploded") })
@@ -318,7 +310,7 @@ fn a_panicking_callback_fails_the_action_with_the_panic_message() {
 /// action at the expected level, whichever worker ran it.
 #[test]
 fn many_deferreds_interleaved_on_worker_threads_keep_their_own_actions() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         let mut senders = Vec::new();
         let mut running = Vec::new();
         let mut actions = Vec::new();
@@ -381,7 +373,7 @@ fn many_deferreds_interleaved_on_worker_threads_keep_their_own_actions() {
 
 #[test]
 fn the_extension_trait_runs_futures_as_actions() {
-    runtime().block_on(async {
+    tokio_support::runtime(4).block_on(async {
         let parent = new_task("test:ext");
         let id = {
             let _entered = parent.enter();

@@ -14,11 +14,7 @@ use eliot::{current_action, fields, inline_actions, log_message, start_action, s
 use inline_actions_support::{Capture, assert_send, kind, level, status};
 
 fn multi_thread() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap()
+    inline_actions_support::runtime(4)
 }
 
 fn current_thread() -> tokio::runtime::Runtime {

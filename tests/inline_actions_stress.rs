@@ -233,14 +233,7 @@ fn a_thousand_random_task_trees_log_every_message_in_its_place() {
     let seed = seed();
     eprintln!("stress seed: {seed} (replay with ELIOT_STRESS_SEED={seed})");
     let runtimes = [
-        (
-            "multi-thread",
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(4)
-                .enable_all()
-                .build()
-                .unwrap(),
-        ),
+        ("multi-thread", inline_actions_support::runtime(4)),
         (
             "current-thread",
             tokio::runtime::Builder::new_current_thread()

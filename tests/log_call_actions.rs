@@ -331,11 +331,7 @@ async fn async_scenario() -> String {
 
 #[test]
 fn async_calls_finish_when_the_future_completes() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = inline_actions_support::runtime(4);
     let capture = Capture::start();
     let uuid = runtime.block_on(async_scenario());
     let log: Captured = capture.finish();

@@ -2,6 +2,8 @@
 //! read back: every message lands under the action it was logged in, and
 //! the trees do not depend on the order of the lines.
 
+mod core_support;
+
 use std::time::Duration;
 
 use eliot::parse::{Node, Task, WrittenAction, parse_log};
@@ -85,11 +87,7 @@ fn check(task: &Task) {
 #[test]
 fn tasks_logged_concurrently_parse_into_the_trees_they_were_logged_as() {
     let logger = MemoryLogger::new();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = core_support::runtime(4);
     runtime.block_on(logger.capturing(async {
         let handles: Vec<_> = (0..40).map(|w| spawn(worker(w))).collect();
         for handle in handles {

@@ -1,6 +1,8 @@
 //! MemoryLogger without the attribute: what it captures, from which threads
 //! and futures, and what `validate` reports.
 
+mod core_support;
+
 use std::sync::{Arc, Barrier};
 
 use eliot::testing::{LoggedAction, MemoryLogger};
@@ -69,10 +71,7 @@ fn actions_carry_the_logger_into_threads_and_futures() {
         .join()
         .unwrap();
     let future = async { log_message!("t:mem:future") }.in_action(&job);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .build()
-        .unwrap();
+    let runtime = core_support::runtime(2);
     runtime.block_on(async { tokio::spawn(future).await.unwrap() });
     job.finish().unwrap();
     let job = &LoggedAction::of_type(&logger, "t:mem:job")[0];
@@ -86,11 +85,7 @@ fn actions_carry_the_logger_into_threads_and_futures() {
 #[test]
 fn futures_wrapped_with_capturing_are_captured_wherever_they_are_polled() {
     let logger = MemoryLogger::new();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = core_support::runtime(2);
     runtime.block_on(async {
         let handles: Vec<_> = (0..10)
             .map(|i| {

@@ -216,11 +216,7 @@ fn instrument_err_fails_the_action_with_the_error() {
 #[test]
 fn instrumented_tasks_interleaving_on_workers_keep_their_own_trees() {
     captured();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio_support::runtime(4);
     let uuids = runtime.block_on(async {
         let mut handles = Vec::new();
         for job in 0..32u64 {
@@ -303,11 +299,7 @@ async fn waits_in_a_span() {
 #[test]
 fn a_span_closed_by_a_cancelled_inline_actions_future_fails_as_cancelled() {
     captured();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = tokio_support::runtime(2);
     let root = start_task!("test:cancelled_span").into_action();
     let waiting = root.run(waits_in_a_span);
     let timed_out = runtime.block_on(async {

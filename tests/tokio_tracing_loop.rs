@@ -5,6 +5,8 @@
 //! from tracing), and the core's recursion backstop never has to step in.
 //! One test in its own binary: it installs a global subscriber.
 
+mod core_support;
+
 use std::sync::{Arc, Mutex};
 
 use eliot::{destination_fn, log_message, start_action, write_traceback};
@@ -50,11 +52,7 @@ fn both_bridges_and_the_test_redirect_together_never_loop_or_repeat() {
     let logs = eliot_tokio::redirect_logs_for_tests().expect("under a test harness");
     let failures_before = eliot::destination_failure_count();
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = core_support::runtime(2);
     runtime.block_on(async {
         let handles: Vec<_> = (0..8)
             .map(|i| {

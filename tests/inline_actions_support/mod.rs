@@ -2,7 +2,7 @@
 //! log into memory, pick out one test's tasks, and check where each message
 //! sits in its task's tree.
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 // The capture destination and the field readers are core_support's.
 #[path = "../core_support/mod.rs"]
@@ -15,7 +15,7 @@ use core_support::{Lines, parse_all};
 use eliot::{Destination, add_destination, remove_destination};
 use serde_json::{Map, Value};
 
-pub use core_support::{kind, level};
+pub use core_support::{kind, level, runtime};
 
 /// One parsed log line.
 pub type Msg = Map<String, Value>;

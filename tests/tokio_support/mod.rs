@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use eliot::{Action, destination_fn, start_task};
 use serde_json::{Map, Value};
 
-pub use core_support::{kind, level};
+pub use core_support::{kind, level, runtime};
 
 pub type Line = Map<String, Value>;
 
