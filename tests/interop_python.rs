@@ -14,7 +14,7 @@
 
 mod python_support;
 
-use python_support::{check_logs, run_check_logs, venv_python, workspace};
+use python_support::{check_logs, fresh_run_dir, run_check_logs, venv_python, workspace};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -87,12 +87,9 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
     let names = example_names();
     assert!(names.contains(&"quickstart".to_owned()), "{names:?}");
     let binaries = examples_dir(&names);
-    let runs = workspace().join("target/interop-runs");
     let mut logs = Vec::new();
     for name in &names {
-        let dir = runs.join(name);
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = fresh_run_dir(name);
         let started = Instant::now();
         let output = Command::new(binaries.join(name))
             .current_dir(&dir)
@@ -133,9 +130,7 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
 /// The checker itself must fail on a bad log, or the test above proves nothing.
 #[test]
 fn the_checker_rejects_incomplete_and_malformed_logs() {
-    let dir = workspace().join("target/interop-runs/checker-self-test");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_run_dir("checker-self-test");
     let incomplete = dir.join("incomplete.log");
     std::fs::write(
         &incomplete,
@@ -165,9 +160,7 @@ fn python_and_rust_continue_each_others_tasks() {
     use eliot::{FileDestination, continue_task, log_message, start_task};
 
     let python = venv_python();
-    let dir = workspace().join("target/interop-runs/continue-task");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_run_dir("continue-task");
     let rust_log = dir.join("rust.log");
     let python_log = dir.join("python.log");
 

@@ -16,7 +16,7 @@ mod python_support;
 use core_support::{poll_until, runtime};
 use eliot::tokio_integration::DeferredContextExt;
 use http_support::{http_client, serve};
-use python_support::{check_logs, venv_python, workspace};
+use python_support::{check_logs, fresh_run_dir, venv_python, workspace};
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader};
@@ -145,9 +145,7 @@ fn check_merged(logs: &[&Path], merged: &Path) -> String {
 #[test]
 fn python_and_rust_services_continue_each_others_tasks_over_http() {
     let python = venv_python();
-    let dir = workspace().join("target/interop-runs/services-python");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_run_dir("services-python");
     let rust_log = dir.join("rust.log");
     let file = add_destination(FileDestination::create(&rust_log).unwrap());
     let runtime = runtime(2);

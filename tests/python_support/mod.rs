@@ -12,6 +12,15 @@ pub fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// An empty `target/interop-runs/<name>` (what an earlier run left there is
+/// removed): where a test's processes write the logs the tools then read.
+pub fn fresh_run_dir(name: &str) -> PathBuf {
+    let dir = workspace().join("target/interop-runs").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The virtualenv's python, with the pinned tools installed. Test binaries
 /// may run at once (cargo nextest), so the set-up holds a file lock.
 pub fn venv_python() -> PathBuf {
