@@ -243,9 +243,9 @@ impl LogReader {
     /// Reads one line of the current input into `pending`; `false` once
     /// every input is exhausted.
     fn advance(&mut self) -> Result<bool, ReadError> {
-        if self.parser.is_none() {
+        let Some(parser) = self.parser.as_mut() else {
             return Ok(false); // The reader has ended: see `add_input`.
-        }
+        };
         let Some(((name, input), number)) = &mut self.current else {
             match self.inputs.pop_front() {
                 Some(input) => {
@@ -276,9 +276,6 @@ impl LogReader {
             line: *number,
         };
         let pending = &mut self.pending;
-        let Some(parser) = self.parser.as_mut() else {
-            return Ok(false); // Checked above.
-        };
         match self.buffer.strip_suffix(b"\n") {
             Some(line) => parser.add_line(line, &location, |e| pending.push_back(e)),
             None => parser.add_final_fragment(&self.buffer, &location, |e| pending.push_back(e)),
