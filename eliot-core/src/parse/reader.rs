@@ -62,35 +62,33 @@ impl Parser {
         mut emit: impl FnMut(Event),
     ) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let report_text = |problem: Problem, text: String, emit: &mut dyn FnMut(Event)| {
+        let report = |problem: Problem, text: &str, emit: &mut dyn FnMut(Event)| {
             emit(Event::Malformed(Malformed {
                 location: location.clone(),
                 problem,
-                line: text,
+                line: text.to_owned(),
             }));
         };
-        let report = |problem: Problem, emit: &mut dyn FnMut(Event)| {
-            report_text(problem, String::from_utf8_lossy(line).into_owned(), emit);
-        };
-        let Ok(text) = std::str::from_utf8(line) else {
-            report(Problem::NotUtf8, &mut emit);
+        let Ok(original) = std::str::from_utf8(line) else {
+            report(Problem::NotUtf8, &String::from_utf8_lossy(line), &mut emit);
             return;
         };
-        if text.trim().is_empty() {
+        if original.trim().is_empty() {
             return; // A blank line holds nothing to lose.
         }
-        let repaired = without_lone_surrogates(text);
-        let text = repaired.as_deref().unwrap_or(text);
+        let repaired = without_lone_surrogates(original);
+        let text = repaired.as_deref().unwrap_or(original);
         let whole = text.trim().len();
         // A problem with one of several messages on a line comes with that
         // message alone: a copy of the whole line in each report would take
         // memory quadratic in the line's length.
         let report_object = |problem: Problem, object: &str, emit: &mut dyn FnMut(Event)| {
-            if object.len() == whole {
-                report(problem, emit);
+            let text = if object.len() == whole {
+                original
             } else {
-                report_text(problem, object.to_owned(), emit);
-            }
+                object
+            };
+            report(problem, text, emit);
         };
         let mut count = 0;
         let trailing = split_objects(text, |object, header| {
@@ -112,14 +110,14 @@ impl Parser {
             }
         });
         if count > 1 {
-            report(Problem::SeveralMessages { count }, &mut emit);
+            report(Problem::SeveralMessages { count }, original, &mut emit);
         }
         if let Some(problem) = trailing {
             let problem = match problem {
                 Problem::InvalidJson { error, .. } if unterminated => Problem::Truncated { error },
                 other => other,
             };
-            report(problem, &mut emit);
+            report(problem, original, &mut emit);
         }
     }
 }
