@@ -120,7 +120,8 @@ impl Parser {
         Ok(Some(task))
     }
 
-    fn wanted(&self, task_uuid: &str) -> bool {
+    /// Whether lines of the task `task_uuid` are read.
+    pub(super) fn wanted(&self, task_uuid: &str) -> bool {
         self.only
             .as_ref()
             .is_none_or(|only| only.contains(task_uuid))

@@ -93,10 +93,13 @@ impl Parser {
         let mut count = 0;
         let trailing = split_objects(text, |object, header| {
             count += 1;
-            let suspect = header.suspect;
-            let outcome = header
-                .validate()
-                .and_then(|valid| self.add_header(valid, object));
+            let mut suspect = header.suspect;
+            let outcome = header.validate().and_then(|valid| {
+                // The fields of a line of a task not read are not looked at:
+                // the line is not placed.
+                suspect &= self.wanted(&valid.task_uuid);
+                self.add_header(valid, object)
+            });
             if outcome.is_ok()
                 && suspect
                 && let Some(error) = unreadable_fields(object)
@@ -370,6 +373,24 @@ mod tests {
         reader.add_input("b", io::Cursor::new(line));
         assert!(reader.next().is_none());
         assert_eq!(reader.lines_read(), 1);
+    }
+
+    #[test]
+    fn unreadable_fields_of_a_task_not_read_are_not_reported() {
+        // The report says the message was placed in its task: a parser
+        // that reads only other tasks places nothing of it.
+        let log = "{\"v\":1e400,\"timestamp\":1.0,\"task_uuid\":\"other\",\"task_level\":[1],\"message_type\":\"m\"}\n\
+                   {\"v\":1e400,\"timestamp\":1.0,\"task_uuid\":\"t\",\"task_level\":[1],\"message_type\":\"m\"}\n";
+        let mut reader = LogReader::with_parser(Parser::only_tasks(["t"]));
+        reader.add_input("a", io::Cursor::new(log));
+        let events: Vec<Event> = reader.map(Result::unwrap).collect();
+        assert_eq!(events.len(), 2, "{events:?}");
+        let Event::Malformed(bad) = &events[0] else {
+            panic!("{events:?}");
+        };
+        assert_eq!(bad.location.line, 2);
+        assert!(matches!(bad.problem, Problem::UnreadableFields { .. }));
+        assert!(matches!(&events[1], Event::Task(task) if task.task_uuid() == "t"));
     }
 
     #[test]
