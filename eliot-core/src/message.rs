@@ -116,46 +116,37 @@ pub(crate) enum Position<'a> {
     NewTask(&'a str),
 }
 
-/// Builds a line and hands it to the route or the registered destinations.
-/// `build` writes the line's own fields; the global fields whose keys are not
-/// `present` (compared as written, see [`json::user_key`]) follow.
+/// Builds a line and hands it to the route or the registered destinations,
+/// then hands it back. `build` writes the line's own fields; the global
+/// fields whose keys are not `present` (compared as written, see
+/// [`json::user_key`]) follow (none on a route, which is a test's own log).
 fn emit(
     route: Option<&Route>,
     present: impl Fn(&str) -> bool,
     build: impl FnOnce(&mut LineWriter<'_>),
-) {
+) -> Message {
     registry::with_snapshot(|snapshot| {
-        let message = build_with_globals(snapshot, route, present, build);
+        let globals = match route {
+            Some(_) => None,
+            None => Some(&snapshot.global_fields).filter(|g| !g.is_empty()),
+        };
+        let line = json::build_line(|buf| {
+            let mut writer = LineWriter::new(buf);
+            build(&mut writer);
+            for (key, value) in globals.into_iter().flat_map(OwnedFields::iter) {
+                if !present(key) {
+                    writer.raw(key, value);
+                }
+            }
+            writer.finish();
+        });
+        let message = Message { line };
         match route {
             Some(route) => registry::deliver(std::slice::from_ref(route), &message),
-            None => registry::dispatch(snapshot, message),
+            None => registry::dispatch(snapshot, &message),
         }
-    });
-}
-
-/// The line `build` writes, followed by the snapshot's global fields (none
-/// on a route, which is a test's own log).
-fn build_with_globals(
-    snapshot: &registry::Snapshot,
-    route: Option<&Route>,
-    present: impl Fn(&str) -> bool,
-    build: impl FnOnce(&mut LineWriter<'_>),
-) -> Message {
-    let globals = match route {
-        Some(_) => None,
-        None => Some(&snapshot.global_fields).filter(|g| !g.is_empty()),
-    };
-    let line = json::build_line(|buf| {
-        let mut writer = LineWriter::new(buf);
-        build(&mut writer);
-        for (key, value) in globals.into_iter().flat_map(OwnedFields::iter) {
-            if !present(key) {
-                writer.raw(key, value);
-            }
-        }
-        writer.finish();
-    });
-    Message { line }
+        message
+    })
 }
 
 /// Whether `key` (a global field's, as written) is among `fields`' keys as
@@ -185,17 +176,17 @@ fn write_message_body(
     w.str("message_type", message_type);
 }
 
-/// Logs a message at `at`, with the global fields.
+/// Logs a message at `at`, with the global fields, and hands it back.
 pub(crate) fn write_message(
     route: Option<&Route>,
     at: Position<'_>,
     message_type: &str,
     fields: &[Field<'_>],
-) {
+) -> Message {
     let timestamp = now();
     emit(route, in_fields(fields), |w| {
         write_message_body(w, &at, message_type, fields, timestamp);
-    });
+    })
 }
 
 /// `{fields..., action_status, timestamp, task_uuid, action_type, task_level}`
@@ -269,34 +260,23 @@ pub fn log_message(message_type: &str, fields: &[Field<'_>]) {
             action: Some(action),
             ..
         }) => action.log(message_type, fields),
-        other => log_in_new_task(other.and_then(|c| c.route.as_ref()), message_type, fields),
+        other => {
+            log_in_new_task(other.and_then(|c| c.route.as_ref()), message_type, fields);
+        }
     }
 }
 
-/// Logs a message as a task of its own, whatever the current context.
-pub(crate) fn log_detached(message_type: &str, fields: &[Field<'_>]) {
-    log_in_new_task(None, message_type, fields);
+/// Logs a message as a task of its own, whatever the current context, and
+/// hands back the message it delivered: a writer thread tells by identity
+/// ([`Message::same_line`]) whether its own handle was among the
+/// destinations.
+pub(crate) fn log_detached(message_type: &str, fields: &[Field<'_>]) -> Message {
+    log_in_new_task(None, message_type, fields)
 }
 
-/// [`log_detached`] to the registered destinations, handing back the message
-/// it delivered: a writer thread tells by identity ([`Message::same_line`])
-/// whether its own handle was among them.
-pub(crate) fn log_detached_returning(message_type: &str, fields: &[Field<'_>]) -> Message {
+fn log_in_new_task(route: Option<&Route>, message_type: &str, fields: &[Field<'_>]) -> Message {
     let task_uuid = crate::action::new_task_uuid();
-    let at = Position::NewTask(&task_uuid);
-    let timestamp = now();
-    registry::with_snapshot(|snapshot| {
-        let message = build_with_globals(snapshot, None, in_fields(fields), |w| {
-            write_message_body(w, &at, message_type, fields, timestamp);
-        });
-        registry::dispatch(snapshot, message.clone());
-        message
-    })
-}
-
-fn log_in_new_task(route: Option<&Route>, message_type: &str, fields: &[Field<'_>]) {
-    let task_uuid = crate::action::new_task_uuid();
-    write_message(route, Position::NewTask(&task_uuid), message_type, fields);
+    write_message(route, Position::NewTask(&task_uuid), message_type, fields)
 }
 
 /// A one-message task, built but not delivered (no global fields): what a

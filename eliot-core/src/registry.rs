@@ -138,9 +138,9 @@ fn refresh(cache: &RefCell<Option<(u64, Arc<Snapshot>)>>, generation: u64) {
 
 /// Delivers `message` to the registered destinations, or keeps it in the
 /// startup buffer when none was ever added.
-pub(crate) fn dispatch(snapshot: &Snapshot, message: Message) {
+pub(crate) fn dispatch(snapshot: &Snapshot, message: &Message) {
     if !snapshot.buffering {
-        deliver(&snapshot.destinations, &message);
+        deliver(&snapshot.destinations, message);
         return;
     }
     let mut state = state();
@@ -148,14 +148,14 @@ pub(crate) fn dispatch(snapshot: &Snapshot, message: Message) {
         // Destinations arrived since the snapshot was taken.
         let destinations = state.destinations.clone();
         drop(state);
-        deliver(&destinations, &message);
+        deliver(&destinations, message);
         return;
     }
     if state.startup.len() == STARTUP_BUFFER_SIZE {
         state.startup.pop_front();
         state.startup_dropped += 1;
     }
-    state.startup.push_back(message);
+    state.startup.push_back(message.clone());
 }
 
 /// How deeply deliveries may nest on one thread: a destination that logs

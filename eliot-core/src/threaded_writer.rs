@@ -809,7 +809,7 @@ impl Shared {
             // To every registered destination, this one included if this
             // thread's snapshot still holds its handle (which, called on this
             // thread, adds it to `own`).
-            let report = crate::message::log_detached_returning(DESTINATION_FAILURE, fields);
+            let report = crate::message::log_detached(DESTINATION_FAILURE, fields);
             // Whether the handle got it is not `closed`: a stop may unregister
             // the handle just before or just after the delivery. The report
             // itself tells, so that this destination writes it exactly once.
