@@ -90,16 +90,15 @@ impl Failure {
     fn describe(type_name: Option<&'static str>, error: &(dyn Error + 'static)) -> Self {
         let mut causes = Vec::new();
         let mut source = source_of(error, &mut causes);
-        let mut depth = 0;
         while let Some(cause) = source {
-            if depth == MAX_CAUSES {
+            // Only causes are in the list yet: a note ends the chain.
+            if causes.len() == MAX_CAUSES {
                 causes.push(format!(
                     "<further causes left out: the chain of source()s is longer than \
                      {MAX_CAUSES}; does it loop?>"
                 ));
                 break;
             }
-            depth += 1;
             causes.push(display(cause));
             source = source_of(cause, &mut causes);
         }

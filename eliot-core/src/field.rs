@@ -113,14 +113,10 @@ impl OwnedFields {
     /// `dict.update`).
     pub(crate) fn extend(&mut self, fields: &[Field<'_>]) {
         for field in fields {
-            let key = crate::json::user_key(field.key);
             let mut json = Vec::new();
             crate::json::write_value_or_placeholder(&mut json, field.value);
             let json = crate::json::utf8(json).into_boxed_str();
-            match self.entries.iter_mut().find(|(k, _)| &**k == key) {
-                Some(entry) => entry.1 = json,
-                None => self.entries.push((key.into(), json)),
-            }
+            self.insert(crate::json::user_key(field.key), json);
         }
     }
 
@@ -130,10 +126,16 @@ impl OwnedFields {
     /// impl may log or add fields itself.
     pub(crate) fn merge(&mut self, other: OwnedFields) {
         for (key, json) in other.entries {
-            match self.entries.iter_mut().find(|(k, _)| *k == key) {
-                Some(entry) => entry.1 = json,
-                None => self.entries.push((key, json)),
-            }
+            self.insert(key, json);
+        }
+    }
+
+    /// Sets `key` (as written) to `json`, in place if it is present; a key
+    /// already boxed is kept, not copied.
+    fn insert(&mut self, key: impl AsRef<str> + Into<Box<str>>, json: Box<str>) {
+        match self.entries.iter_mut().find(|(k, _)| **k == *key.as_ref()) {
+            Some(entry) => entry.1 = json,
+            None => self.entries.push((key.into(), json)),
         }
     }
 
