@@ -255,3 +255,41 @@ impl<T: fmt::Debug> fmt::Debug for DisplayValue<T> {
         self.0.fmt(f)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that takes `room` bytes, then fails.
+    struct Full {
+        room: usize,
+    }
+
+    impl std::io::Write for Full {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::Error::other("t: disk full"));
+            }
+            let n = bytes.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// Only a `fmt` impl's own error is blamed on the value: the writer's
+    /// failure while a value is shown stays the writer's error.
+    #[test]
+    fn a_writer_failing_under_a_shown_value_keeps_its_own_error() {
+        for value in [
+            serde_json::to_writer(Full { room: 1 }, &DisplayValue("shown")),
+            serde_json::to_writer(Full { room: 1 }, &DebugValue("shown")),
+        ] {
+            let error = value.unwrap_err();
+            assert!(error.is_io(), "{error}");
+            assert!(error.to_string().contains("t: disk full"), "{error}");
+        }
+    }
+}
