@@ -3,22 +3,7 @@
 
 mod support;
 
-use support::eliot_tree;
-
-/// Characters that must never reach the terminal as they are: C0 and C1
-/// controls, DEL, and the bidirectional overrides that reorder a line.
-fn is_dangerous(c: char) -> bool {
-    (c.is_control() && c != '\n')
-        || ('\u{202a}'..='\u{202e}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
-}
-
-fn assert_harmless(text: &str) {
-    assert!(
-        !text.chars().any(is_dangerous),
-        "a control character got through: {text:?}"
-    );
-}
+use support::{assert_harmless, assert_reported, eliot_tree};
 
 #[test]
 fn reports_of_malformed_lines_neutralise_what_comes_from_the_log() {
@@ -27,13 +12,7 @@ fn reports_of_malformed_lines_neutralise_what_comes_from_the_log() {
     let line = r#"{"timestamp":1.0,"task_uuid":"t\u001b]0;pwned\u0007\u001b[2J\u202e","task_level":[2],"message_type":"m"}"#;
     let log = format!("{line}\n{line}\n");
     let run = eliot_tree(&["--color", "never"], Some(&log));
-    assert_eq!(run.status, Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("task t␛]0;pwned␇␛[2J\\u{202e} already has a line"),
-        "{}",
-        run.stderr
-    );
+    assert_reported(&run, "task t␛]0;pwned␇␛[2J\\u{202e} already has a line");
     assert_harmless(&run.stderr);
     assert_harmless(&run.stdout);
 }
@@ -87,12 +66,9 @@ fn a_task_level_thousands_deep_is_reported_not_a_crash() {
          {{\"timestamp\":1.0,\"task_uuid\":\"u\",\"task_level\":[1],\"message_type\":\"ok\"}}\n"
     );
     let run = eliot_tree(&["--color", "never"], Some(&log));
-    assert_eq!(run.status, Some(1), "{}", run.stderr);
-    assert!(
-        run.stderr
-            .contains("line 1: not an Eliot message: task_level must be an array of at most 512"),
-        "{}",
-        run.stderr
+    assert_reported(
+        &run,
+        "line 1: not an Eliot message: task_level must be an array of at most 512",
     );
     assert!(run.stdout.starts_with("u\n└── ok/1 "), "{}", run.stdout);
 }
@@ -141,11 +117,12 @@ fn fields_that_cannot_be_read_are_reported() {
             "{{\"a\":\"x\",\"v\":{value},\"timestamp\":1.0,\"task_uuid\":\"t\",\"task_level\":[1],\"message_type\":\"m\"}}\n"
         );
         let run = eliot_tree(&["--color", "never"], Some(&log));
-        assert_eq!(run.status, Some(1), "{}", run.stderr);
-        let report = format!(
-            "line 1: the message was placed in its task, but its fields cannot be read: {error}"
+        assert_reported(
+            &run,
+            &format!(
+                "line 1: the message was placed in its task, but its fields cannot be read: {error}"
+            ),
         );
-        assert!(run.stderr.contains(&report), "{}", run.stderr);
         assert!(run.stdout.starts_with("t\n└── m/1 "), "{}", run.stdout);
     }
 }

@@ -45,6 +45,27 @@ pub fn eliot_tree(args: &[&str], stdin: Option<&str>) -> Run {
     }
 }
 
+/// Asserts that the run failed with status 1 and reported `report`.
+pub fn assert_reported(run: &Run, report: &str) {
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
+    assert!(run.stderr.contains(report), "{}", run.stderr);
+}
+
+/// Asserts that `text` holds no character that could drive the terminal:
+/// C0 and C1 controls and DEL (a newline aside), and the bidirectional
+/// overrides and isolates that reorder a line.
+pub fn assert_harmless(text: &str) {
+    let dangerous = |c: char| {
+        (c.is_control() && c != '\n')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    assert!(
+        !text.chars().any(dangerous),
+        "a control character got through: {text:?}"
+    );
+}
+
 /// A file of the reference logs written by Python's Eliot.
 pub fn reference_log(name: &str) -> PathBuf {
     PathBuf::from(concat!(
