@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use core_support::{Lines, capture, parse, parse_all};
+use core_support::{Lines, capture, kind, parse_all};
 use eliot::{
     AsFailure, Failure, Field, add_destination, add_global_fields, current_action, fields,
     log_message, register_exception_extractor, remove_destination, start_action,
@@ -35,16 +35,8 @@ fn within_30s<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'sta
         .unwrap_or_else(|e| panic!("{what}: deadlocked or died ({e})"))
 }
 
-fn of_type<'a>(lines: &'a [Map<String, Value>], kind: &str) -> Vec<&'a Map<String, Value>> {
-    lines
-        .iter()
-        .filter(|m| {
-            m.get("message_type")
-                .or(m.get("action_type"))
-                .and_then(Value::as_str)
-                == Some(kind)
-        })
-        .collect()
+fn of_type<'a>(lines: &'a [Map<String, Value>], wanted: &str) -> Vec<&'a Map<String, Value>> {
+    lines.iter().filter(|m| kind(m) == wanted).collect()
 }
 
 /// A value whose serialization logs a message.
@@ -202,7 +194,7 @@ fn a_field_that_panics_or_fails_while_formatted_keeps_the_message_and_the_rest()
             good_success = 7
         ));
     });
-    let seen: Vec<_> = lines.iter().map(|l| parse(l)).collect();
+    let seen = parse_all(&lines);
     let expected = [
         (
             "t:bad_serialize",

@@ -9,9 +9,8 @@ mod core_support;
 
 use std::sync::Arc;
 
-use core_support::{Lines, parse_all};
+use core_support::{Lines, kind, parse_all};
 use eliot::{add_destination, log_message, remove_destination, start_action};
-use serde_json::Value;
 
 /// Logs a one-message task and a whole action when dropped.
 struct LogsOnDrop;
@@ -45,11 +44,7 @@ fn messages_logged_from_a_thread_local_destructor_are_written() {
     let seen = parse_all(&lines.take());
     let kinds: Vec<&str> = seen
         .iter()
-        .filter_map(|m| {
-            m.get("message_type")
-                .or(m.get("action_type"))
-                .and_then(Value::as_str)
-        })
+        .map(kind)
         .filter(|kind| kind.starts_with("t:"))
         .collect();
     assert_eq!(
