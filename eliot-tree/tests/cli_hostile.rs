@@ -74,6 +74,38 @@ fn a_task_level_thousands_deep_is_reported_not_a_crash() {
 }
 
 #[test]
+fn a_tree_as_deep_as_the_parser_reads_is_drawn_and_written_as_json() {
+    // 512 levels, the deepest task_level read: drawing and serializing
+    // recurse once per level, and must not run out of stack.
+    let line = |status: &str, level: &[u32]| {
+        format!(
+            "{{\"action_status\":\"{status}\",\"timestamp\":1.0,\"task_uuid\":\"t\",\"action_type\":\"a\",\"task_level\":{level:?}}}\n"
+        )
+    };
+    let mut log = String::new();
+    for depth in 1..=512 {
+        let mut level = vec![2; depth - 1];
+        level.push(1);
+        log += &line("started", &level);
+    }
+    for depth in (1..=512).rev() {
+        let mut level = vec![2; depth - 1];
+        level.push(if depth == 512 { 2 } else { 3 });
+        log += &line("succeeded", &level);
+    }
+    let run = eliot_tree(&["--color", "never"], Some(&log));
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout.matches("⇒ started").count(), 512);
+    assert_eq!(run.stdout.matches("⇒ succeeded").count(), 512);
+    let deepest = format!("── a/{}1 ⇒ started", "2/".repeat(511));
+    assert!(run.stdout.contains(&deepest), "{}", run.stdout);
+    let run = eliot_tree(&["--json"], Some(&log));
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 1);
+    assert_eq!(run.stdout.matches("\"node\":\"action\"").count(), 512);
+}
+
+#[test]
 fn fields_with_lone_surrogates_are_shown_selected_and_written_as_json() {
     // Python's Eliot writes `\udce9` for an undecodable byte of a file name;
     // every field of such a message used to vanish from the tree.
