@@ -156,5 +156,8 @@ fn fields_that_cannot_be_read_are_reported() {
             ),
         );
         assert!(run.stdout.starts_with("t\n└── m/1 "), "{}", run.stdout);
+        // A line of a task not shown is not placed: nothing to report.
+        let run = eliot_tree(&["--task-uuid", "u"], Some(&log));
+        assert_eq!(run.status, Some(0), "{}", run.stderr);
     }
 }
