@@ -203,12 +203,12 @@ fn collect_checked<S: serde::Serializer>(
     serializer: S,
     value: &dyn fmt::Display,
 ) -> Result<S::Ok, S::Error> {
-    let failed = Cell::new(false);
-    let written = serializer.collect_str(&Checked {
+    let checked = Checked {
         value,
-        failed: &failed,
-    });
-    if failed.get() {
+        failed: Cell::new(false),
+    };
+    let written = serializer.collect_str(&checked);
+    if checked.failed.get() {
         return Err(serde::ser::Error::custom(
             "its fmt implementation returned an error",
         ));
@@ -220,7 +220,7 @@ fn collect_checked<S: serde::Serializer>(
 /// cause, records it in `failed` and ends the text there.
 struct Checked<'a> {
     value: &'a dyn fmt::Display,
-    failed: &'a Cell<bool>,
+    failed: Cell<bool>,
 }
 
 impl fmt::Display for Checked<'_> {
