@@ -162,7 +162,9 @@ impl WrittenMessage {
     /// The message's own fields: every key but Eliot's `timestamp`,
     /// `task_uuid`, `task_level`, `action_status`, `action_type` and
     /// `message_type`. Empty when a value is one serde_json cannot read
-    /// (reading the line reports that: [`Problem::UnreadableFields`]).
+    /// (a [`LogReader`](super::LogReader) or
+    /// [`Parser::add_line`](super::Parser::add_line) reports that line as
+    /// [`Problem::UnreadableFields`]; `from_json` does not look).
     pub fn fields(&self) -> Map<String, Value> {
         let mut map = self.to_map();
         for key in RESERVED_KEYS {
