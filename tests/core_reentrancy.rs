@@ -259,12 +259,13 @@ fn a_global_field_that_panics_while_serialized_is_a_placeholder() {
 }
 
 /// An error whose `Display` panics (or returns an error), directly or in
-/// its `source()` chain.
+/// its `source()` chain, or whose `source()` panics.
 #[derive(Debug)]
 enum BadError {
     PanicsInDisplay,
     FailsInDisplay,
     CausedByBad(Box<BadError>),
+    PanicsInSource,
 }
 
 impl fmt::Display for BadError {
@@ -273,6 +274,7 @@ impl fmt::Display for BadError {
             BadError::PanicsInDisplay => panic!("t: error display exploded"),
             BadError::FailsInDisplay => Err(fmt::Error),
             BadError::CausedByBad(_) => f.write_str("outer error"),
+            BadError::PanicsInSource => f.write_str("its source panics"),
         }
     }
 }
@@ -281,6 +283,7 @@ impl std::error::Error for BadError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             BadError::CausedByBad(inner) => Some(&**inner),
+            BadError::PanicsInSource => panic!("t: source exploded"),
             _ => None,
         }
     }
@@ -334,6 +337,29 @@ fn an_error_that_cannot_be_formatted_still_fails_its_action() {
             .as_str()
             .unwrap()
             .contains("t: error display exploded"),
+        "{traceback:?}"
+    );
+}
+
+/// An error whose `source()` panics: the action still fails with the
+/// error, and the traceback notes the cause it could not read.
+#[test]
+fn an_error_whose_source_panics_still_fails_its_action() {
+    let ((), lines) = capture(|| {
+        start_action!("t:source_panics").finish_with_error(&BadError::PanicsInSource);
+        eliot::write_traceback(&BadError::PanicsInSource);
+    });
+    let seen = parse_all(&lines);
+    let action = of_type(&seen, "t:source_panics");
+    assert_eq!(action.len(), 2, "{seen:#?}");
+    assert_eq!(action[1]["action_status"], "failed");
+    assert_eq!(action[1]["reason"], "its source panics");
+    let traceback = &of_type(&seen, "eliot:traceback")[0];
+    assert!(
+        traceback["traceback"]
+            .as_str()
+            .unwrap()
+            .contains("<unknown cause: source() panicked: t: source exploded>"),
         "{traceback:?}"
     );
 }
