@@ -8,7 +8,7 @@ mod core_support;
 
 use std::sync::Arc;
 
-use core_support::{Lines, keys, parse};
+use core_support::{Lines, keys, parse, wait_until};
 use eliot::{
     Destination, DestinationError, FileDestination, Message, NotRegistered, add_destination,
     add_destinations, add_global_fields, destination_failure_count, log_message,
@@ -274,19 +274,20 @@ fn a_destination_that_logs_after_changing_the_registry_does_not_deadlock() {
         }
     }
     let lines = Arc::new(Lines::default());
-    let (done, finished) = std::sync::mpsc::channel();
     let watched = lines.clone();
-    std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         let changes = add_destination(ChangesThenLogs);
         let lines = add_destination(watched);
         log_message!("t:changes_registry");
         remove_destination(&changes).unwrap();
         remove_destination(&lines).unwrap();
-        done.send(()).unwrap();
     });
-    finished
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("logging from a destination deadlocked");
+    wait_until(
+        std::time::Duration::from_secs(30),
+        "logging from a destination to return (a deadlock?)",
+        || thread.is_finished(),
+    );
+    thread.join().unwrap();
     let seen = lines.take();
     assert_eq!(mine(&seen, "t:nested_twice").len(), 1, "{seen:#?}");
 }

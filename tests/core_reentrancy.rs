@@ -12,10 +12,9 @@ mod core_support;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::mpsc;
 use std::time::Duration;
 
-use core_support::{Lines, capture, kind, parse_all};
+use core_support::{Lines, capture, kind, parse_all, wait_until};
 use eliot::{
     AsFailure, Failure, Field, add_destination, add_global_fields, current_action, fields,
     log_message, register_exception_extractor, remove_destination, start_action,
@@ -26,13 +25,11 @@ use serde_json::{Map, Value};
 /// Runs `f` on a thread of its own and waits for it at most 30 s: a deadlock
 /// fails the test instead of hanging it.
 fn within_30s<R: Send + 'static>(what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
-    let (done, finished) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = done.send(f());
-    });
-    finished
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|e| panic!("{what}: deadlocked or died ({e})"))
+    let thread = std::thread::spawn(f);
+    wait_until(Duration::from_secs(30), what, || thread.is_finished());
+    thread
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 fn of_type<'a>(lines: &'a [Map<String, Value>], wanted: &str) -> Vec<&'a Map<String, Value>> {
