@@ -315,4 +315,24 @@ mod tests {
         escape_into(&mut s, "x\ny", false);
         assert_eq!(s, "x␊y");
     }
+
+    #[test]
+    fn each_escaped_character_is_found_alone() {
+        // `has_control` spots them in UTF-8 bytes before the text is
+        // escaped char by char: each must be spotted on its own.
+        let mut s = String::new();
+        for c in ('\u{0}'..='\u{1f}').chain(['\u{7f}']) {
+            s.clear();
+            escape_into(&mut s, &format!("{c}é"), false);
+            assert_ne!(s.chars().next(), Some(c), "{c:?} got through");
+        }
+        let escaped = ('\u{80}'..='\u{9f}')
+            .chain('\u{202a}'..='\u{202e}')
+            .chain('\u{2066}'..='\u{2069}');
+        for c in escaped {
+            s.clear();
+            escape_into(&mut s, &format!("{c}é"), false);
+            assert_eq!(s, format!("\\u{{{:x}}}é", c as u32));
+        }
+    }
 }
