@@ -68,7 +68,8 @@ pub struct WrittenAction {
     task_level: TaskLevel,
     start: Option<WrittenMessage>,
     end: Option<WrittenMessage>,
-    /// Sorted by slot.
+    /// Sorted by slot; the last holds the highest slot of all children
+    /// (`late` ones included), which the check of an end's slot relies on.
     children: Vec<Node>,
     /// Children that arrived after one with a higher slot, by slot, merged
     /// into `children` when the task is handed back: inserting each in place
@@ -306,9 +307,9 @@ impl WrittenAction {
     /// The child at `slot` of this action (slot 1 is the start message,
     /// never a child).
     pub fn child_at(&self, slot: u32) -> Option<&Node> {
-        match self.find(slot)? {
-            Place::Sorted(index) => self.children.get(index),
-            Place::Late(slot) => self.late.get(&slot),
+        match self.children.binary_search_by_key(&slot, Node::slot) {
+            Ok(index) => Some(&self.children[index]),
+            Err(_) => self.late.get(&slot),
         }
     }
 
@@ -529,13 +530,11 @@ impl WrittenAction {
                     ));
                 }
                 self.check_before_end(slot, &message)?;
-                match self.find(slot) {
-                    Some(place) => match self.child_mut(place) {
-                        Some(Node::Action(_)) => {
-                            Err(conflict(&message, "an action holds this message's place"))
-                        }
-                        _ => Err(duplicate(&message)),
-                    },
+                match self.child_at(slot) {
+                    Some(Node::Action(_)) => {
+                        Err(conflict(&message, "an action holds this message's place"))
+                    }
+                    Some(Node::Message(_)) => Err(duplicate(&message)),
                     None => {
                         self.push_child(Node::Message(message));
                         Ok(())
