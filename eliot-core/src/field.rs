@@ -78,15 +78,14 @@ impl<'a> Field<'a> {
 }
 
 impl fmt::Debug for Field<'_> {
+    /// The value as it would be logged: its JSON, or the placeholder of a
+    /// value that cannot be serialized (or panics trying).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut json = Vec::new();
-        let shown = match self.value.write_json(&mut json) {
-            Ok(()) => String::from_utf8_lossy(&json).into_owned(),
-            Err(e) => format!("<unserializable {}: {e}>", self.value.type_name()),
-        };
+        crate::json::write_value_or_placeholder(&mut json, self.value);
         f.debug_struct("Field")
             .field("key", &self.key)
-            .field("value", &shown)
+            .field("value", &crate::json::utf8(json))
             .finish()
     }
 }
@@ -277,6 +276,24 @@ mod tests {
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    /// A field is shown as it is logged: a value that cannot be serialized,
+    /// or panics trying, shows its placeholder instead of failing `Debug`.
+    #[test]
+    fn a_field_is_debugged_as_it_is_logged() {
+        struct Panics;
+        impl Serialize for Panics {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                panic!("t: serialize exploded");
+            }
+        }
+        let fine = format!("{:?}", Field::new("n", &1));
+        assert_eq!(fine, r#"Field { key: "n", value: "1" }"#);
+        let shown = std::panic::catch_unwind(|| format!("{:?}", Field::new("bad", &Panics)));
+        let shown = shown.expect("Debug of a field whose value panics");
+        assert!(shown.contains("eliot:unserializable"), "{shown}");
+        assert!(shown.contains("panicked: t: serialize exploded"), "{shown}");
     }
 
     /// Only a `fmt` impl's own error is blamed on the value: the writer's
