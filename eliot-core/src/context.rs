@@ -136,7 +136,7 @@ pub fn current_action() -> Option<Action> {
 /// context returns.
 ///
 /// Made by [`Action::enter`], [`preserve_context`] and the guards of
-/// [`start_action`](crate::start_action). It is `Send`, so an
+/// [`start_action`](fn@crate::start_action). It is `Send`, so an
 /// `#[inline_actions]` function can hold one across awaits and still be
 /// spawned. Outside such a function, holding it across an `.await` is a bug
 /// (the thread, not the task, carries the context); it is detected when the

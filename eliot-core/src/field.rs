@@ -45,7 +45,7 @@ impl<T: Serialize + ?Sized> FieldValue for T {
 /// One `key = value` pair, borrowed for the length of a logging call.
 ///
 /// Usually built by the [`fields!`](crate::fields) macro or by the field lists
-/// of [`log_message!`](crate::log_message) and [`start_action!`](crate::start_action).
+/// of [`log_message!`](macro@crate::log_message) and [`start_action!`](macro@crate::start_action).
 ///
 /// ```
 /// use eliot_core::Field;
