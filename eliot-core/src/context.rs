@@ -22,14 +22,23 @@
 //! it with the thread's on every poll. The thread holds its context behind an
 //! `Arc`, allocated once when a guard installs it, so that this swap moves one
 //! word: no allocation and no lock per poll.
+//!
+//! Spans of a bridged tracing system (`tracing`'s, through `eliot-tokio`'s
+//! layer) are entered and exited around every poll of the future they
+//! instrument; [`span`] keeps the actions opened inside such a span across
+//! its exits.
 
 use std::cell::RefCell;
 use std::fmt;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::action::Action;
 use crate::registry::Route;
+
+mod span;
+
+pub use span::{SpanContext, SpanEntry};
 
 /// What is current on one thread.
 pub(crate) struct Context {
@@ -46,6 +55,10 @@ pub(crate) struct Context {
     /// current context after a misused guard, or as the `previous` of a
     /// context above it).
     popped: AtomicBool,
+    /// The actions left open inside spans that were exited while this
+    /// context was the one to return to; see [`span`]. Allocated on first
+    /// use: most contexts never hold any.
+    suspended: OnceLock<Box<span::Suspensions>>,
 }
 
 impl Context {
@@ -65,6 +78,7 @@ impl Context {
             previous: None,
             guarded: false,
             popped: AtomicBool::new(false),
+            suspended: OnceLock::new(),
         }
     }
 
@@ -349,6 +363,22 @@ impl SavedContext {
     pub fn routed_to(route: Route) -> Self {
         SavedContext {
             context: Some(Arc::new(Context::new(None, Some(route)))),
+        }
+    }
+
+    /// This context, held by no one else: a shared context is copied (its
+    /// action and route) and an empty one made, once. What a span's exit
+    /// records in the context it returns to (see [`span`]) then belongs to
+    /// the one future that holds it, and no future's context is ever the
+    /// thread's empty one, where nothing can be recorded.
+    pub(crate) fn into_own(self) -> Self {
+        let context = match self.context {
+            Some(own) if Arc::strong_count(&own) == 1 => own,
+            Some(shared) => Arc::new(Context::new(shared.action.clone(), shared.route.clone())),
+            None => Arc::new(Context::new(None, None)),
+        };
+        SavedContext {
+            context: Some(context),
         }
     }
 

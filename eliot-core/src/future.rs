@@ -92,11 +92,11 @@ impl<F> WithContext<F> {
         Self::new(SavedContext::of_action(action.clone()), future)
     }
 
-    /// Runs `future` in a saved context.
+    /// Runs `future` in a saved context (a copy of it, if it is shared).
     #[doc(hidden)]
     pub fn new(context: SavedContext, future: F) -> Self {
         WithContext {
-            context,
+            context: context.into_own(),
             future: Some(future),
         }
     }

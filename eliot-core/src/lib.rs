@@ -173,6 +173,11 @@ pub use threaded_writer::{
 #[doc(hidden)]
 pub mod __private {
     pub use crate::context::SavedContext;
+    // What eliot-tokio's `EliotLayer` needs: the context a `tracing` span
+    // makes current while entered (resuming the actions opened inside it,
+    // see `context/span.rs`), and messages of events without a parent.
+    pub use crate::context::{SpanContext, SpanEntry};
+    pub use crate::message::log_as_task;
     // The calendar eliot-tree draws and reads dates with.
     pub use crate::interruption::payload_message;
     pub use crate::time::{civil_from_days, days_from_civil, is_valid_date};

@@ -266,6 +266,17 @@ pub fn log_message(message_type: &str, fields: &[Field<'_>]) {
     }
 }
 
+/// Logs a message as a task of its own, whatever action is current, where
+/// the current context writes: what a bridge logs for an event of another
+/// tracing system that has no parent.
+pub fn log_as_task(message_type: &str, fields: &[Field<'_>]) {
+    log_in_new_task(
+        crate::context::current_route().as_ref(),
+        message_type,
+        fields,
+    );
+}
+
 /// Logs a message as a task of its own, whatever the current context, and
 /// hands back the message it delivered: a writer thread tells by identity
 /// ([`Message::same_line`]) whether its own handle was among the

@@ -32,7 +32,7 @@ use std::cell::RefCell;
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use eliot_core::__private::SavedContext;
+use eliot_core::__private::{SpanContext, SpanEntry, log_as_task};
 use eliot_core::{Action, ActionGuard, Failure, Field, current_action};
 use serde_json::Value as Json;
 use tracing_core::field::{Field as TracingField, Visit};
@@ -84,8 +84,8 @@ struct SpanAction {
     /// flight or the declared cancellation).
     guard: ActionGuard,
     /// The context the span makes current while entered, built once: each
-    /// enter clones it (a reference count), never allocates.
-    context: SavedContext,
+    /// enter clones a handle to it, never allocates.
+    context: SpanContext,
     /// The error of an `ERROR` event with an `error` field in the span.
     failure: Mutex<Option<Failure>>,
 }
@@ -93,7 +93,7 @@ struct SpanAction {
 thread_local! {
     /// The contexts that entering spans replaced on this thread, innermost
     /// last, to put back when they exit.
-    static ENTERED: RefCell<Vec<(Id, SavedContext)>> = const { RefCell::new(Vec::new()) };
+    static ENTERED: RefCell<Vec<(Id, SpanEntry)>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The action of the nearest span, from `span` up, that has one.
@@ -121,15 +121,20 @@ where
         let mut values = Values::default();
         attrs.record(&mut values);
         let action_type = format!("{}:{}", metadata.target(), metadata.name());
-        let parent = nearest_action(span.parent()).or_else(current_action);
+        let parent = if attrs.is_contextual() {
+            current_action().or_else(|| nearest_action(span.parent()))
+        } else {
+            // An explicit parent, or none (`parent: None`: a new task).
+            nearest_action(span.parent())
+        };
         let action = bridging(|| {
             values.with_fields(&[], |fields| match &parent {
                 Some(parent) => parent.child(&action_type, fields),
-                None => eliot_core::start_action(&action_type, fields).into_action(),
+                None => eliot_core::start_task(&action_type, fields).into_action(),
             })
         });
         span.extensions_mut().insert(SpanAction {
-            context: SavedContext::of_action(action.clone()),
+            context: SpanContext::new(action.clone()),
             guard: ActionGuard::adopt(action),
             failure: Mutex::new(None),
         });
@@ -168,31 +173,35 @@ where
                 .unwrap_or_else(PoisonError::into_inner) =
                 Some(Failure::new(SPAN_ERROR_EXCEPTION, reason));
         }
-        let action = nearest_action(span);
+        let action = if event.is_contextual() {
+            current_action().or_else(|| nearest_action(span))
+        } else {
+            nearest_action(span)
+        };
         let level = metadata.level().as_str();
         bridging(|| {
             values.with_fields(&[Field::new("level", &level)], |fields| match &action {
                 Some(action) => action.log(metadata.target(), fields),
-                None => eliot_core::log_message(metadata.target(), fields),
+                None => log_as_task(metadata.target(), fields),
             })
         });
     }
 
     fn on_enter(&self, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let Some(mut saved) = span
+        let Some(context) = span
             .extensions()
             .get::<SpanAction>()
             .map(|a| a.context.clone())
         else {
             return;
         };
-        saved.swap_with_current();
-        let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), saved)));
+        let entry = context.enter();
+        let _ = ENTERED.try_with(|entered| entered.borrow_mut().push((id.clone(), entry)));
     }
 
     fn on_exit(&self, id: &Id, _ctx: Context<'_, S>) {
-        let restored = ENTERED.try_with(|entered| {
+        let entry = ENTERED.try_with(|entered| {
             let mut entered = entered.borrow_mut();
             // Spans exit in the reverse order they entered; search from the
             // top so that a span entered twice pops its innermost entry.
@@ -201,10 +210,8 @@ where
                 .rposition(|(entered_id, _)| entered_id == id)?;
             Some(entered.remove(position).1)
         });
-        if let Ok(Some(mut saved)) = restored {
-            saved.swap_with_current();
-            // `saved` now holds the span's own context; dropping it drops
-            // only a handle to the action, outside the thread-local borrow.
+        if let Ok(Some(entry)) = entry {
+            entry.exit();
         }
     }
 
