@@ -67,6 +67,7 @@ mod capture_logging;
 mod errors;
 mod expand;
 mod item;
+mod stacking;
 mod validate;
 
 /// Keeps an `async fn`'s action context across every `.await`, and
@@ -161,8 +162,12 @@ mod validate;
 #[proc_macro_attribute]
 pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
+    let args = proc_macro2::TokenStream::from(args);
+    if let Some(moved) = stacking::below_instrument("inline_actions", &args, &item) {
+        return moved.into();
+    }
     let mut errors = errors::Errors::default();
-    let args = attr::InlineActionsArgs::parse(args.into(), &mut errors);
+    let args = attr::InlineActionsArgs::parse(args, &mut errors);
     let Some(mut parsed) = parse_fn("inline_actions", item.clone(), &mut errors) else {
         return errors.with_unchanged(item).into();
     };
@@ -251,8 +256,12 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn log_call(args: TokenStream, item: TokenStream) -> TokenStream {
     let item = proc_macro2::TokenStream::from(item);
+    let args = proc_macro2::TokenStream::from(args);
+    if let Some(moved) = stacking::below_instrument("log_call", &args, &item) {
+        return moved.into();
+    }
     let mut errors = errors::Errors::default();
-    let args = attr::LogCallArgs::parse(args.into(), &mut errors);
+    let args = attr::LogCallArgs::parse(args, &mut errors);
     let Some(mut parsed) = parse_fn("log_call", item.clone(), &mut errors) else {
         return errors.with_unchanged(item).into();
     };
