@@ -125,6 +125,85 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
         report.lines().filter(|l| l.starts_with("ok: ")).count(),
         logs.len()
     );
+    let axum = logs
+        .iter()
+        .find(|log| log.ends_with("axum_service.log"))
+        .expect("the axum example writes axum_service.log");
+    check_axum_service_log(axum);
+}
+
+/// The axum example: one task per request (8 of them), rooted at
+/// tower-http's `request` span, nothing else, and each item in the action
+/// it happened in.
+fn check_axum_service_log(log: &Path) {
+    use serde_json::{Map, Value};
+    use std::collections::HashMap;
+
+    type Line = Map<String, Value>;
+    let text = std::fs::read_to_string(log).unwrap();
+    let mut tasks: HashMap<String, Vec<Line>> = HashMap::new();
+    for line in text.lines() {
+        let line: Line = serde_json::from_str(line).unwrap();
+        let uuid = line["task_uuid"].as_str().unwrap().to_owned();
+        tasks.entry(uuid).or_default().push(line);
+    }
+    assert_eq!(tasks.len(), 8, "one task per request, and no other");
+    let level = |l: &Line| -> Vec<u64> {
+        let level = l["task_level"].as_array().unwrap();
+        level.iter().map(|n| n.as_u64().unwrap()).collect()
+    };
+    let kind = |l: &Line| -> String {
+        let kind = l.get("message_type").or_else(|| l.get("action_type"));
+        kind.and_then(Value::as_str).unwrap().to_owned()
+    };
+    for lines in tasks.values() {
+        let starts: HashMap<Vec<u64>, String> = lines
+            .iter()
+            .filter(|l| l.get("action_status").and_then(Value::as_str) == Some("started"))
+            .map(|l| (level(l)[..level(l).len() - 1].to_vec(), kind(l)))
+            .collect();
+        // The action types from the root down to the action a line is in
+        // (for an action's own lines: down to its parent).
+        let place = |l: &Line| -> Vec<String> {
+            let mut own = level(l);
+            own.pop();
+            if l.contains_key("action_status") {
+                own.pop();
+            }
+            (0..=own.len())
+                .filter_map(|depth| starts.get(&own[..depth]).cloned())
+                .collect()
+        };
+        let mut handled = 0;
+        for line in lines {
+            let place = place(line);
+            let here = place.last().map(String::as_str);
+            let started = line.get("action_status").and_then(Value::as_str) == Some("started");
+            match kind(line).as_str() {
+                "tower_http::trace::make_span:request" => {}
+                _ if place.first().map(String::as_str)
+                    != Some("tower_http::trace::make_span:request") =>
+                {
+                    panic!("{line:?} is outside the request's span: {place:?}")
+                }
+                "app:users:get" | "app:orders:charge" if started => {
+                    assert_eq!(place.len(), 1, "{line:?} directly in the request");
+                    handled += 1;
+                }
+                "axum_service::db:sql" if started => assert_eq!(here, Some("app:db:lookup")),
+                "axum_service::db" => assert_eq!(here, Some("axum_service::db:sql"), "{line:?}"),
+                "axum_service" => assert_eq!(here, Some("app:users:get"), "{line:?}"),
+                "axum_service::payments:charge" if started => {
+                    assert_eq!(here, Some("app:orders:charge"))
+                }
+                "app:payments:call" if started => {
+                    assert_eq!(here, Some("axum_service::payments:charge"))
+                }
+                _ => {}
+            }
+        }
+        assert_eq!(handled, 1, "one handler action per request");
+    }
 }
 
 /// The checker itself must fail on a bad log, or the test above proves nothing.

@@ -2,14 +2,16 @@
 //! Eliot messages, so libraries that use `tracing` appear in the Eliot tree.
 //!
 //! It is a [`tracing_subscriber::Layer`]; put it in a
-//! [`Registry`](tracing_subscriber::Registry) stack next to any other layers:
+//! [`Registry`](tracing_subscriber::Registry) stack next to any other layers,
+//! with a [per-layer filter](tracing_subscriber::layer::Filter) to keep
+//! chatty spans and events out of the Eliot log:
 //!
 //! - a **span** becomes an action when it is created, with the span's fields
 //!   as start fields and the action type `"<target>:<name>"` (for
-//!   `info_span!("query")` in module `app::db`, `app::db:query`). Its parent
-//!   is the action of the span's parent span, else the Eliot action current
-//!   on the thread, else it starts a new task. The action is kept in the
-//!   span's extensions; values recorded later become success fields;
+//!   `info_span!("query")` in module `app::db`, `app::db:query`); where it
+//!   goes is said [below](#where-spans-and-events-go-the-innermost-wins).
+//!   The action is kept in the span's extensions; values recorded later
+//!   become success fields;
 //! - while a span is **entered** on a thread, its action is current there,
 //!   so Eliot messages and actions inside it nest under it;
 //! - when the span **closes**, the action succeeds, or fails: with the error
@@ -21,12 +23,134 @@
 //!   dropped before it completed;
 //! - an **event** becomes a message whose `message_type` is the event's
 //!   target, with a `level` field and the event's fields (`message` among
-//!   them), in the action of the event's span, or of the current Eliot
-//!   action, or as a task of its own.
+//!   them).
 //!
 //! It never loops with [`TracingDestination`](crate::TracingDestination):
 //! events that came from Eliot are ignored, and what the layer writes into
 //! Eliot is not sent back to `tracing`.
+//!
+//! # Where spans and events go: the innermost wins
+//!
+//! A span created, or an event emitted, with a *contextual* parent (the
+//! usual `info_span!(..)`, `info!(..)`) belongs to whatever is innermost on
+//! the thread at that moment: the current Eliot action when one was entered
+//! inside the current span (by an `#[inline_actions]` function, a
+//! `start_action!` guard, a `WithContext`), else the current span's action.
+//! With neither, it starts a task of its own. An explicit parent is
+//! respected: `parent: &span` puts it in that span's action, whatever is
+//! current, and `parent: None` starts a task of its own.
+//!
+//! An event in an entered span goes into the span's action:
+//!
+//! ```text
+//! app::db:query ⇒ started          let _query = info_span!("query").entered();
+//! ├── app::db  message: sent       info!("sent");
+//! └── app::db:query ⇒ succeeded
+//! ```
+//!
+//! An Eliot action opened inside a span is innermost until it ends: what is
+//! emitted meanwhile, by the code itself or by a library it calls, goes into
+//! it, not beside it in the span (a request span of tower-http's
+//! `TraceLayer`, and an `#[inline_actions]` handler):
+//!
+//! ```text
+//! tower_http::trace::make_span:request ⇒ started
+//! ├── app:handler ⇒ started              start_action!("app:handler")
+//! │   ├── app::db:sql ⇒ started          a library's info_span!("sql") ...
+//! │   │   ├── app::db  message: sent     ... and its info!("sent")
+//! │   │   └── app::db:sql ⇒ succeeded
+//! │   ├── app  message: done             info!("done"), in the handler
+//! │   └── app:handler ⇒ succeeded
+//! └── tower_http::trace::make_span:request ⇒ succeeded
+//! ```
+//!
+//! A span created inside an Eliot action is that action's child, and an
+//! action opened inside the span is the span's; they nest to any depth
+//! (action > span > action > event):
+//!
+//! ```text
+//! app:job ⇒ started                      start_task!("app:job")
+//! ├── app:fetch ⇒ started                info_span!("fetch"), entered
+//! │   ├── app:parse ⇒ started            start_action!("app:parse")
+//! │   │   ├── app  message: 3 rows       info!("3 rows")
+//! │   │   └── app:parse ⇒ succeeded
+//! │   └── app:fetch ⇒ succeeded
+//! └── app:job ⇒ succeeded
+//! ```
+//!
+//! An explicit parent wins over what is innermost: inside `app:parse`
+//! above, `info!(parent: &job_span, "x")` goes into `job_span`'s action, and
+//! `info!(parent: None, "x")` is a task of its own.
+//!
+//! ```
+//! use eliot_core::start_action;
+//! use eliot_core::testing::MemoryLogger;
+//! use eliot_tokio::EliotLayer;
+//! use tracing_subscriber::prelude::*;
+//!
+//! let logger = MemoryLogger::new();
+//! let subscriber = tracing_subscriber::registry().with(EliotLayer::new());
+//! tracing::subscriber::with_default(subscriber, || {
+//!     logger.run(|| {
+//!         let _request = tracing::info_span!("request").entered();
+//!         let _handler = start_action!("app:handler");
+//!         tracing::info!("inside the handler");
+//!     })
+//! });
+//! let event = &logger.messages()[2];
+//! assert_eq!(event["message"], "inside the handler");
+//! // In app:handler (level [2]), itself in the request's action.
+//! assert_eq!(event["task_level"], serde_json::json!([2, 2]));
+//! ```
+//!
+//! # Actions held across `.await` inside a span
+//!
+//! A future instrumented with a span (`tracing::Instrument`, or
+//! `#[tracing::instrument]` on an `async fn`) enters the span at every poll
+//! and exits it at every suspension. An Eliot action opened inside the span
+//! in an `#[inline_actions]` function (or any `WithContext`) and held across
+//! an `.await` survives those exits: when the span is entered again, that
+//! action is current again, not the span's own. So `#[tracing::instrument]`
+//! and `#[inline_actions]` stack, in either order, into one tree where the
+//! span's action encloses the body's actions and messages:
+//!
+//! ```
+//! use eliot_core::start_action;
+//! use eliot_macros::inline_actions;
+//!
+//! #[tracing::instrument]
+//! #[inline_actions(crate = ::eliot_core)]
+//! async fn charge(order: u32) {
+//!     let _call = start_action!("app:payments:call");
+//!     tokio::task::yield_now().await; // the span is exited and entered again
+//!     tracing::info!("answered"); // still in app:payments:call
+//! }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(charge(4));
+//! ```
+//!
+//! ```text
+//! app:charge ⇒ started                   the span (in module app), order: 4
+//! ├── app:payments:call ⇒ started
+//! │   ├── app  message: answered
+//! │   └── app:payments:call ⇒ succeeded
+//! └── app:charge ⇒ succeeded
+//! ```
+//!
+//! The actions opened inside are kept with the future's own context, the one
+//! the span's exit returns to. Two limits follow. A plain future (not in an
+//! `#[inline_actions]` function) polled outside any Eliot context has no
+//! such context: an action it holds across an `.await` is reported as a
+//! misused guard, as without spans. And one span instrumenting two futures
+//! polled in turn under the same context, each holding an action across an
+//! `.await`, cannot be told apart: give each future its own span.
+//!
+//! An `#[inline_actions]` function captures its caller's context when it is
+//! called. Instrumenting its future with a span made elsewhere
+//! (`f().instrument(span)`) makes the span's action a sibling of the body's
+//! actions, both in the caller's: call it inside the span
+//! (`let future = span.in_scope(|| f()); future.instrument(span)`, what
+//! tower-http's `TraceLayer` does with a handler), or put
+//! `#[tracing::instrument]` on the function, to nest the body in the span.
 
 use std::cell::RefCell;
 use std::fmt;
