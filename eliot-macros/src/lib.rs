@@ -137,7 +137,12 @@ mod validate;
 ///   on the `impl` or trait and `#[inline_actions]` on the method): a body
 ///   ending in `Box::pin(async move { .. })` has its `async` block wrapped;
 /// - `#[tokio::main]` and `#[tokio::test]` in either order; put
-///   `#[inline_actions]` first to keep the function `async fn` for them.
+///   `#[inline_actions]` first to keep the function `async fn` for them;
+/// - `#[tracing::instrument]` in either order: the span's action (with
+///   `eliot-tokio`'s `EliotLayer`) encloses the body's actions and messages,
+///   which survive every `.await`. Written above `#[tracing::instrument]`,
+///   the attribute moves itself below it, so both orders expand the same
+///   way.
 ///
 /// Hand-written helpers that return `impl Future` without being `async fn`
 /// can use `eliot::FutureContextExt::in_current_context` instead.
@@ -248,6 +253,10 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
 /// as `result`, `Err(e)` fails the action. The error is described with
 /// `eliot::AsFailure` (every `std::error::Error`), through `Deref` (`Box<dyn
 /// Error>`, `anyhow::Error`), or with its `Display` form, in that order.
+///
+/// With `#[tracing::instrument]`, in either order, the call's action
+/// encloses the span's, which encloses the body (the attribute moves itself
+/// below `#[tracing::instrument]` when written above it).
 ///
 /// On a synchronous function the body runs in a closure, so that `return`
 /// and `?` are seen. A function that returns a future without being `async

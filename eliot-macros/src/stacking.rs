@@ -38,6 +38,16 @@ pub(crate) fn below_instrument(
     args: &TokenStream,
     item: &TokenStream,
 ) -> Option<TokenStream> {
+    move_below_instrument(macro_name, args, item, macro_path)
+}
+
+/// [`below_instrument`], with the path to our macro found by `path_to`.
+fn move_below_instrument(
+    macro_name: &str,
+    args: &TokenStream,
+    item: &TokenStream,
+    path_to: impl FnOnce(&str) -> Option<TokenStream>,
+) -> Option<TokenStream> {
     let split = |input: ParseStream<'_>| {
         let attrs = input.call(Attribute::parse_outer)?;
         let rest: TokenStream = input.parse()?;
@@ -47,7 +57,7 @@ pub(crate) fn below_instrument(
     let position = attrs
         .iter()
         .rposition(|attr| attr_named(attr, INSTRUMENT))?;
-    let Some(path) = macro_path(macro_name) else {
+    let Some(path) = path_to(macro_name) else {
         let mut errors = Errors::default();
         errors.spanned(
             &attrs[position],
@@ -75,4 +85,55 @@ fn macro_path(macro_name: &str) -> Option<TokenStream> {
     };
     let krate = through("eliot").or_else(|| through("eliot-macros"))?;
     Some(quote!(::#krate::#name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eliot_path(name: &str) -> Option<TokenStream> {
+        let name = format_ident!("{name}");
+        Some(quote!(::eliot::#name))
+    }
+
+    fn moved(item: TokenStream, path_to: fn(&str) -> Option<TokenStream>) -> Option<String> {
+        move_below_instrument("inline_actions", &quote!(debug), &item, path_to)
+            .map(|tokens| tokens.to_string())
+    }
+
+    #[test]
+    fn our_attribute_moves_just_below_the_last_instrument_attribute() {
+        let item = quote! {
+            #[doc = "docs"]
+            #[tracing::instrument(skip(x))]
+            #[allow(unused)]
+            async fn f(x: u32) {}
+        };
+        let expected = quote! {
+            #[doc = "docs"]
+            #[tracing::instrument(skip(x))]
+            #[::eliot::inline_actions(debug)]
+            #[allow(unused)]
+            async fn f(x: u32) {}
+        };
+        assert_eq!(moved(item, eliot_path), Some(expected.to_string()));
+    }
+
+    #[test]
+    fn without_an_instrument_attribute_below_nothing_moves() {
+        let item = quote! { #[allow(unused)] async fn f() {} };
+        assert_eq!(moved(item, eliot_path), None);
+    }
+
+    #[test]
+    fn without_a_path_to_our_macro_the_error_names_the_order_to_write() {
+        let item = quote! { #[instrument] async fn f() {} };
+        let output = moved(item, |_| None).expect("an error");
+        assert!(output.contains("compile_error"), "{output}");
+        assert!(
+            output.contains("write `#[tracing::instrument]` first, then `#[inline_actions]`"),
+            "{output}"
+        );
+        assert!(output.contains("async fn f"), "the item is kept: {output}");
+    }
 }
