@@ -48,6 +48,10 @@ async fn helper(parent: String) {
 
 /// The body both orders share: an action held across awaits, messages and
 /// events in it, a nested `#[inline_actions]` call, then events after it.
+/// Plain, so that it runs right inside the span's `Instrument`, as the body
+/// of the stacked function does; it is only awaited by `#[inline_actions]`
+/// functions, whose context carries its guard.
+#[allow(clippy::await_holding_invalid_type)]
 async fn body(span_path: String) -> String {
     let work = start_action!("app:work", expected = span_path.as_str());
     suspend().await;
@@ -316,6 +320,8 @@ async fn log_call_below(fail: bool) -> Result<u32, Refused> {
     logged_body(fail).await
 }
 
+/// Plain, like `body`: awaited only by the `#[log_call]` functions.
+#[allow(clippy::await_holding_invalid_type)]
 async fn logged_body(fail: bool) -> Result<u32, Refused> {
     let _inner = start_action!("app:inner", expected = "app:root > app:logged > t:logged");
     suspend().await;

@@ -81,7 +81,7 @@ impl SpanContext {
                 .and_then(|record| live_from(&record.top))
                 .unwrap_or(&base)
                 .clone();
-            let replaced = std::mem::replace(&mut *current, Some(install));
+            let replaced = current.replace(install);
             (replaced, resumed)
         });
         match entered {
