@@ -351,3 +351,75 @@ fn explicit_parents_are_respected() {
         );
     }
 }
+
+#[inline_actions]
+async fn called_outside_the_span() {
+    let _f = start_action!("app:f", expected = "app:root");
+    suspend().await;
+    tracing::info!(target: "t", expected = "app:root > app:f", "in f");
+}
+
+// An #[inline_actions] future called outside the span that instruments it
+// keeps its caller's context (captured at the call): the body's actions sit
+// beside the span's, in the caller's action, as the module docs say.
+#[inline_actions]
+async fn inline_actions_instrumented_elsewhere() -> String {
+    let root = eliot::start_task!("app:root", expected = "");
+    let future = called_outside_the_span();
+    let span = tracing::info_span!(target: "t", "elsewhere", expected = "app:root");
+    future.instrument(span).await;
+    root.task_uuid().to_owned()
+}
+
+#[test]
+fn an_inline_actions_future_instrumented_elsewhere_keeps_its_callers_context() {
+    let uuids = run_many(16, |_| inline_actions_instrumented_elsewhere());
+    check_all(&uuids, 4);
+}
+
+#[inline_actions]
+async fn waits_for_ever() {
+    let _waiting = start_action!("app:waiting", expected = "app:root > t:holder");
+    std::future::pending::<()>().await;
+}
+
+// A timeout drops an #[inline_actions] function whose plain future, inside
+// it, holds an action across an await inside a span: the action and the
+// span end as cancelled, in place.
+#[inline_actions]
+async fn cancelled_inside_a_span() -> String {
+    let root = eliot::start_task!("app:root", expected = "");
+    let timed_out = tokio::time::timeout(Duration::from_millis(20), holder()).await;
+    assert!(timed_out.is_err());
+    root.task_uuid().to_owned()
+}
+
+#[inline_actions]
+async fn holder() {
+    async {
+        suspend().await;
+        waits_for_ever().await;
+    }
+    .instrument(tracing::info_span!(target: "t", "holder", expected = "app:root"))
+    .await
+}
+
+#[test]
+fn a_cancelled_function_ends_the_actions_inside_its_spans_as_cancelled() {
+    let uuids = run_many(16, |_| cancelled_inside_a_span());
+    check_all(&uuids, 3);
+    for uuid in &uuids {
+        let lines = task(uuid);
+        let ends: Vec<_> = lines
+            .iter()
+            .filter(|l| tracing_support::status(l) == Some("failed"))
+            .map(|l| (tracing_support::kind(l), l["exception"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            ends,
+            [("app:waiting", "cancelled"), ("t:holder", "cancelled")],
+            "{}",
+            tracing_support::render(&lines)
+        );
+    }
+}
