@@ -14,12 +14,15 @@
 //! writes the tasks' lines to a file, for `scripts/interop/check_logs.py`.
 
 mod inline_actions_support;
+mod stress_support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use stress_support::{Rng, seed};
 
 use eliot::{current_action, inline_actions, log_message, start_action, start_task};
 use inline_actions_support::{Capture, Msg, kind, level, status};
@@ -29,28 +32,6 @@ const MAX_DEPTH: u32 = 4;
 
 /// Messages the nodes logged, counted right after each is logged.
 static LOGGED: AtomicU64 = AtomicU64::new(0);
-
-/// splitmix64: small, seedable, good enough to pick shapes.
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn fork(&mut self) -> Rng {
-        Rng(self.next())
-    }
-}
 
 fn note(path: &str) {
     log_message!("stress:msg", expected = path);
@@ -216,16 +197,6 @@ fn check(messages: &[Msg], uuids: &[String]) -> u64 {
         inline_actions_support::Task { messages: owned }.assert_complete();
     }
     notes
-}
-
-fn seed() -> u64 {
-    match std::env::var("ELIOT_STRESS_SEED") {
-        Ok(seed) => seed.parse().expect("ELIOT_STRESS_SEED is a number"),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64,
-    }
 }
 
 #[test]

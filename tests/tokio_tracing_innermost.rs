@@ -14,20 +14,7 @@ use std::time::Duration;
 
 use eliot::{current_action, inline_actions, log_message, start_action};
 use tracing::Instrument;
-use tracing_support::{captured, check_task, runtime, task};
-
-/// A yield that really suspends: the task may resume on another worker.
-async fn suspend() {
-    tokio::time::sleep(Duration::from_millis(1)).await;
-    tokio::task::yield_now().await;
-}
-
-fn uuid() -> String {
-    current_action()
-        .expect("inside an action")
-        .task_uuid()
-        .to_owned()
-}
+use tracing_support::{captured, check_task, runtime, suspend, task, uuid};
 
 const REQUEST: &str = "tower_http::trace::make_span:request";
 

@@ -10,21 +10,11 @@ mod tracing_support;
 
 use std::time::Duration;
 
-use eliot::{context_misuse_count, current_action, inline_actions, log_call, log_message};
+use eliot::{context_misuse_count, inline_actions, log_call, log_message};
 use eliot::{start_action, start_task};
-use tracing_support::{Line, captured, check_task, kind, level, runtime, status, task};
-
-async fn suspend() {
-    tokio::time::sleep(Duration::from_millis(1)).await;
-    tokio::task::yield_now().await;
-}
-
-fn uuid() -> String {
-    current_action()
-        .expect("inside an action")
-        .task_uuid()
-        .to_owned()
-}
+use tracing_support::{
+    Line, captured, check_task, kind, level, runtime, status, suspend, task, uuid,
+};
 
 /// `parent > name`, or `name` at a task's root.
 fn under(parent: &str, name: &str) -> String {

@@ -17,6 +17,7 @@
 //!
 //! `ELIOT_STRESS_SEED=<n>` replays a run.
 
+mod stress_support;
 mod tracing_support;
 
 use std::collections::{BTreeSet, HashMap};
@@ -24,6 +25,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use stress_support::{Rng, seed};
 
 use eliot::{context_misuse_count, inline_actions, log_message, start_action, start_task};
 use tracing::Instrument;
@@ -34,28 +37,6 @@ const MAX_DEPTH: u32 = 4;
 
 /// Messages and events the nodes logged, counted right after each.
 static LOGGED: AtomicU64 = AtomicU64::new(0);
-
-/// splitmix64: small, seedable, good enough to pick shapes.
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn fork(&mut self) -> Rng {
-        Rng(self.next())
-    }
-}
 
 /// A message in the action named `path`: an Eliot message or a `tracing`
 /// event, at random.
@@ -296,16 +277,6 @@ fn check(lines: &[Line], uuids: &[String]) -> (u64, u64) {
         }
     }
     (notes, cancelled)
-}
-
-fn seed() -> u64 {
-    match std::env::var("ELIOT_STRESS_SEED") {
-        Ok(seed) => seed.parse().expect("ELIOT_STRESS_SEED is a number"),
-        Err(_) => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos() as u64,
-    }
 }
 
 #[test]

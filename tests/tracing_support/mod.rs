@@ -14,6 +14,7 @@ mod tokio_support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, Once};
+use std::time::Duration;
 
 use eliot_tokio::EliotLayer;
 use serde_json::Value;
@@ -32,6 +33,21 @@ pub fn captured() -> &'static Mutex<Vec<Line>> {
         .expect("the only global subscriber of this binary");
     });
     tokio_support::captured()
+}
+
+/// A suspension that really suspends: the task may resume on another
+/// worker.
+pub async fn suspend() {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    tokio::task::yield_now().await;
+}
+
+/// The UUID of the current action's task.
+pub fn uuid() -> String {
+    eliot::current_action()
+        .expect("inside an action")
+        .task_uuid()
+        .to_owned()
 }
 
 pub fn status(line: &Line) -> Option<&str> {
