@@ -12,9 +12,9 @@ mod tracing_support;
 
 use std::time::Duration;
 
-use eliot::{current_action, inline_actions, log_message, start_action};
+use eliot::{inline_actions, log_message, start_action};
 use tracing::Instrument;
-use tracing_support::{captured, check_task, runtime, suspend, task, uuid};
+use tracing_support::{captured, check_task, run_many, runtime, suspend, task, uuid};
 
 const REQUEST: &str = "tower_http::trace::make_span:request";
 
@@ -92,25 +92,6 @@ fn spans_and_events_inside_a_handlers_actions_sit_in_those_actions() {
     for uuid in &uuids {
         assert_eq!(check_task(uuid), 7, "every item was checked");
     }
-}
-
-/// Runs `copies` of a scenario at once on a multi-threaded runtime; each
-/// returns its task's UUID.
-fn run_many<F, Fut>(copies: usize, scenario: F) -> Vec<String>
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = String> + Send + 'static,
-{
-    captured();
-    runtime(4).block_on(async {
-        let handles: Vec<_> = (0..copies).map(|i| tokio::spawn(scenario(i))).collect();
-        let mut uuids = Vec::new();
-        for handle in handles {
-            uuids.push(handle.await.expect("no scenario panics"));
-        }
-        assert!(current_action().is_none(), "nothing leaked into block_on");
-        uuids
-    })
 }
 
 /// Checks every task of a scenario, each with `items` placed items.

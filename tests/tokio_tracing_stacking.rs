@@ -12,9 +12,7 @@ use std::time::Duration;
 
 use eliot::{context_misuse_count, inline_actions, log_call, log_message};
 use eliot::{start_action, start_task};
-use tracing_support::{
-    Line, captured, check_task, kind, level, runtime, status, suspend, task, uuid,
-};
+use tracing_support::{Line, check_task, kind, level, run_many, status, suspend, task, uuid};
 
 /// `parent > name`, or `name` at a task's root.
 fn under(parent: &str, name: &str) -> String {
@@ -78,22 +76,6 @@ async fn from_a_task(above: bool) -> String {
         instrument_below("app:root").await;
     }
     root.task_uuid().to_owned()
-}
-
-/// Runs `copies` scenarios at once; returns their task UUIDs.
-fn run_many<Fut>(copies: usize, scenario: impl Fn(usize) -> Fut) -> Vec<String>
-where
-    Fut: std::future::Future<Output = String> + Send + 'static,
-{
-    captured();
-    runtime(4).block_on(async {
-        let handles: Vec<_> = (0..copies).map(|i| tokio::spawn(scenario(i))).collect();
-        let mut uuids = Vec::new();
-        for handle in handles {
-            uuids.push(handle.await.expect("no scenario panics"));
-        }
-        uuids
-    })
 }
 
 /// A task's shape: each line's level and kind, its status if any.

@@ -35,6 +35,28 @@ pub fn captured() -> &'static Mutex<Vec<Line>> {
     tokio_support::captured()
 }
 
+/// Runs `copies` of a scenario at once on a multi-threaded runtime; each
+/// returns its task's UUID.
+pub fn run_many<F, Fut>(copies: usize, scenario: F) -> Vec<String>
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = String> + Send + 'static,
+{
+    captured();
+    runtime(4).block_on(async {
+        let handles: Vec<_> = (0..copies).map(|i| tokio::spawn(scenario(i))).collect();
+        let mut uuids = Vec::new();
+        for handle in handles {
+            uuids.push(handle.await.expect("no scenario panics"));
+        }
+        assert!(
+            eliot::current_action().is_none(),
+            "nothing leaked into block_on"
+        );
+        uuids
+    })
+}
+
 /// A suspension that really suspends: the task may resume on another
 /// worker.
 pub async fn suspend() {
