@@ -99,6 +99,7 @@ thread_local! {
 
 /// The first context from `context` down its chain whose guard still lives:
 /// what is really current where `context` is installed.
+#[inline]
 fn live(mut context: &Shared) -> &Shared {
     while let Some(c) = context
         && c.is_popped()

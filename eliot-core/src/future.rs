@@ -7,6 +7,12 @@
 //! and when it returns (ready or pending) the poller's context is back. This
 //! is the engine of `#[inline_actions]` and of `eliot-tokio`'s spawn helpers.
 //!
+//! The context is the future's alone (a copy when the one captured is
+//! shared, an empty one of its own when nothing was current), allocated
+//! once when the future is made: a `tracing` span that instruments code
+//! inside the future keeps in it the actions opened inside the span while
+//! the span is exited at a suspension.
+//!
 //! It also finishes what the future leaves open. When a `WithContext` is
 //! dropped before its future completed (a timeout, a `select!` loser, an
 //! aborted task), the future is dropped under its own context with the

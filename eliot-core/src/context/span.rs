@@ -70,30 +70,27 @@ impl SpanContext {
     /// Makes the span's context current on this thread, until the entry is
     /// [exited](SpanEntry::exit): the chain of actions left open inside the
     /// span when it was last exited under the current context, if any, else
-    /// the span's own context.
-    pub fn enter(&self) -> SpanEntry {
-        let base = self.base.clone();
-        let entered = CURRENT.try_with(|c| {
+    /// the span's own context. Takes a handle (the caller clones one), which
+    /// the thread then holds while the span is entered.
+    #[inline]
+    pub fn enter(self) -> SpanEntry {
+        let base = Arc::as_ptr(&self.base);
+        let mut context = Some(self.base);
+        let mut resumed = None;
+        let _ = CURRENT.try_with(|c| {
             let mut current = c.borrow_mut();
-            let resumed = take_suspended(&current, &base);
-            let install = resumed
-                .as_ref()
-                .and_then(|record| live_from(&record.top))
-                .unwrap_or(&base)
-                .clone();
-            let replaced = current.replace(install);
-            (replaced, resumed)
+            if let Some(record) = take_suspended(&current, base) {
+                context = Some(live_from(&record.top).unwrap_or(&record.base).clone());
+                resumed = Some(record);
+            }
+            std::mem::swap(&mut *current, &mut context);
         });
-        match entered {
-            // The record is dropped outside the borrow.
-            Ok((replaced, _resumed)) => SpanEntry {
-                replaced: Some(replaced),
-                base,
-            },
-            Err(_) => SpanEntry {
-                replaced: None,
-                base,
-            },
+        // The record (and, if the thread's storage is gone, the span's
+        // context) are dropped outside the borrow.
+        drop(resumed);
+        SpanEntry {
+            replaced: context,
+            base,
         }
     }
 }
@@ -113,71 +110,89 @@ impl std::fmt::Debug for SpanContext {
 #[doc(hidden)]
 #[must_use = "exit the entry when the span is exited"]
 pub struct SpanEntry {
-    /// The context the entry replaced, to put back on exit; `None` when the
-    /// thread's storage was already gone.
-    replaced: Option<Shared>,
-    base: Arc<Context>,
+    /// The context the entry replaced, to put back on exit.
+    replaced: Shared,
+    /// Where the span's own context is, to tell it by identity: only
+    /// compared, never read (the span holds the context while entered).
+    base: *const Context,
 }
 
 impl SpanEntry {
     /// Puts back the context that was current when the span was entered,
     /// after recording in it the chain of actions still open inside the
     /// span, to resume at the next entry.
+    #[inline]
     pub fn exit(self) {
-        let SpanEntry { replaced, base } = self;
-        let Some(replaced) = replaced else { return };
-        let left = CURRENT.try_with(|c| {
+        let SpanEntry { mut replaced, base } = self;
+        let mut stale = None;
+        let _ = CURRENT.try_with(|c| {
             let mut current = c.borrow_mut();
-            let stale = match (live(&current), live(&replaced)) {
-                (Some(top), Some(keeper)) if opened_inside(top, &base, keeper) => {
-                    keeper.suspensions().keep(Suspended {
-                        base: base.clone(),
-                        top: top.clone(),
-                    })
-                }
-                _ => Vec::new(),
-            };
-            (std::mem::replace(&mut *current, replaced), stale)
+            // The span's own context, as a rule: nothing was left open.
+            let left_open = current
+                .as_ref()
+                .is_some_and(|c| !std::ptr::eq(Arc::as_ptr(c), base));
+            if left_open
+                && let (Some(top), Some(keeper)) = (live(&current), live(&replaced))
+                && !std::ptr::eq(Arc::as_ptr(top), base)
+            {
+                stale = suspend(top, base, keeper);
+            }
+            std::mem::swap(&mut *current, &mut replaced);
         });
-        // Dropped outside the borrow: a context may hold the last handle to
-        // an action or a destination.
-        drop(left);
+        // `replaced` now holds what was current inside the span. Dropped
+        // outside the borrow, as the stale records are (in place, at the
+        // end): a context may hold the last handle to an action or a
+        // destination.
+        drop(replaced);
     }
+}
+
+/// Records in `keeper` the chain from `top` down to the span's context at
+/// `base`, when `top` was entered inside the span; hands back the records of
+/// `keeper` gone stale, to be dropped outside the caller's borrows.
+#[cold]
+fn suspend(
+    top: &Arc<Context>,
+    base: *const Context,
+    keeper: &Arc<Context>,
+) -> Option<Vec<Suspended>> {
+    let base = opened_inside(top, base, keeper)?;
+    Some(keeper.suspensions().keep(Suspended {
+        base: base.clone(),
+        top: top.clone(),
+    }))
 }
 
 impl std::fmt::Debug for SpanEntry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpanEntry")
-            .field("action", &self.base.action)
-            .finish_non_exhaustive()
+        f.debug_struct("SpanEntry").finish_non_exhaustive()
     }
 }
 
-/// Whether `top` is a context entered inside the span whose context is
-/// `base` (the chain from `top` down reaches `base`, and is not `base`
-/// itself), and can be kept in `keeper` without a cycle (`keeper` is not on
-/// that chain).
-fn opened_inside(top: &Arc<Context>, base: &Arc<Context>, keeper: &Arc<Context>) -> bool {
-    if Arc::ptr_eq(top, base) {
-        return false;
-    }
+/// The span's own context, at `base`, when `top` is a context entered
+/// inside the span (the chain from `top` down reaches it, and is not it)
+/// that can be kept in `keeper` without a cycle (`keeper` is not on that
+/// chain).
+fn opened_inside<'a>(
+    top: &'a Arc<Context>,
+    base: *const Context,
+    keeper: &Arc<Context>,
+) -> Option<&'a Arc<Context>> {
     let mut context = top;
     loop {
         if Arc::ptr_eq(context, keeper) {
-            return false;
+            return None;
         }
-        if Arc::ptr_eq(context, base) {
-            return true;
+        if std::ptr::eq(Arc::as_ptr(context), base) {
+            return (!Arc::ptr_eq(context, top)).then_some(context);
         }
-        match &context.previous {
-            Some(previous) => context = previous,
-            None => return false,
-        }
+        context = context.previous.as_ref()?;
     }
 }
 
 /// The first context from `context` down its chain whose guard still lives;
 /// `None` if there is none.
+#[inline]
 fn live_from(context: &Arc<Context>) -> Option<&Arc<Context>> {
     let mut context = context;
     while context.is_popped() {
@@ -188,7 +203,8 @@ fn live_from(context: &Arc<Context>) -> Option<&Arc<Context>> {
 
 /// Takes the record of the span whose context is `base` from the live
 /// context of `current` or one below it.
-fn take_suspended(current: &Shared, base: &Arc<Context>) -> Option<Suspended> {
+#[inline]
+fn take_suspended(current: &Shared, base: *const Context) -> Option<Suspended> {
     let mut context = live(current);
     while let Some(c) = context {
         if let Some(suspensions) = c.suspended.get()
@@ -229,11 +245,11 @@ impl Context {
 
 impl Suspensions {
     /// Takes the latest record of the span whose context is `base`.
-    fn take(&self, base: &Arc<Context>) -> Option<Suspended> {
+    fn take(&self, base: *const Context) -> Option<Suspended> {
         let mut records = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         let position = records
             .iter()
-            .rposition(|record| Arc::ptr_eq(&record.base, base))?;
+            .rposition(|record| std::ptr::eq(Arc::as_ptr(&record.base), base))?;
         Some(records.remove(position))
     }
 
