@@ -85,8 +85,7 @@ impl SpanContext {
             }
             std::mem::swap(&mut *current, &mut context);
         });
-        // The record (and, if the thread's storage is gone, the span's
-        // context) are dropped outside the borrow.
+        // The record is dropped outside the borrow.
         drop(resumed);
         SpanEntry {
             replaced: context,
