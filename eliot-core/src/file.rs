@@ -130,7 +130,7 @@ impl<T> Drop for Locked<'_, T> {
 /// A number that identifies the calling thread among the living ones, and
 /// is never 0: the address of a thread-local, which every thread has its
 /// own of and which stays readable while the thread exits.
-fn thread_token() -> usize {
+pub(crate) fn thread_token() -> usize {
     thread_local! {
         static TOKEN: u8 = const { 0 };
     }

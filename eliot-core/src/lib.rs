@@ -97,7 +97,9 @@
 //! [`FileDestination`] writes JSON lines to a file or any writer;
 //! [`StdioDestination`] to stdout or stderr, for containers;
 //! [`SyslogDestination`] to a syslog server (RFC 5424 over a unix socket,
-//! UDP or TCP), for shipping logs through rsyslog. With the `http` feature,
+//! UDP or TCP), for shipping logs through rsyslog; [`ConsoleDestination`]
+//! draws messages for a person while developing (see [`console`]). With the
+//! `http` feature,
 //! the `http` module carries tasks across HTTP requests.
 //!
 //! # The format
@@ -118,6 +120,7 @@
 #![deny(unsafe_code)]
 
 mod action;
+pub mod console;
 mod context;
 mod destination;
 mod failure;
@@ -145,6 +148,7 @@ pub use action::{
     Action, ActionGuard, AlreadyFinished, continue_task, continue_task_with, start_action,
     start_task,
 };
+pub use console::ConsoleDestination;
 pub use context::{ContextGuard, context_misuse_count, current_action, preserve_context};
 pub use destination::{Destination, DestinationError, FnDestination, destination_fn};
 pub use failure::{
