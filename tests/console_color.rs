@@ -29,8 +29,10 @@ fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> + use<> {
 
 #[test]
 fn auto_colours_a_terminal_unless_the_environment_says_otherwise() {
-    // (variables, on a terminal?, expected)
-    let cases: &[(&[(&str, &str)], bool, bool)] = &[
+    /// The variables set, whether the output is a terminal, and whether
+    /// the console colours.
+    type Case = (&'static [(&'static str, &'static str)], bool, bool);
+    let cases: &[Case] = &[
         (&[], true, true),
         (&[], false, false),
         (&[("TERM", "xterm-256color")], true, true),
