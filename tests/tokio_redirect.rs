@@ -1,9 +1,9 @@
 //! redirect_logs_for_tests: under libtest each test's Eliot messages (from
 //! its thread, its runtime's workers and blocking threads, threads it
-//! started) appear in that test's captured output, shown when it fails; a
-//! whole-run file keeps them all; under nextest each test process prints
-//! its log; outside a harness nothing happens; calling it again changes
-//! nothing.
+//! started) appear in that test's captured output, drawn by the console,
+//! shown when it fails; a whole-run file keeps them all as JSON lines;
+//! under nextest each test process prints its log; outside a harness
+//! nothing happens; calling it again changes nothing.
 //!
 //! The tests in `fixture` run twice: as ordinary tests of this binary, and
 //! again in subprocesses of this same binary started by the driver tests
@@ -94,6 +94,93 @@ mod fixture {
     }
 }
 
+/// A test whose log has actions: nested, one failed.
+mod console_case {
+    use eliot::{fields, log_message, start_action};
+    use eliot_tokio::redirect_logs_for_tests;
+
+    #[test]
+    fn request_fails() {
+        redirect_logs_for_tests().expect("this binary runs under a test harness");
+        {
+            let _request = start_action!("fixture:console:request", path = "/x");
+            log_message!("fixture:console:step", n = 1);
+            let _ = start_action!("fixture:console:parse", text = "80a").within(|action| {
+                let port = "80a".parse::<u16>()?;
+                action.add_success_fields(fields!(port = port));
+                Ok::<_, std::num::ParseIntError>(port)
+            });
+        }
+        assert!(
+            !super::fixture_mode(),
+            "deliberate failure, so that the harness shows this test's Eliot log"
+        );
+    }
+}
+
+/// `line` with its time, task id and durations replaced by `TIME`, `TASK`
+/// and `DURATION`, after checking their form.
+fn without_times(line: &str, task: &str) -> String {
+    let (time, rest) = line.split_at(13);
+    let digits = time.replace(|c: char| c.is_ascii_digit(), "0");
+    assert_eq!(digits, "00:00:00.000Z", "{line}");
+    let rest = rest
+        .strip_prefix(&format!(" {task} "))
+        .unwrap_or_else(|| panic!("the task's id: {line}"));
+    let mut rest = rest.to_owned();
+    if let Some(open) = rest.find(" (") {
+        let close = open + rest[open..].find(')').unwrap();
+        let duration = &rest[open + 2..close];
+        assert!(
+            ["µs", "ms", "s"]
+                .iter()
+                .any(|unit| duration.ends_with(unit)),
+            "{line}"
+        );
+        rest.replace_range(open + 2..close, "DURATION");
+    }
+    format!("TIME TASK {rest}")
+}
+
+#[test]
+fn a_failing_tests_log_is_drawn_by_the_console() {
+    if fixture_mode() {
+        return;
+    }
+    let log_dir = temp_dir("console");
+    let exe = std::env::current_exe().unwrap();
+    let output = run_fixture(&exe, &["console_case::"], &log_dir, &[]);
+    let stdout = text(&output.stdout);
+    assert!(!output.status.success(), "{stdout}");
+    let section = failure_section(&stdout, "console_case::request_fails");
+    let shown = console_lines(section);
+    assert!(!shown.is_empty(), "{section}");
+    let task = &shown[0][14..22];
+    let drawn: Vec<String> = shown.iter().map(|l| without_times(l, task)).collect();
+    assert_eq!(
+        drawn,
+        [
+            "TIME TASK ▶ fixture:console:request/1 path=\"/x\"",
+            "TIME TASK   • fixture:console:step/2 n=1",
+            "TIME TASK   ▶ fixture:console:parse/3/1 text=\"80a\"",
+            "TIME TASK   ✖ fixture:console:parse/3/2 (DURATION) exception=\"core::num::error::ParseIntError\" reason=\"invalid digit found in string\"",
+            "TIME TASK ✔ fixture:console:request/4 (DURATION)",
+        ],
+        "{section}"
+    );
+    assert!(
+        !section.contains('\x1b'),
+        "no colour into a pipe: {section:?}"
+    );
+
+    // The run's file has the same messages as JSON lines.
+    let run = std::fs::read_to_string(log_dir.join("tokio_redirect.log")).unwrap();
+    let logged = eliot_lines(&run);
+    assert_eq!(logged.len(), 5, "{run}");
+    assert_eq!(logged.len(), run.lines().count());
+    std::fs::remove_dir_all(&log_dir).unwrap();
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "eliot-redirect-{name}-{}-{}",
@@ -116,7 +203,8 @@ fn run_fixture(exe: &Path, args: &[&str], log_dir: &Path, env: &[(&str, &str)]) 
         .env("ELIOT_TEST_LOG_DIR", log_dir)
         .env_remove("NEXTEST")
         .env_remove("NEXTEST_RUN_ID")
-        .env_remove("RUST_BACKTRACE");
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("CLICOLOR_FORCE");
     for (key, value) in env {
         command.env(key, value);
     }
@@ -127,13 +215,44 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The Eliot lines (JSON objects) in some output.
+/// The Eliot lines (JSON objects) in some output: the run's log file.
 fn eliot_lines(output: &str) -> Vec<Map<String, Value>> {
     output
         .lines()
         .filter_map(|l| serde_json::from_str::<Map<String, Value>>(l.trim()).ok())
         .filter(|m| m.contains_key("task_uuid"))
         .collect()
+}
+
+/// The lines the console printed in some output: those that start with a
+/// time and a task id.
+fn console_lines(output: &str) -> Vec<&str> {
+    output
+        .lines()
+        .filter(|line| {
+            let bytes = line.as_bytes();
+            line.len() > 23
+                && bytes[2] == b':'
+                && bytes[12] == b'Z'
+                && bytes[13] == b' '
+                && bytes[14..22].iter().all(u8::is_ascii_hexdigit)
+                && bytes[22] == b' '
+        })
+        .collect()
+}
+
+/// The message types of console lines (`• app:type/1 ...`), sorted, once
+/// each.
+fn console_types(lines: &[&str]) -> Vec<String> {
+    let mut types: Vec<String> = lines
+        .iter()
+        .filter_map(|line| line[23..].trim_start().strip_prefix("• "))
+        .filter_map(|rest| rest.split_once('/'))
+        .map(|(message_type, _)| message_type.to_owned())
+        .collect();
+    types.sort();
+    types.dedup();
+    types
 }
 
 fn types(lines: &[Map<String, Value>]) -> Vec<String> {
@@ -199,9 +318,9 @@ fn a_failing_test_shows_its_own_log_and_the_run_file_keeps_all() {
 
     let section = failure_section(&stdout, "fixture::logs_then_fails");
     assert!(section.contains("deliberate failure"), "{section}");
-    let shown = eliot_lines(section);
+    let shown = console_lines(section);
     assert_eq!(
-        types(&shown),
+        console_types(&shown),
         everywhere("fixture:fails"),
         "its thread, runtime workers, blocking thread and spawned thread:\n{section}"
     );
@@ -211,11 +330,15 @@ fn a_failing_test_shows_its_own_log_and_the_run_file_keeps_all() {
         "1 + 4 workers + 1 + 1, each once:\n{section}"
     );
     // A passing test's output is not shown, and nothing leaked elsewhere.
-    let all = eliot_lines(&stdout);
+    let all = console_lines(&stdout);
     assert_eq!(
         all.len(),
         7,
         "only the failing test's lines are printed:\n{stdout}"
+    );
+    assert!(
+        eliot_lines(&stdout).is_empty(),
+        "the console's lines, not JSON:\n{stdout}"
     );
 
     // The whole run's file has everything, from both tests, whole lines.
@@ -263,13 +386,13 @@ fn under_nextest_each_test_process_prints_its_log_and_shares_the_run_file() {
     let (_, passed) = &outputs[0];
     assert!(passed.status.success(), "{}", text(&passed.stderr));
     assert_eq!(
-        types(&eliot_lines(&text(&passed.stdout))),
+        console_types(&console_lines(&text(&passed.stdout))),
         everywhere("fixture:passes")
     );
     let (_, failed) = &outputs[1];
     assert!(!failed.status.success());
     assert_eq!(
-        types(&eliot_lines(&text(&failed.stdout))),
+        console_types(&console_lines(&text(&failed.stdout))),
         everywhere("fixture:fails")
     );
 
@@ -308,6 +431,7 @@ fn outside_a_test_harness_it_does_nothing() {
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("REDIRECT=None"), "{stderr}");
+    assert!(console_lines(&stdout).is_empty(), "{stdout}");
     assert!(eliot_lines(&stdout).is_empty(), "{stdout}");
     let files: Vec<_> = std::fs::read_dir(&log_dir)
         .unwrap()

@@ -67,8 +67,9 @@
 //! # Tests
 //!
 //! [`redirect_logs_for_tests`] makes every test's Eliot messages part of its
-//! captured output under `cargo test` and `cargo nextest`, shown when it
-//! fails, and keeps the whole run's log in a file under `target/`.
+//! captured output under `cargo test` and `cargo nextest`, drawn by the
+//! console and shown when it fails, and keeps the whole run's log as JSON
+//! lines in a file under `target/`.
 
 #![deny(missing_docs)]
 #![deny(unsafe_code)]

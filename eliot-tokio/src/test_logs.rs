@@ -6,24 +6,30 @@
 //! library's set-up function, a `OnceLock` initialiser): under a test
 //! harness it adds, once per process, a destination that
 //!
-//! - prints every message, as its JSON line, with `println!` on the thread
-//!   that logged it. The harness captures that output per test and shows it
-//!   when the test fails. libtest (`cargo test`) captures what a test's own
+//! - prints every message, drawn for a person as
+//!   [`ConsoleDestination`](eliot_core::ConsoleDestination) draws it (one
+//!   line per message: time, task, indentation by depth, how actions ended
+//!   and how long they took), with `print!` on the thread that logged it.
+//!   The harness captures that output per test and shows it when the test
+//!   fails. Colour follows the terminal and `NO_COLOR` / `CLICOLOR_FORCE`,
+//!   as [`ColorChoice::use_color`](eliot_core::console::ColorChoice::use_color)
+//!   says. libtest (`cargo test`) captures what a test's own
 //!   thread prints and what every thread spawned from it prints (threads
 //!   inherit the capture), so a test's messages appear in its output
 //!   whether they were logged on its thread, on the worker threads of a
 //!   runtime it built (`#[tokio::test]`, `Runtime::new`), or on threads
 //!   those started. nextest runs each test in a process of its own and
 //!   captures the whole process's output;
-//! - appends every message to a log file for the whole run, the equivalent
-//!   of trial's `_trial_temp/test.log`, under the target directory: see
-//!   [`TestLogs::log_file`].
+//! - appends every message, as its JSON line, to a log file for the whole
+//!   run, the equivalent of trial's `_trial_temp/test.log`, under the target
+//!   directory: see [`TestLogs::log_file`]. Tools such as `eliot-tree` read
+//!   it.
 //!
 //! Outside a test harness it does nothing and returns `None`. Calling it
 //! more than once is the same as calling it once.
 //!
 //! It cannot loop with [`EliotLayer`](crate::EliotLayer) (`tracing` into
-//! Eliot): it writes with `println!` and to a file, never through `tracing`.
+//! Eliot): it writes with `print!` and to a file, never through `tracing`.
 //!
 //! # How the harness is recognised
 //!
@@ -60,9 +66,11 @@
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
+use eliot_core::console::{ColorChoice, ConsoleDestination};
 use eliot_core::{Destination, DestinationError, FileDestination, Message, add_destination};
 
 /// The test harness running this process.
@@ -187,7 +195,14 @@ fn install(harness: Harness) -> TestLogs {
         }
     };
     let log_file = file.as_ref().map(|_| path);
-    let destination = add_destination(TestOutput { file });
+    let color = match ColorChoice::Auto.use_color(io::stdout().is_terminal()) {
+        true => ColorChoice::Always,
+        false => ColorChoice::Never,
+    };
+    let console = ConsoleDestination::builder()
+        .color(color)
+        .writer(CapturedOutput);
+    let destination = add_destination(TestOutput { console, file });
     TestLogs {
         harness,
         log_file,
@@ -252,20 +267,21 @@ fn binary_name(exe: &Path) -> String {
 }
 
 /// Prints each message into the output the harness captures for the
-/// current test, and appends it to the run's log file.
+/// current test, drawn by the console, and appends it to the run's log
+/// file as JSON.
 struct TestOutput {
+    console: ConsoleDestination,
     file: Option<FileDestination<File>>,
 }
 
 impl Destination for TestOutput {
     fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        // `println!` (not a handle to stdout) is what the harness captures:
-        // it writes to the capture buffer of the test this thread belongs to.
-        println!("{}", message.as_json());
-        match &self.file {
+        let printed = self.console.write(message);
+        let filed = match &self.file {
             Some(file) => file.write(message),
             None => Ok(()),
-        }
+        };
+        printed.and(filed)
     }
 
     fn flush(&self) -> Result<(), DestinationError> {
@@ -273,5 +289,28 @@ impl Destination for TestOutput {
             Some(file) => file.flush(),
             None => Ok(()),
         }
+    }
+}
+
+/// The output the test harness captures: what `print!` writes to. (A
+/// handle to stdout would bypass the capture.)
+struct CapturedOutput;
+
+impl Write for CapturedOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_all(buf)?;
+        Ok(buf.len())
+    }
+
+    /// One `print!` of the whole text: under the harness it is appended to
+    /// the current test's capture buffer at once, and elsewhere written
+    /// with stdout's lock held, so a message's lines stay together.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        print!("{}", String::from_utf8_lossy(buf));
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
