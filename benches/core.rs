@@ -7,6 +7,12 @@
 //! and as a bare event. Rounds alternate between the two so that both see the
 //! same machine; the medians of the rounds are compared.
 //!
+//! Then the development console: the same event, inside the action / span,
+//! drawn for a person and written to a sink that counts lines, by
+//! `ConsoleDestination` (compact) and by `tracing-subscriber`'s `fmt`
+//! compact formatter, both without colour. Eliot's figure is the whole
+//! call: building the JSON line, then reading it back and drawing it.
+//!
 //! ```text
 //! cargo bench --bench core
 //! ```
@@ -17,9 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use eliot::console::{ColorChoice, ConsoleDestination};
 use eliot::{
     Destination, DestinationError, FileDestination, Message, add_destination, log_message,
-    start_action,
+    remove_destination, start_action,
 };
 
 const EVENTS: u64 = 200_000;
@@ -44,6 +51,16 @@ impl<D: Destination> Destination for Counted<D> {
 
 #[derive(Clone, Default)]
 struct CountingSink(Arc<(AtomicU64, AtomicU64)>);
+
+impl CountingSink {
+    /// Lines and bytes written so far.
+    fn totals(&self) -> (u64, u64) {
+        (
+            self.0.0.load(Ordering::Relaxed),
+            self.0.1.load(Ordering::Relaxed),
+        )
+    }
+}
 
 impl io::Write for CountingSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -94,12 +111,17 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 fn main() {
+    json_lines();
+    console();
+}
+
+fn json_lines() {
     let eliot_dest = Arc::new(Counted {
         inner: FileDestination::new(io::sink()),
         lines: AtomicU64::new(0),
         bytes: AtomicU64::new(0),
     });
-    add_destination(eliot_dest.clone());
+    let registered = add_destination(eliot_dest.clone());
 
     let tracing_sink = CountingSink::default();
     let writer = tracing_sink.clone();
@@ -157,6 +179,68 @@ fn main() {
     let (ours, theirs) = summary[1];
     println!(
         "core: log_message_ns={ours:.0} tracing_json_ns={theirs:.0} ratio_vs_tracing={:.2} lost={lost}",
+        ours / theirs
+    );
+    remove_destination(&registered).expect("added above");
+}
+
+/// `ConsoleDestination` beside `tracing_subscriber::fmt().compact()`.
+fn console() {
+    let eliot_sink = CountingSink::default();
+    let console = ConsoleDestination::builder()
+        .color(ColorChoice::Never)
+        .writer(eliot_sink.clone());
+    let registered = add_destination(console);
+
+    let tracing_sink = CountingSink::default();
+    let writer = tracing_sink.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .compact()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+
+    println!();
+    println!(
+        "console: {EVENTS} events x {ROUNDS} rounds, 3 fields, inside one action / span, \
+         compact text to a counting sink, no colour, one thread"
+    );
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    tracing::subscriber::with_default(subscriber, || {
+        eliot_round(true);
+        tracing_round(true);
+        for _ in 0..ROUNDS {
+            ours.push(eliot_round(true));
+            theirs.push(tracing_round(true));
+        }
+    });
+    remove_destination(&registered).expect("added above");
+    let (ours, theirs) = (median(ours), median(theirs));
+    println!(
+        "{:<34} {:>10} {:>10} {:>8}",
+        "case", "eliot ns", "tracing ns", "ratio"
+    );
+    println!(
+        "{:<34} {ours:>10.0} {theirs:>10.0} {:>8.2}",
+        "console / fmt compact",
+        ours / theirs
+    );
+
+    let expected_events = (ROUNDS as u64 + 1) * EVENTS;
+    let expected_eliot = expected_events + 2 * (ROUNDS as u64 + 1);
+    let (eliot_lines, eliot_bytes) = eliot_sink.totals();
+    let (tracing_lines, tracing_bytes) = tracing_sink.totals();
+    println!(
+        "lines written: eliot {eliot_lines} (expected {expected_eliot}), tracing {tracing_lines} (expected {expected_events})"
+    );
+    println!(
+        "bytes per line: eliot {:.0}, tracing {:.0}",
+        eliot_bytes as f64 / eliot_lines as f64,
+        tracing_bytes as f64 / tracing_lines as f64
+    );
+    let lost = expected_eliot.abs_diff(eliot_lines) + expected_events.abs_diff(tracing_lines);
+    println!(
+        "console: console_ns={ours:.0} tracing_fmt_ns={theirs:.0} ratio_vs_tracing_fmt={:.2} lost={lost}",
         ours / theirs
     );
 }
