@@ -1,8 +1,10 @@
 //! The quick start: nested actions, messages with fields of several types, a
 //! failed action, a traceback, and a task continued in another thread.
 //!
-//! Writes `quickstart.log` in the working directory, prints it, then draws it
-//! as a tree the way `eliot-tree quickstart.log` does.
+//! Shows each message on the console as it is logged (`ConsoleDestination`),
+//! writes them all as JSON lines to `quickstart.log` in the working
+//! directory, then draws that file as a tree the way
+//! `eliot-tree quickstart.log` does.
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -12,8 +14,8 @@ use std::collections::BTreeMap;
 use std::fs::File;
 
 use eliot::{
-    FileDestination, add_destination, continue_task, fields, log_message, remove_destination,
-    start_action, start_task, write_traceback,
+    ConsoleDestination, FileDestination, add_destination, continue_task, fields, log_message,
+    remove_destination, start_action, start_task, write_traceback,
 };
 use serde::Serialize;
 
@@ -35,6 +37,8 @@ fn load_config(text: &str) -> Result<u16, std::num::ParseIntError> {
 fn main() -> std::io::Result<()> {
     let path = "quickstart.log";
     let log = add_destination(FileDestination::from_file(File::create(path)?)?);
+    println!("The log, as it is written (ConsoleDestination::stdout()):\n");
+    let console = add_destination(ConsoleDestination::stdout());
 
     log_message!(
         "quickstart:startup",
@@ -90,10 +94,14 @@ fn main() -> std::io::Result<()> {
         request.add_success_fields(fields!(status = 200));
     }
 
+    remove_destination(&console).expect("registered above");
     remove_destination(&log).expect("registered above");
     let text = std::fs::read_to_string(path)?;
-    println!("{path}, as written:\n\n{text}");
-    println!("{path}, as a tree (cargo run -p eliot-tree -- {path}):\n");
+    println!(
+        "\n{path} holds the same {} messages as JSON lines; drawn as a tree \
+         (cargo run -p eliot-tree -- {path}):\n",
+        text.lines().count()
+    );
     print!("{}", as_tree(&text));
     Ok(())
 }
