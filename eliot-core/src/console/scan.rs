@@ -89,37 +89,53 @@ fn skip_space(b: &[u8], mut at: usize) -> usize {
 
 /// The index of the quote that closes the string whose contents start at
 /// `at`, and whether the string holds an escape.
+#[inline(always)]
 fn string_end(b: &[u8], mut at: usize) -> Option<(usize, bool)> {
     let mut escaped = false;
     loop {
-        // Eight bytes at a time up to the chunk with a quote or backslash:
+        // Eight bytes at a time, straight to the first quote or backslash:
         // keys and values are mostly short, where a search set up for long
         // texts costs more than it saves.
-        while let Some(chunk) = b.get(at..at + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-            if has_byte(word, b'"') || has_byte(word, b'\\') {
-                break;
-            }
-            at += 8;
+        at = first_of(b, at, |word| marks(word, b'"') | marks(word, b'\\'))?;
+        if b[at] == b'"' {
+            return Some((at, escaped));
         }
-        match *b.get(at)? {
-            b'"' => return Some((at, escaped)),
-            b'\\' => {
-                escaped = true;
-                at += 2; // past the escaped character
-            }
-            _ => at += 1,
-        }
+        escaped = true;
+        at += 2; // past the escaped character
     }
+}
+
+/// The index of the first byte from `at` on that `find` marks in its
+/// eight-byte word (see [`marks`]), or of the first such byte in a
+/// shorter tail; `None` if there is none.
+#[inline(always)]
+fn first_of(b: &[u8], mut at: usize, find: impl Fn(u64) -> u64) -> Option<usize> {
+    while let Some(chunk) = b.get(at..at + 8) {
+        let found = find(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+        if found != 0 {
+            return Some(at + found.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    // Fewer than eight bytes left: padded with a byte no search marks.
+    let tail = b.get(at..)?;
+    let mut word = [0xff; 8];
+    word[..tail.len()].copy_from_slice(tail);
+    let found = find(u64::from_le_bytes(word));
+    let index = found.trailing_zeros() as usize / 8;
+    (found != 0 && index < tail.len()).then_some(at + index)
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
+const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
 
-/// Whether one of the eight bytes of `word` is `byte`.
-fn has_byte(word: u64, byte: u8) -> bool {
+/// The high bit of each byte of `word` that equals `byte`, and no other
+/// bit (exact: no carry crosses from one byte to the next).
+#[inline(always)]
+fn marks(word: u64, byte: u8) -> u64 {
     let x = word ^ (ONES * u64::from(byte));
-    x.wrapping_sub(ONES) & !x & HIGHS != 0
+    !(((x & LOWS) + LOWS) | x) & HIGHS
 }
 
 /// Whether the eight bytes of `word` are all printable ASCII (0x20 to
@@ -132,6 +148,7 @@ pub(super) fn all_printable(word: u64) -> bool {
 
 /// The end of the JSON value that starts at `at`, and for a string whether
 /// it holds an escape.
+#[inline(always)]
 fn value_end(b: &[u8], at: usize) -> Option<(usize, bool)> {
     match *b.get(at)? {
         b'"' => string_end(b, at + 1).map(|(end, escaped)| (end + 1, escaped)),
@@ -154,14 +171,18 @@ fn value_end(b: &[u8], at: usize) -> Option<(usize, bool)> {
             }
             None
         }
-        // A number, `true`, `false` or `null`.
+        // A number, `true`, `false` or `null`: up to what may follow a
+        // value, without the spaces before it.
         _ => {
-            let mut end = at;
-            while end < b.len()
-                && (b[end].is_ascii_alphanumeric() || matches!(b[end], b'.' | b'+' | b'-'))
-            {
-                end += 1;
-            }
+            let end = first_of(b, at, |word| {
+                marks(word, b',') | marks(word, b'}') | marks(word, b']') | marks(word, b' ')
+            })
+            .unwrap_or(b.len());
+            let end = at
+                + b[at..end]
+                    .iter()
+                    .take_while(|c| !c.is_ascii_whitespace())
+                    .count();
             (end > at).then_some((end, false))
         }
     }
@@ -212,6 +233,10 @@ mod tests {
             pairs(" { \"a\" : 1 ,\t\"b\":[1, 2] } ").unwrap(),
             [("a", "1"), ("b", "[1, 2]")]
         );
+        assert_eq!(
+            pairs("{\"a\":12\t,\"b\":true\n}").unwrap(),
+            [("a", "12"), ("b", "true")]
+        );
         assert_eq!(pairs("{}").unwrap(), []);
     }
 
@@ -246,11 +271,23 @@ mod tests {
     }
 
     #[test]
-    fn words_are_tested_for_a_byte_and_for_printable_ascii() {
+    fn words_are_searched_for_a_byte_and_tested_for_printable_ascii() {
         let word = |text: &[u8; 8]| u64::from_le_bytes(*text);
-        assert!(has_byte(word(b"abcdefg\""), b'"'));
-        assert!(has_byte(word(b"\\bcdefgh"), b'\\'));
-        assert!(!has_byte(word(b"abcdefgh"), b'"'));
+        assert_eq!(marks(word(b"abcdefg\""), b'"'), 0x80 << 56);
+        assert_eq!(marks(word(b"\"\"cdefgh"), b'"'), 0x8080);
+        assert_eq!(marks(word(b"\\bcdefgh"), b'\\'), 0x80);
+        assert_eq!(marks(word(b"abcdefgh"), b'"'), 0);
+        // No false match next to a real one, nor for bytes one off.
+        assert_eq!(
+            marks(word(b"!#\"\x00\xff\"#!"), b'"'),
+            0x80 << 16 | 0x80 << 40
+        );
+        let line = b"0123456789,abc";
+        assert_eq!(first_of(line, 0, |w| marks(w, b',')), Some(10));
+        assert_eq!(first_of(line, 11, |w| marks(w, b'c')), Some(13));
+        assert_eq!(first_of(line, 11, |w| marks(w, b'z')), None);
+        assert_eq!(first_of(line, 14, |w| marks(w, b'z')), None);
+        assert_eq!(first_of(line, 15, |w| marks(w, b'z')), None);
         assert!(all_printable(word(b"a ~!09Z}")));
         for bad in [0x00, 0x1b, 0x1f, 0x7f, 0x80, 0xc2, 0xff] {
             for at in 0..8 {
