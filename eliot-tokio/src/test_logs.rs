@@ -7,7 +7,7 @@
 //! harness it adds, once per process, a destination that
 //!
 //! - prints every message, drawn for a person as
-//!   [`ConsoleDestination`](eliot_core::ConsoleDestination) draws it (one
+//!   [`ConsoleDestination`] draws it (one
 //!   line per message: time, task, indentation by depth, how actions ended
 //!   and how long they took), with `print!` on the thread that logged it.
 //!   The harness captures that output per test and shows it when the test

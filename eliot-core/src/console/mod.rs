@@ -308,12 +308,33 @@ impl ConsoleBuilder {
     /// `CLICOLOR_FORCE` asks for it.
     ///
     /// ```
+    /// use std::io::{self, Write};
+    /// use std::sync::{Arc, Mutex};
     /// use eliot_core::console::{ColorChoice, ConsoleDestination};
     /// use eliot_core::{Destination, Message};
     ///
-    /// let console = ConsoleDestination::builder().color(ColorChoice::Never).writer(std::io::sink());
-    /// let line = r#"{"size":512,"timestamp":1795682709.127,"task_uuid":"3f2a9c1e-0000-4000-8000-000000000000","task_level":[2],"message_type":"app:received"}"#;
+    /// /// Keeps what is written.
+    /// #[derive(Clone, Default)]
+    /// struct Memory(Arc<Mutex<Vec<u8>>>);
+    ///
+    /// impl Write for Memory {
+    ///     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+    ///         self.0.lock().unwrap().extend_from_slice(bytes);
+    ///         Ok(bytes.len())
+    ///     }
+    ///     fn flush(&mut self) -> io::Result<()> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let memory = Memory::default();
+    /// let console = ConsoleDestination::builder()
+    ///     .color(ColorChoice::Never)
+    ///     .writer(memory.clone());
+    /// let line = r#"{"size":512,"timestamp":1795682709.127,"task_uuid":"3f2a9c1e-5d6e-4f70-8a9b-0c1d2e3f4a5b","task_level":[2],"message_type":"app:received"}"#;
     /// console.write(&Message::from_json(line).unwrap()).unwrap();
+    /// let drawn = String::from_utf8(memory.0.lock().unwrap().clone()).unwrap();
+    /// assert_eq!(drawn, "08:45:09.127Z 3f2a9c1e   • app:received/2 size=512\n");
     /// ```
     pub fn writer(self, writer: impl Write + Send + 'static) -> ConsoleDestination {
         let color = self.color.use_color(false);
