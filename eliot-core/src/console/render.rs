@@ -52,6 +52,10 @@ pub(super) const ASCII: Symbols = Symbols {
 const HEAD_PAD: &[u8] = b"                       ";
 /// How many characters of the task UUID identify a task on the console.
 const SHORT_ID: usize = 8;
+/// The deepest indentation drawn: deeper actions (rare, and unreadable as
+/// indentation anyway) stay at this depth, their level still says where
+/// they are.
+const MAX_INDENT: usize = 32;
 
 /// Space reused from one message to the next.
 #[derive(Debug, Default)]
@@ -518,7 +522,7 @@ impl Draw<'_, '_> {
     }
 
     fn indent(&self, out: &mut Vec<u8>) {
-        for _ in 0..self.depth {
+        for _ in 0..self.depth.min(MAX_INDENT) {
             out.extend_from_slice(b"  ");
         }
     }
@@ -555,6 +559,43 @@ fn write_short_id(out: &mut Vec<u8>, uuid: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn drawn(line: &str) -> String {
+        let renderer = Renderer {
+            layout: Layout::Compact,
+            color: false,
+            symbols: &UNICODE,
+        };
+        let mut out = Vec::new();
+        let mut open = OpenActions::new(4);
+        renderer.render(line, &mut Scratch::default(), &mut open, &mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_line_that_is_not_an_object_is_shown_escaped() {
+        assert_eq!(
+            drawn("[1, \"\x1b[2J\"]"),
+            "--:--:--.---Z -------- ? [1, \"\\x1b[2J\"]\n"
+        );
+        assert_eq!(drawn("{\"cut\":"), "--:--:--.---Z -------- ? {\"cut\":\n");
+    }
+
+    #[test]
+    fn indentation_stops_at_a_depth_the_level_still_shows_all() {
+        let level: Vec<String> = (1..=100).map(|n| n.to_string()).collect();
+        let line = format!(
+            r#"{{"timestamp":0,"task_uuid":"t","task_level":[{}],"message_type":"deep"}}"#,
+            level.join(",")
+        );
+        let text = drawn(&line);
+        let indent = " ".repeat(2 * MAX_INDENT);
+        assert!(
+            text.starts_with(&format!("00:00:00.000Z t        {indent}• deep/1/2/3/")),
+            "{text}"
+        );
+        assert!(text.ends_with("/99/100\n"));
+    }
 
     #[test]
     fn levels_are_arrays_of_integers() {
