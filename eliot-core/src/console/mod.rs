@@ -71,6 +71,7 @@
 
 mod clock;
 mod color;
+mod head;
 mod open_actions;
 mod render;
 mod scan;

@@ -2,6 +2,7 @@
 
 use super::clock::{Timestamp, write_duration};
 use super::color::{self, BOLD, BOLD_RED, DIM, GREEN, RED, RESET};
+use super::head::{Head, Kind};
 use super::open_actions::OpenActions;
 use super::scan::{FieldSpan, scan, string_contents};
 use super::text::{has_line_break, write_json_lines, write_json_text, write_plain};
@@ -70,155 +71,6 @@ pub(super) struct Renderer {
     pub(super) layout: Layout,
     pub(super) color: bool,
     pub(super) symbols: &'static Symbols,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Message,
-    Traceback,
-    Started,
-    Succeeded,
-    Failed,
-    /// An action message whose status is none of Eliot's three.
-    OtherStatus,
-    /// Neither `message_type` nor `action_type`.
-    Unknown,
-}
-
-/// What a message's own fields say; `None` where a field is missing or is
-/// not of its kind (it is then shown among the fields).
-#[derive(Debug, Default)]
-struct Head<'a> {
-    timestamp: Option<(usize, Timestamp)>,
-    task_uuid: Option<(usize, &'a str)>,
-    /// Its slots are in [`Scratch::slots`].
-    task_level: Option<usize>,
-    message_type: Option<usize>,
-    action_type: Option<usize>,
-    action_status: Option<usize>,
-    exception: Option<usize>,
-    reason: Option<usize>,
-    traceback: Option<usize>,
-}
-
-impl<'a> Head<'a> {
-    fn read(line: &'a str, fields: &[FieldSpan], slots: &mut Vec<u32>) -> Self {
-        let mut head = Head::default();
-        let bytes = line.as_bytes();
-        for (i, field) in fields.iter().enumerate() {
-            let Some(role) = Role::of(&bytes[field.key.clone()]) else {
-                continue;
-            };
-            let value = &line[field.value.clone()];
-            match role {
-                Role::Timestamp => head.timestamp = Timestamp::parse(value).map(|t| (i, t)),
-                Role::TaskUuid => head.task_uuid = string_contents(value).map(|uuid| (i, uuid)),
-                Role::TaskLevel => head.task_level = parse_level(value, slots).then_some(i),
-                Role::MessageType => head.message_type = Some(i),
-                Role::ActionType => head.action_type = Some(i),
-                Role::ActionStatus => head.action_status = Some(i),
-                Role::Exception => head.exception = Some(i),
-                Role::Reason => head.reason = Some(i),
-                Role::Traceback => head.traceback = Some(i),
-            }
-        }
-        head
-    }
-
-    fn kind(&self, line: &str, fields: &[FieldSpan]) -> Kind {
-        let string = |i: usize| string_contents(&line[fields[i].value.clone()]);
-        if self.action_type.is_some() {
-            match self.action_status.and_then(string) {
-                Some("started") => Kind::Started,
-                Some("succeeded") => Kind::Succeeded,
-                Some("failed") => Kind::Failed,
-                _ => Kind::OtherStatus,
-            }
-        } else if let Some(message_type) = self.message_type {
-            match string(message_type) {
-                Some("eliot:traceback") => Kind::Traceback,
-                _ => Kind::Message,
-            }
-        } else {
-            Kind::Unknown
-        }
-    }
-}
-
-/// The fields the console reads, rather than only prints.
-#[derive(Debug, Clone, Copy)]
-enum Role {
-    Timestamp,
-    TaskUuid,
-    TaskLevel,
-    MessageType,
-    ActionType,
-    ActionStatus,
-    Exception,
-    Reason,
-    Traceback,
-}
-
-impl Role {
-    /// The role of the field named `key` (as written, between its quotes).
-    fn of(key: &[u8]) -> Option<Role> {
-        // By length first: most keys are the user's, and are told apart
-        // from all nine by one comparison.
-        let (name, role): (&[u8], Role) = match key.len() {
-            6 => (b"reason", Role::Reason),
-            9 => match key[0] {
-                b't' if key[1] == b'i' => (b"timestamp", Role::Timestamp),
-                b't' if key[1] == b'a' => (b"task_uuid", Role::TaskUuid),
-                b't' => (b"traceback", Role::Traceback),
-                _ => (b"exception", Role::Exception),
-            },
-            10 => (b"task_level", Role::TaskLevel),
-            11 => (b"action_type", Role::ActionType),
-            12 => (b"message_type", Role::MessageType),
-            13 => (b"action_status", Role::ActionStatus),
-            _ => return None,
-        };
-        (key == name).then_some(role)
-    }
-}
-
-/// Reads `[1, 2, 3]` into `slots`; false unless it is a non-empty array
-/// of integers.
-fn parse_level(value: &str, slots: &mut Vec<u32>) -> bool {
-    slots.clear();
-    let Some(inner) = value
-        .strip_prefix('[')
-        .and_then(|rest| rest.strip_suffix(']'))
-    else {
-        return false;
-    };
-    // Digit by digit: a level is short, and read for every message.
-    let (mut slot, mut digits, mut ended) = (0u32, 0, false);
-    for b in inner.bytes() {
-        match b {
-            b'0'..=b'9' if !ended => {
-                let Some(next) = slot
-                    .checked_mul(10)
-                    .and_then(|n| n.checked_add(u32::from(b - b'0')))
-                else {
-                    return false;
-                };
-                slot = next;
-                digits += 1;
-            }
-            b',' if digits > 0 => {
-                slots.push(slot);
-                (slot, digits, ended) = (0, 0, false);
-            }
-            b' ' | b'\t' | b'\n' | b'\r' => ended = digits > 0,
-            _ => return false,
-        }
-    }
-    if digits == 0 {
-        return false;
-    }
-    slots.push(slot);
-    true
 }
 
 impl Renderer {
@@ -595,28 +447,5 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("/99/100\n"));
-    }
-
-    #[test]
-    fn levels_are_arrays_of_integers() {
-        let mut slots = Vec::new();
-        assert!(parse_level("[3, 1]", &mut slots));
-        assert_eq!(slots, [3, 1]);
-        assert!(parse_level("[ 7 ,2,\t1 ]", &mut slots));
-        assert_eq!(slots, [7, 2, 1]);
-        for bad in [
-            "[]",
-            "3",
-            "[1,x]",
-            "\"[1]\"",
-            "[-1]",
-            "[1 2]",
-            "[1,]",
-            "[,1]",
-            "[1.5]",
-            "[99999999999]",
-        ] {
-            assert!(!parse_level(bad, &mut slots), "{bad}");
-        }
     }
 }
