@@ -10,9 +10,11 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 /// A JSON value, its strings borrowed from the line where possible.
 #[derive(Debug, PartialEq)]
@@ -34,14 +36,32 @@ pub(crate) fn shown_fields<'a>(
     line: &'a str,
     hidden: &HashSet<String>,
 ) -> Vec<(Cow<'a, str>, Val<'a>)> {
+    fields_of(line, hidden)
+}
+
+/// The fields of the message `line` that are not in `hidden`, sorted by key
+/// (the last of a repeated key kept), each value as its JSON text in the
+/// line.
+pub(crate) fn raw_fields<'a>(
+    line: &'a str,
+    hidden: &HashSet<String>,
+) -> Vec<(Cow<'a, str>, &'a RawValue)> {
+    fields_of(line, hidden)
+}
+
+fn fields_of<'a, V: Deserialize<'a>>(line: &'a str, hidden: &HashSet<String>) -> Fields<'a, V> {
     let mut deserializer = serde_json::Deserializer::from_str(line);
     // The line was read as a JSON object when it was parsed.
     ObjectSeed {
         hidden: Some(hidden),
+        values: PhantomData,
     }
     .deserialize(&mut deserializer)
     .unwrap_or_default()
 }
+
+/// Entries of an object, sorted by key.
+type Fields<'a, V> = Vec<(Cow<'a, str>, V)>;
 
 /// Sorts entries by key; of equal keys, the last one logged wins.
 fn sort_entries<T>(entries: &mut Vec<(Cow<'_, str>, T)>) {
@@ -56,20 +76,22 @@ fn sort_entries<T>(entries: &mut Vec<(Cow<'_, str>, T)>) {
     entries.dedup_by(|later, first| later.0 == first.0);
 }
 
-struct ObjectSeed<'h> {
+/// Reads an object's entries, values as `V`.
+struct ObjectSeed<'h, V> {
     hidden: Option<&'h HashSet<String>>,
+    values: PhantomData<V>,
 }
 
-impl<'de> DeserializeSeed<'de> for ObjectSeed<'_> {
-    type Value = Vec<(Cow<'de, str>, Val<'de>)>;
+impl<'de, V: Deserialize<'de>> DeserializeSeed<'de> for ObjectSeed<'_, V> {
+    type Value = Fields<'de, V>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for ObjectSeed<'_> {
-    type Value = Vec<(Cow<'de, str>, Val<'de>)>;
+impl<'de, V: Deserialize<'de>> Visitor<'de> for ObjectSeed<'_, V> {
+    type Value = Fields<'de, V>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
@@ -82,7 +104,7 @@ impl<'de> Visitor<'de> for ObjectSeed<'_> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            entries.push((key, map.next_value::<Val<'de>>()?));
+            entries.push((key, map.next_value::<V>()?));
         }
         sort_entries(&mut entries);
         Ok(entries)
@@ -131,7 +153,12 @@ impl<'de> Deserialize<'de> for Val<'de> {
                 Ok(Val::Arr(items))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Val<'de>, A::Error> {
-                ObjectSeed { hidden: None }.visit_map(map).map(Val::Obj)
+                ObjectSeed {
+                    hidden: None,
+                    values: PhantomData,
+                }
+                .visit_map(map)
+                .map(Val::Obj)
             }
         }
         deserializer.deserialize_any(ValVisitor)

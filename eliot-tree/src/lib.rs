@@ -26,11 +26,13 @@
 //!
 //! This library holds the pieces the command is made of: [`render`] draws
 //! a task, [`filter`] chooses tasks, [`format`](mod@format) writes values the way
-//! Python's eliot-tree does.
+//! Python's eliot-tree does, and [`html`] writes the browser report of
+//! `eliot-tree --html`.
 
 #![deny(missing_docs)]
 
 mod fields;
 pub mod filter;
 pub mod format;
+pub mod html;
 pub mod render;

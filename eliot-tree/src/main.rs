@@ -11,6 +11,7 @@ use clap::{Parser as _, ValueEnum};
 use eliot_core::parse::{Event, Location, LogReader, Malformed, Parser, Task};
 use eliot_tree::filter::{TaskFilter, parse_time};
 use eliot_tree::format::escape_into;
+use eliot_tree::html::HtmlReport;
 use eliot_tree::render::{RenderOptions, Renderer};
 
 /// Display Eliot logs as trees of tasks.
@@ -82,6 +83,12 @@ struct Args {
     #[arg(long)]
     json: bool,
 
+    /// Write the tasks to REPORT as a web page instead of drawing them: a
+    /// task list and a timeline of each task, in one file that any browser
+    /// opens, with no network.
+    #[arg(long, value_name = "REPORT", conflicts_with_all = ["json", "follow"])]
+    html: Option<PathBuf>,
+
     /// Keep reading the files as they grow (like `tail -f`), printing each
     /// task when it completes; tasks still open when it stops are not
     /// shown. Stop with Ctrl-C. Standard input is read once, to its end,
@@ -119,6 +126,7 @@ struct Session {
     renderer: Renderer,
     filter: TaskFilter,
     json: bool,
+    html: Option<HtmlReport>,
     flush_each_task: bool,
     color_errors: bool,
     buffer: String,
@@ -145,6 +153,9 @@ impl Session {
             return;
         }
         self.shown += 1;
+        if let Some(report) = &mut self.html {
+            return report.add_task(task);
+        }
         self.buffer.clear();
         if self.json {
             match serde_json::to_string(task) {
@@ -172,6 +183,9 @@ impl Session {
 
     fn malformed(&mut self, bad: &Malformed) {
         self.malformed += 1;
+        if let Some(report) = &mut self.html {
+            report.add_malformed_line();
+        }
         // Keep stdout and stderr in the order things happened on a terminal.
         if self.flush_each_task {
             let _ = self.out.flush();
@@ -244,6 +258,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         renderer,
         filter,
         json: args.json,
+        html: args.html.as_ref().map(|_| html_report(args)),
         flush_each_task: args.follow || to_terminal,
         color_errors: args.color != ColorChoice::Never && io::stderr().is_terminal(),
         buffer: String::with_capacity(1 << 14),
@@ -271,6 +286,11 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         read_all(&files, parser, &mut session)?
     };
     session.finish();
+    if let (Some(path), Some(report)) = (&args.html, &session.html) {
+        let written = File::create(path)
+            .and_then(|file| report.write_to(BufWriter::with_capacity(1 << 16, file)));
+        written.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
     if args.stats {
         print_stats(&session, lines, started.elapsed());
     }
@@ -281,6 +301,25 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// An empty report, titled with the files read and noting the filters.
+fn html_report(args: &Args) -> HtmlReport {
+    let title = if args.files.is_empty() {
+        "<stdin>".to_owned()
+    } else {
+        let names: Vec<String> = args.files.iter().map(|f| f.display().to_string()).collect();
+        names.join(" ")
+    };
+    let mut report = HtmlReport::hiding(&args.ignore_task_key).title(title);
+    let mut chosen: Vec<String> = args.select.iter().map(|q| format!("--select {q}")).collect();
+    chosen.extend(args.task_uuid.iter().map(|u| format!("--task-uuid {u}")));
+    chosen.extend(args.start.map(|t| format!("--start {t}")));
+    chosen.extend(args.end.map(|t| format!("--end {t}")));
+    if !chosen.is_empty() {
+        report = report.note(format!("Only the tasks chosen by {}", chosen.join(" ")));
+    }
+    report
 }
 
 /// Reads every input to its end; returns the lines read and whether an
