@@ -7,12 +7,17 @@
 //! 1. Writes, with eliot-core, a log of 200,000 lines: 2,000 tasks of 100
 //!    lines each (nested actions, messages with nested fields, some failed
 //!    actions), 100 of them in flight at any time, so that their lines
-//!    interleave as a busy server's do. The line count is checked.
+//!    interleave as a busy server's do (tests/support/perf_log.rs, which the
+//!    HTML report's browser timing test opens too). The line count is
+//!    checked.
 //! 2. Renders it with the release `eliot-tree` binary, three times, and
 //!    prints lines per second by wall clock (process start included) and by
 //!    CPU time, each the median of its own three measures, and the peak
 //!    resident memory the binary reports (`--stats`), after checking that
-//!    it read every line and drew every task.
+//!    it read every line and drew every task. Then writes the HTML report
+//!    of the whole file (`--html`) three times, and prints
+//!    `html: size_vs_log=<x> time_vs_tree=<y>`: the report's size over the
+//!    log's, and its median CPU time over the text tree's.
 //! 3. Renders the first 40,000 lines with Python's eliot-tree (the interop
 //!    venv's, or `ELIOT_TREE_PYTHON`), once (Python takes about 17 s of CPU
 //!    for those, so the whole file would take minutes;
@@ -35,20 +40,16 @@
 //!
 //! These are figures to read, not a timed test.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use eliot_core::{
-    Action, FileDestination, add_destination, fields, remove_destination, start_task,
-};
+#[path = "../tests/support/perf_log.rs"]
+mod perf_log;
 
-const TASKS: usize = 2_000;
-const LINES_PER_TASK: usize = 100;
-const IN_FLIGHT: usize = 100;
-const STEPS: usize = 13;
+use perf_log::{IN_FLIGHT, LINES_PER_TASK, TASKS, generate};
+
 const RUNS: usize = 3;
 
 fn main() {
@@ -96,6 +97,7 @@ fn main() {
         whole.cpu_source,
         peak_mb / size_mb * 100.0
     );
+    html_report(ours, &log, &dir, text.len(), &whole);
 
     // Python's eliot-tree, on a slice.
     let python = std::env::var_os("ELIOT_TREE_PYTHON")
@@ -173,6 +175,41 @@ fn main() {
     println!("eliot-tree: speedup_vs_python={speedup_cpu:.0} peak_rss_mb={peak_mb:.1}");
 }
 
+/// Writes the HTML report of the whole file (`eliot-tree --html`), three
+/// times, and prints its size and CPU time beside the log's and the text
+/// tree's: `html: size_vs_log=<x> time_vs_tree=<y>`.
+fn html_report(binary: &str, log: &Path, dir: &Path, log_bytes: usize, tree: &Measured) {
+    let report = dir.join("report.html");
+    let runs: Vec<Measured> = (0..RUNS)
+        .map(|_| {
+            let mut command = Command::new(binary);
+            command.args(["--stats", "--html"]).arg(&report).arg(log);
+            let measured = measure(command, &dir.join("html.txt"), false);
+            assert!(
+                measured.stderr.contains(&format!("shown={TASKS} ")),
+                "the report holds every task: {}",
+                measured.stderr
+            );
+            measured
+        })
+        .collect();
+    let html = Measured::median(runs);
+    let size = std::fs::metadata(&report).expect("the report").len() as f64;
+    let size_vs_log = size / log_bytes as f64;
+    let time_vs_tree = html.cpu / tree.cpu;
+    println!(
+        "eliot-tree --html: {:.3} s wall, {:.3} s CPU ({}; medians of {RUNS} runs); the report is \
+         {:.1} MB, {size_vs_log:.2}x the log; {time_vs_tree:.2}x the CPU time of drawing the tree \
+         ({:.2}x its wall time)",
+        html.wall,
+        html.cpu,
+        html.cpu_source,
+        size / 1e6,
+        html.wall / tree.wall
+    );
+    println!("html: size_vs_log={size_vs_log:.2} time_vs_tree={time_vs_tree:.2}");
+}
+
 /// The version of eliot-tree installed beside `binary` (the venv's Python
 /// asked for it), or `unknown version`.
 fn python_version(binary: &Path) -> String {
@@ -187,170 +224,6 @@ fn python_version(binary: &Path) -> String {
             String::from_utf8_lossy(&output.stdout).trim().to_owned()
         }
         _ => "unknown version".to_owned(),
-    }
-}
-
-/// Writes the benchmark's log with eliot-core: `TASKS` tasks, `IN_FLIGHT` at
-/// a time, each step of a randomly chosen open task logged in turn.
-fn generate(path: &Path) {
-    let _ = std::fs::remove_file(path);
-    let file = add_destination(FileDestination::create(path).expect("the log file"));
-    let mut random = XorShift(0x2545_f491_4f6c_dd1d);
-    let mut open: Vec<TaskState> = Vec::with_capacity(IN_FLIGHT);
-    let mut started = 0;
-    while started < TASKS || !open.is_empty() {
-        while open.len() < IN_FLIGHT && started < TASKS {
-            open.push(TaskState::new(started));
-            started += 1;
-        }
-        let index = random.below(open.len());
-        if open[index].step(&mut random) {
-            open.swap_remove(index);
-        }
-    }
-    remove_destination(&file).expect("registered above");
-}
-
-/// One task of the benchmark, logged one line per call of `step`.
-struct TaskState {
-    id: usize,
-    root: Option<Action>,
-    step: Option<Action>,
-    /// Lines logged so far.
-    done: usize,
-}
-
-impl TaskState {
-    fn new(id: usize) -> Self {
-        TaskState {
-            id,
-            root: None,
-            step: None,
-            done: 0,
-        }
-    }
-
-    /// Logs the task's next line; true when the task is finished. The
-    /// plan: start, a received message, 13 steps of 7 lines (start, 5
-    /// messages, end; one in ten fails), the first five each followed by a
-    /// checkpoint message, a last checkpoint, then the end: 100 lines.
-    fn step(&mut self, random: &mut XorShift) -> bool {
-        let n = self.done;
-        self.done += 1;
-        let Some(root) = &self.root else {
-            let root = start_task!(
-                "perf:request",
-                method = "GET",
-                path = format!("/api/v1/users/{}/orders", self.id),
-                client = format!("10.0.{}.{}", self.id / 256 % 256, self.id % 256),
-                request_id = self.id as u64 * 7919
-            );
-            self.root = Some(root.into_action());
-            return false;
-        };
-        if n == 1 {
-            let headers = BTreeMap::from([
-                ("accept", "application/json"),
-                ("user-agent", "perf-client/1.0 (eliot-rs benchmark)"),
-            ]);
-            root.log(
-                "perf:request:received",
-                fields!(size = 512 + self.id % 1000, headers),
-            );
-            return false;
-        }
-        if n == LINES_PER_TASK - 1 {
-            root.add_success_fields(fields!(status = 200, bytes = 18_000 + self.id));
-            root.finish().expect("finished once");
-            return true;
-        }
-        // Lines 2 to 97: 13 steps of 7 lines, the first five followed by a
-        // checkpoint (5 * 8 + 8 * 7 = 96); line 98: a last checkpoint.
-        let (step, within) = step_position(n - 2);
-        match within {
-            Position::Start => {
-                let kind = ["db", "cache", "render", "auth"][step % 4];
-                self.step =
-                    Some(root.child("perf:step", fields!(step = step, kind = kind, attempt = 1)));
-            }
-            Position::Message(i) => {
-                let action = self.step.as_ref().expect("a step's lines follow its start");
-                let ratio = (i + 1) as f64 / 7.0;
-                let tags = ["alpha", "beta", "gamma"];
-                action.log(
-                    "perf:step:progress",
-                    fields!(
-                        done = i,
-                        ratio = ratio,
-                        tags = tags,
-                        note = "processing the next batch of rows"
-                    ),
-                );
-            }
-            Position::End => {
-                let action = self.step.take().expect("a step's lines follow its start");
-                if (self.id + step).is_multiple_of(10) {
-                    let error = std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "upstream did not answer in 250 ms",
-                    );
-                    action.finish_with_error(&error).expect("finished once");
-                } else {
-                    action.add_success_fields(fields!(
-                        rows = random.below(500),
-                        cached = step % 2 == 0
-                    ));
-                    action.finish().expect("finished once");
-                }
-            }
-            Position::Checkpoint => {
-                root.log(
-                    "perf:request:checkpoint",
-                    fields!(after_step = step, elapsed_ms = 1.5 * step as f64),
-                );
-            }
-        }
-        false
-    }
-}
-
-enum Position {
-    Start,
-    Message(usize),
-    End,
-    Checkpoint,
-}
-
-/// Where line `n` (counted from the first step line) falls in the plan of
-/// `TaskState::step`.
-fn step_position(mut n: usize) -> (usize, Position) {
-    for step in 0..STEPS {
-        let len = if step < 5 { 8 } else { 7 };
-        if n < len {
-            return (
-                step,
-                match n {
-                    0 => Position::Start,
-                    1..=5 => Position::Message(n - 1),
-                    6 => Position::End,
-                    _ => Position::Checkpoint,
-                },
-            );
-        }
-        n -= len;
-    }
-    (STEPS, Position::Checkpoint)
-}
-
-/// A small deterministic generator, so every run writes the same log.
-struct XorShift(u64);
-
-impl XorShift {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 % n as u64) as usize
     }
 }
 
