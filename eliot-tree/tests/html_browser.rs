@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use browser::model::{self, LogTask, level_text};
-use browser::{Browser, Row, examples, report, scratch_dir};
+use browser::{Browser, Row, examples, report, report_from, scratch_dir};
 use fantoccini::Locator;
 use fantoccini::actions::{InputSource, MouseActions, PointerAction};
 use serde_json::{Value, json};
@@ -640,7 +640,10 @@ async fn screenshot_of_the_quickstart_waterfall() {
         .values()
         .find(|t| t.lines.iter().any(|l| l.action_type.as_deref() == Some("quickstart:request")))
         .unwrap();
-    let page = report("quickstart", &[log], &[]);
+    // Titled with the file's name, as when one runs `eliot-tree --html
+    // quickstart.html quickstart.log` beside the log.
+    let dir = log.parent().unwrap();
+    let page = report_from(dir, "quickstart", &[Path::new("quickstart.log")], &[]);
     let browser = Browser::start(1280, 720).await;
     browser.open(&page).await;
     browser.select_task(&task.uuid).await;

@@ -349,11 +349,17 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 
 /// Writes the report of `logs` (with more `args`) and returns its path.
 pub fn report(name: &str, logs: &[&Path], args: &[&str]) -> PathBuf {
+    report_from(Path::new("."), name, logs, args)
+}
+
+/// [`report`], with eliot-tree run in `dir` (where relative `logs` are).
+pub fn report_from(dir: &Path, name: &str, logs: &[&Path], args: &[&str]) -> PathBuf {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(env!("CARGO_CRATE_NAME"))
         .join(format!("{name}.html"));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let output = Command::new(env!("CARGO_BIN_EXE_eliot-tree"))
+        .current_dir(dir)
         .arg("--html")
         .arg(&path)
         .args(args)
