@@ -154,7 +154,8 @@ impl Session {
         }
         self.shown += 1;
         if let Some(report) = &mut self.html {
-            return report.add_task(task);
+            report.add_task(task);
+            return;
         }
         self.buffer.clear();
         if self.json {
@@ -312,7 +313,11 @@ fn html_report(args: &Args) -> HtmlReport {
         names.join(" ")
     };
     let mut report = HtmlReport::hiding(&args.ignore_task_key).title(title);
-    let mut chosen: Vec<String> = args.select.iter().map(|q| format!("--select {q}")).collect();
+    let mut chosen: Vec<String> = args
+        .select
+        .iter()
+        .map(|q| format!("--select {q}"))
+        .collect();
     chosen.extend(args.task_uuid.iter().map(|u| format!("--task-uuid {u}")));
     chosen.extend(args.start.map(|t| format!("--start {t}")));
     chosen.extend(args.end.map(|t| format!("--end {t}")));

@@ -75,7 +75,10 @@ fn the_report_holds_the_tasks_the_filters_choose() {
         sizes.push(wanted.len());
         let notes = report_data(&report)["notes"].to_string();
         if let Some(option) = filter.first() {
-            assert!(notes.contains(option), "the report says it was filtered: {notes}");
+            assert!(
+                notes.contains(option),
+                "the report says it was filtered: {notes}"
+            );
         }
     }
     let all = sizes[0];
@@ -96,7 +99,11 @@ fn a_report_counts_the_lines_it_could_not_read() {
         None,
     );
     assert_eq!(run.status, Some(1), "malformed lines are reported");
-    assert!(run.stderr.contains("malformed.log, line 29"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("malformed.log, line 29"),
+        "{}",
+        run.stderr
+    );
     let data = report_data(&report);
     assert_eq!(data["malformed"], 2);
     assert_eq!(data["tasks"].as_array().unwrap().len(), 6);

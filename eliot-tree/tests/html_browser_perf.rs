@@ -81,71 +81,55 @@ async fn the_report_of_200000_lines_is_interactive_quickly_and_redraws_a_task_qu
     // click until the next frame is drawn.
     let mut redraws = Vec::new();
     for position in [1, 400, 800, 1200, 1600, 1999, 3, 1000] {
-        let redraw: f64 = browser
-            .js_async(
+        let uuid = &entries[position];
+        browser
+            .js::<Value>(
                 r##"
-                const [position, uuid, done] = arguments;
                 const list = document.getElementById("task-list");
-                list.scrollTop = position * 30;
+                list.scrollTop = arguments[0] * 30;
                 list.dispatchEvent(new Event("scroll"));
-                const entry = [...list.querySelectorAll("[data-task-uuid]")]
-                  .find((e) => e.getAttribute("data-task-uuid") === uuid);
-                const started = performance.now();
-                entry.click();
-                requestAnimationFrame(() => setTimeout(() => done(performance.now() - started), 0));
+                return null;
                 "##,
-                vec![json!(position), json!(entries[position])],
+                vec![json!(position)],
             )
             .await;
-        let shown: String = browser
-            .js(
-                "return document.querySelector('#task-head .uuid').textContent;",
-                vec![],
+        let redraw = browser
+            .time_to_next_frame(
+                r##"[...document.querySelectorAll("#task-list [data-task-uuid]")]
+                  .find((e) => e.getAttribute("data-task-uuid") === arguments[0])
+                  .click();"##,
+                vec![json!(uuid)],
             )
             .await;
-        assert_eq!(shown, entries[position]);
-        let rows: usize = browser
-            .js("return document.querySelectorAll('#rows .row').length;", vec![])
-            .await;
-        assert_eq!(rows, 14, "the request and its 13 steps");
+        assert_eq!(&browser.shown_task().await, uuid);
+        assert_eq!(
+            browser.count("#rows .row").await,
+            14,
+            "the request and its 13 steps"
+        );
         redraws.push(redraw);
     }
     let slowest = redraws.iter().copied().fold(0.0, f64::max);
     let typical = median(&mut redraws);
 
     // Filtering all 2,000 tasks, and searching their field values.
-    let filter: f64 = browser
-        .js_async(
-            r##"
-            const done = arguments[arguments.length - 1];
-            const select = document.getElementById("filter-status");
-            const started = performance.now();
+    let filter = browser
+        .time_to_next_frame(
+            r##"const select = document.getElementById("filter-status");
             select.value = "has-failure";
-            select.dispatchEvent(new Event("change"));
-            requestAnimationFrame(() => setTimeout(() => done(performance.now() - started), 0));
-            "##,
+            select.dispatchEvent(new Event("change"));"##,
             vec![],
         )
         .await;
-    let search: f64 = browser
-        .js_async(
-            r##"
-            const done = arguments[arguments.length - 1];
-            const input = document.getElementById("filter-text");
-            const started = performance.now();
+    let search = browser
+        .time_to_next_frame(
+            r##"const input = document.getElementById("filter-text");
             input.value = "users/1999/orders";
-            input.dispatchEvent(new Event("input"));
-            requestAnimationFrame(() => setTimeout(() => done(performance.now() - started), 0));
-            "##,
+            input.dispatchEvent(new Event("input"));"##,
             vec![],
         )
         .await;
-    let found: usize = browser
-        .js(
-            "return document.querySelectorAll('#task-list [data-task-uuid]').length;",
-            vec![],
-        )
-        .await;
+    let found = browser.count("#task-list [data-task-uuid]").await;
     assert_eq!(found, 1, "one task has that path, and a failed step");
 
     println!(
@@ -164,7 +148,10 @@ async fn the_report_of_200000_lines_is_interactive_quickly_and_redraws_a_task_qu
     println!(
         "html: time_to_interactive_ms={interactive:.0} redraw_ms={typical:.1} redraw_max_ms={slowest:.1}"
     );
-    assert!(interactive < 10_000.0, "interactive only after {interactive:.0} ms");
+    assert!(
+        interactive < 10_000.0,
+        "interactive only after {interactive:.0} ms"
+    );
     assert!(slowest < 1_000.0, "a redraw took {slowest:.0} ms");
     browser.close().await;
 }

@@ -247,8 +247,24 @@ mod tests {
         let mut out = String::new();
         let text = "</script><!-- & \u{2028}\u{2029} ok";
         push_script_safe(&mut out, &serde_json::to_string(text).unwrap());
-        assert!(!out.contains(['<', '>', '&', '\u{2028}', '\u{2029}']), "{out}");
+        assert!(
+            !out.contains(['<', '>', '&', '\u{2028}', '\u{2029}']),
+            "{out}"
+        );
         assert_eq!(serde_json::from_str::<String>(&out).unwrap(), text);
+    }
+
+    #[test]
+    fn times_are_microseconds_from_the_task_start_to_a_tenth() {
+        let micros = |time: f64| {
+            let mut out = String::new();
+            push_micros(&mut out, time, 100.25);
+            out
+        };
+        assert_eq!(micros(100.25), "0");
+        assert_eq!(micros(100.75), "500000");
+        assert_eq!(micros(100.2500123), "12.3");
+        assert_eq!(micros(102.0000004), "1750000.4");
     }
 
     #[test]
@@ -277,10 +293,20 @@ mod tests {
             data["tasks"],
             serde_json::json!([[
                 "t",
-                10.0,
+                10,
                 1,
                 3,
-                [0, 0, 0, 1, 0, 500_000, [1, 2], [], [[1, 2, 0, 250_000, [3, 4, 1, 2]]]]
+                [
+                    0,
+                    0,
+                    0,
+                    1,
+                    0,
+                    500_000,
+                    [1, 2],
+                    [],
+                    [[1, 2, 0, 250_000, [3, 4, 1, 2]]]
+                ]
             ]])
         );
     }

@@ -137,24 +137,43 @@ impl Browser {
 
     /// Runs a script in the page and reads what it returns.
     pub async fn js<T: DeserializeOwned>(&self, script: &str, args: Vec<Value>) -> T {
-        let value = self
-            .client
-            .execute(script, args)
-            .await
-            .unwrap_or_else(|e| panic!("the script failed: {e}\n{script}"));
-        serde_json::from_value(value.clone())
-            .unwrap_or_else(|e| panic!("the script returned {value}: {e}"))
+        decode(self.client.execute(script, args).await, script)
     }
 
     /// Runs an asynchronous script: it ends by calling `arguments[arguments.length - 1]`.
     pub async fn js_async<T: DeserializeOwned>(&self, script: &str, args: Vec<Value>) -> T {
-        let value = self
-            .client
-            .execute_async(script, args)
-            .await
-            .unwrap_or_else(|e| panic!("the script failed: {e}\n{script}"));
-        serde_json::from_value(value.clone())
-            .unwrap_or_else(|e| panic!("the script returned {value}: {e}"))
+        decode(self.client.execute_async(script, args).await, script)
+    }
+
+    /// Runs `action` (a script, given `args`) and measures with the
+    /// Performance API how long it takes until the next frame is drawn, in
+    /// milliseconds.
+    pub async fn time_to_next_frame(&self, action: &str, args: Vec<Value>) -> f64 {
+        let script = format!(
+            "const done = arguments[arguments.length - 1];
+            const started = performance.now();
+            {{ {action} }}
+            requestAnimationFrame(() => setTimeout(() => done(performance.now() - started), 0));"
+        );
+        self.js_async(&script, args).await
+    }
+
+    /// How many elements match a CSS selector.
+    pub async fn count(&self, selector: &str) -> usize {
+        self.js(
+            "return document.querySelectorAll(arguments[0]).length;",
+            vec![json!(selector)],
+        )
+        .await
+    }
+
+    /// The UUID of the task the waterfall shows.
+    pub async fn shown_task(&self) -> String {
+        self.js(
+            "return document.querySelector('#task-head .uuid').textContent;",
+            vec![],
+        )
+        .await
     }
 
     /// Chooses an option of a `<select>`, as a person does.
@@ -195,13 +214,11 @@ impl Browser {
             .await
             .unwrap_or_else(|e| panic!("no list entry for task {uuid}: {e}"));
         entry.click().await.unwrap();
-        let shown: String = self
-            .js(
-                "return document.querySelector('#task-head .uuid').textContent;",
-                vec![],
-            )
-            .await;
-        assert_eq!(shown, uuid, "the waterfall shows the task clicked");
+        assert_eq!(
+            self.shown_task().await,
+            uuid,
+            "the waterfall shows the task clicked"
+        );
     }
 
     /// The UUIDs of the task list's entries, in the list's order, read by
@@ -293,6 +310,15 @@ impl Drop for Driver {
         let _ = self.process.wait();
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+fn decode<T: DeserializeOwned>(
+    result: Result<Value, fantoccini::error::CmdError>,
+    script: &str,
+) -> T {
+    let value = result.unwrap_or_else(|e| panic!("the script failed: {e}\n{script}"));
+    serde_json::from_value(value.clone())
+        .unwrap_or_else(|e| panic!("the script returned {value}: {e}"))
 }
 
 /// A waterfall row as the page draws it.

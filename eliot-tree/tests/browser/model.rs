@@ -73,9 +73,27 @@ pub fn tasks(logs: &[&Path]) -> BTreeMap<String, LogTask> {
     tasks
 }
 
+/// The first task with an action of type `kind`.
+pub fn with_action<'a>(tasks: &'a BTreeMap<String, LogTask>, kind: &str) -> &'a LogTask {
+    tasks
+        .values()
+        .find(|t| t.has_action(kind))
+        .unwrap_or_else(|| panic!("no task has a {kind} action"))
+}
+
 impl LogTask {
+    /// Whether an action of type `kind` is in the task.
+    pub fn has_action(&self, kind: &str) -> bool {
+        self.lines
+            .iter()
+            .any(|l| l.action_type.as_deref() == Some(kind))
+    }
+
     pub fn start(&self) -> f64 {
-        self.lines.iter().map(|l| l.timestamp).fold(f64::INFINITY, f64::min)
+        self.lines
+            .iter()
+            .map(|l| l.timestamp)
+            .fold(f64::INFINITY, f64::min)
     }
 
     pub fn end(&self) -> f64 {
@@ -99,10 +117,9 @@ impl LogTask {
         if !self.is_complete() {
             return "incomplete";
         }
-        let root_end = self
-            .lines
-            .iter()
-            .find(|l| l.level.len() == 1 && l.action_status.as_deref().is_some_and(|s| s != "started"));
+        let root_end = self.lines.iter().find(|l| {
+            l.level.len() == 1 && l.action_status.as_deref().is_some_and(|s| s != "started")
+        });
         match root_end.and_then(|l| l.action_status.as_deref()) {
             Some("failed") => "failed",
             _ => "succeeded",
@@ -129,7 +146,9 @@ impl LogTask {
                 .lines
                 .iter()
                 .filter(|l| l.level.len() > action.level.len() + 1 || l.action_status.is_none())
-                .filter(|l| l.level.starts_with(&action.level) && l.level.len() > action.level.len())
+                .filter(|l| {
+                    l.level.starts_with(&action.level) && l.level.len() > action.level.len()
+                })
                 .map(|l| l.level[action.level.len()])
                 .collect();
             start && children.len() + 2 == *end.level.last().unwrap() as usize
@@ -153,17 +172,17 @@ impl LogTask {
         let mut actions: Vec<Action> = levels
             .into_iter()
             .map(|level| {
-                let own = |l: &&Line| {
-                    l.level.len() == level.len() + 1 && l.level.starts_with(&level)
-                };
+                let own =
+                    |l: &&Line| l.level.len() == level.len() + 1 && l.level.starts_with(&level);
                 let started = self
                     .lines
                     .iter()
                     .filter(own)
                     .find(|l| l.action_status.as_deref() == Some("started"));
-                let ended = self.lines.iter().filter(own).find(|l| {
-                    matches!(l.action_status.as_deref(), Some("succeeded" | "failed"))
-                });
+                let ended =
+                    self.lines.iter().filter(own).find(|l| {
+                        matches!(l.action_status.as_deref(), Some("succeeded" | "failed"))
+                    });
                 let mut messages: Vec<(String, Vec<u32>, f64)> = self
                     .lines
                     .iter()
