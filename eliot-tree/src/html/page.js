@@ -11,7 +11,7 @@
   const MESSAGES_SHOWN = 200;
   const MIN_BAR = 4; // px: matches .bar's min-width in the CSS.
   const STATUS_NAMES = ["started", "succeeded", "failed"];
-  const ICONS = { succeeded: "✓", failed: "✗", started: "…", incomplete: "…", message: "•" };
+  const ICONS = { succeeded: "✓", failed: "✗", started: "⋯", incomplete: "⋯", message: "•" };
   const STATUS_WORDS = {
     succeeded: "succeeded",
     failed: "failed",
