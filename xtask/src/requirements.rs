@@ -50,6 +50,14 @@ pub(crate) const REQUIREMENTS: &[Requirement] = &[
         debian_packages: &["rsyslog-relp"],
         is_present: || rsyslog_module_exists("imrelp.so") && rsyslog_module_exists("omrelp.so"),
     },
+    Requirement {
+        what: "Chromium and ChromeDriver",
+        needed_by: "eliot-tree's browser tests, which open `eliot-tree --html` reports in headless Chromium",
+        debian_packages: &["chromium", "chromium-driver"],
+        is_present: || {
+            Path::new("/usr/bin/chromium").exists() && Path::new("/usr/bin/chromedriver").exists()
+        },
+    },
 ];
 
 /// Whether `program args` starts and exits successfully.
