@@ -7,6 +7,13 @@
 //! and as a bare event. Rounds alternate between the two so that both see the
 //! same machine; the medians of the rounds are compared.
 //!
+//! Beside them, the limit: `serde_json` writing the same JSON object (the
+//! same three fields, then Eliot's `timestamp`, `task_uuid`, `task_level`
+//! and `message_type`, in the same order, with a fresh timestamp per event)
+//! into a reused buffer, and the line to the sink: what any JSON logger
+//! must at least do on the calling thread. The summary line's `vs_limit` is
+//! eliot's time over it (inside one action).
+//!
 //! Then the development console: the same event, inside the action / span,
 //! drawn for a person and written to a sink that counts lines, by
 //! `ConsoleDestination` (compact) and by `tracing-subscriber`'s `fmt`
@@ -105,6 +112,50 @@ fn tracing_round(in_span: bool) -> f64 {
     start.elapsed().as_nanos() as f64 / EVENTS as f64
 }
 
+/// The same line as `log_message!` inside the action writes, serialized
+/// by `serde_json` from a struct whose fields are in Eliot's order.
+#[derive(serde::Serialize)]
+struct LimitLine<'a> {
+    i: u64,
+    name: &'a str,
+    value: f64,
+    timestamp: f64,
+    task_uuid: &'a str,
+    task_level: [u64; 1],
+    message_type: &'a str,
+}
+
+/// The limit: the line built by `serde_json` into a reused buffer and
+/// written to `io::sink()`, `EVENTS` times, with a fresh timestamp each (as
+/// eliot takes one per message); counts the lines and bytes in `written`.
+fn limit_round(written: &mut (u64, u64)) -> f64 {
+    let mut sink = io::sink();
+    let task_uuid = "33eb52ae-a906-4532-b550-dbf7c91a0806";
+    let mut line = Vec::with_capacity(256);
+    let start = Instant::now();
+    for i in 0..EVENTS {
+        line.clear();
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        let event = LimitLine {
+            i: black_box(i),
+            name: black_box("short"),
+            value: black_box(1.5),
+            timestamp,
+            task_uuid,
+            task_level: [i + 2],
+            message_type: "bench:event",
+        };
+        serde_json::to_writer(&mut line, &event).expect("a plain struct serializes");
+        line.push(b'\n');
+        io::Write::write_all(&mut sink, &line).expect("the sink takes everything");
+        written.0 += 1;
+        written.1 += line.len() as u64;
+    }
+    start.elapsed().as_nanos() as f64 / EVENTS as f64
+}
+
 fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     xs[xs.len() / 2]
@@ -140,6 +191,11 @@ fn json_lines() {
         "case", "eliot ns", "tracing ns", "ratio"
     );
     let mut summary = Vec::new();
+    // Lines and bytes the limit wrote.
+    let mut limit_written = (0, 0);
+    let mut limits = Vec::new();
+    // Eliot's time over the limit's, round by round: the spread of the ratio.
+    let mut round_ratios = Vec::new();
     tracing::subscriber::with_default(subscriber, || {
         for (label, nested) in [
             ("bare event / message", false),
@@ -152,6 +208,10 @@ fn json_lines() {
             for _ in 0..ROUNDS {
                 ours.push(eliot_round(nested));
                 theirs.push(tracing_round(nested));
+                if nested {
+                    limits.push(limit_round(&mut limit_written));
+                    round_ratios.push(ours[ours.len() - 1] / limits[limits.len() - 1]);
+                }
             }
             let (ours, theirs) = (median(ours), median(theirs));
             println!(
@@ -176,10 +236,26 @@ fn json_lines() {
         tracing_sink.0.1.load(Ordering::Relaxed) as f64 / tracing_lines as f64
     );
     let lost = expected_eliot.abs_diff(eliot_lines) + expected_events.abs_diff(tracing_lines);
+    let (limit_lines, limit_bytes) = limit_written;
+    let limit = median(limits.clone());
+    let range = |xs: &[f64]| {
+        xs.iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)))
+    };
+    let (low, high) = range(&limits);
+    let (low_ratio, high_ratio) = range(&round_ratios);
+    println!(
+        "limit: serde_json writing the same object into a reused buffer, inside one action: \
+         {limit:.0} ns (rounds {low:.0}..{high:.0}), {:.0} bytes per line, {limit_lines} lines; \
+         eliot over it per round {low_ratio:.2}..{high_ratio:.2}",
+        limit_bytes as f64 / limit_lines.max(1) as f64
+    );
     let (ours, theirs) = summary[1];
     println!(
-        "core: log_message_ns={ours:.0} tracing_json_ns={theirs:.0} ratio_vs_tracing={:.2} lost={lost}",
-        ours / theirs
+        "core: log_message_ns={ours:.0} tracing_json_ns={theirs:.0} ratio_vs_tracing={:.2} \
+         serde_json_limit_ns={limit:.0} vs_limit={:.2} lost={lost}",
+        ours / theirs,
+        ours / limit
     );
     remove_destination(&registered).expect("added above");
 }

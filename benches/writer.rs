@@ -25,11 +25,16 @@
 //! serializes (caller or writer thread). It ends with one line:
 //!
 //! ```text
-//! writer: throughput_vs_tracing=<x> p50_vs_tracing=<x> p99_vs_tracing=<x> lost=<n>
+//! writer: throughput_vs_tracing=<x> p50_vs_tracing=<x> p99_vs_tracing=<x>
+//!         vs_limit=<x> p999_ns=<n> two_producers_vs_one=<x> max_rss_mib=<x> lost=<n>
 //! ```
 //!
-//! (eliot / tracing, 1 producer, flat; `lost` sums eliot's lost lines over
-//! all workloads). Both competitors get a `BufWriter<File>` (their workers
+//! (eliot / tracing, 1 producer, flat; `vs_limit` is eliot's throughput
+//! over the limit's, 1 producer, flat, the median of its rounds, each
+//! measured beside the limit; `p999_ns` is eliot's caller p99.9 there;
+//! `two_producers_vs_one` eliot's throughput flat with 2 producers over 1;
+//! `max_rss_mib` eliot's peak RSS over the flat workloads; `lost` sums
+//! eliot's lost lines over all workloads). Both competitors get a `BufWriter<File>` (their workers
 //! flush it when their queue drains); eliot-rs gets a plain `File`, written
 //! with one `write_all` per batch.
 
@@ -295,6 +300,14 @@ fn child(system: System, producers: usize, nested: bool, path: &Path) {
     );
 }
 
+/// The median of `xs` (not empty).
+fn median(xs: &[f64]) -> f64 {
+    let mut xs = xs.to_vec();
+    xs.sort_by(f64::total_cmp);
+    xs[xs.len() / 2]
+}
+
+#[derive(Clone)]
 struct Figures {
     msgs_per_s: f64,
     p50: u64,
@@ -584,6 +597,11 @@ fn main() {
     println!("  caller ns per call: p50/p99/p99.9/max; rss: peak of the run's own process");
 
     let mut anchor: Option<(Figures, Figures)> = None;
+    // eliot, flat, 1 and 2 producers: for the summary.
+    let mut eliot_flat: Vec<Figures> = Vec::new();
+    let mut limits = Vec::new();
+    // eliot's throughput over the limit's, round by round.
+    let mut limit_ratios = Vec::new();
     let mut eliot_lost = 0;
     for nested in [false, true] {
         for producers in [1, 2] {
@@ -598,11 +616,19 @@ fn main() {
                 for (i, system) in System::ALL.into_iter().enumerate() {
                     rounds[i].push(run_child(system, producers, nested, &dir));
                 }
+                // The limit is measured in the rounds of the workload it is
+                // compared with, so that both see the same machine.
+                if !nested && producers == 1 {
+                    limits.push(limit(&dir));
+                    let eliot = &rounds[0][rounds[0].len() - 1];
+                    limit_ratios.push(eliot.msgs_per_s / limits[limits.len() - 1]);
+                }
             }
             let lost: Vec<u64> = rounds
                 .iter()
                 .map(|r| r.iter().map(|f| f.lost).sum())
                 .collect();
+            let rounds_of_eliot = rounds[0].clone();
             let best = rounds.map(|r| Figures::median(&r));
             for (i, system) in System::ALL.into_iter().enumerate() {
                 let f = &best[i];
@@ -628,29 +654,43 @@ fn main() {
                 e.p50 as f64 / t.p50 as f64,
                 e.p99 as f64 / t.p99 as f64
             );
+            if !nested {
+                eliot_flat.push(Figures::median(&rounds_of_eliot));
+            }
             if !nested && producers == 1 {
                 anchor = Some((e, t));
             }
         }
     }
-    let limit = limit(&dir);
     let (e, t) = anchor.unwrap();
+    let limit = median(&limits);
+    let vs_limit = median(&limit_ratios);
+    let (low, high) = limit_ratios
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), &x| (l.min(x), h.max(x)));
     println!(
-        "limit: one thread serializing the same lines into a BufWriter<File>: {:.2} M lines/s; \
-         eliot 1 producer flat = {:.0} % of it",
+        "limit: one thread serializing the same lines into a BufWriter<File>: {:.2} M lines/s \
+         (median of {ROUNDS}, measured in the rounds of the flat 1-producer workload); eliot 1 \
+         producer flat = {:.0} % of it (per round {:.0}..{:.0} %)",
         limit / 1e6,
-        100.0 * e.msgs_per_s / limit
+        100.0 * vs_limit,
+        100.0 * low,
+        100.0 * high
     );
     let status = Command::new(std::env::current_exe().unwrap())
         .arg("--placement")
         .status()
         .unwrap();
     assert!(status.success());
+    let two_vs_one = eliot_flat[1].msgs_per_s / eliot_flat[0].msgs_per_s;
     println!(
-        "writer: throughput_vs_tracing={:.2} p50_vs_tracing={:.2} p99_vs_tracing={:.2} lost={}",
+        "writer: throughput_vs_tracing={:.2} p50_vs_tracing={:.2} p99_vs_tracing={:.2} \
+         vs_limit={vs_limit:.2} p999_ns={} two_producers_vs_one={two_vs_one:.2} max_rss_mib={:.1} lost={}",
         e.msgs_per_s / t.msgs_per_s,
         e.p50 as f64 / t.p50 as f64,
         e.p99 as f64 / t.p99 as f64,
+        e.p999,
+        eliot_flat.iter().map(|f| f.rss_mib).fold(0.0, f64::max),
         eliot_lost
     );
 }

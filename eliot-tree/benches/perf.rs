@@ -18,7 +18,13 @@
 //!    of the whole file (`--html`) three times, and prints
 //!    `html: size_vs_log=<x> time_vs_tree=<y>`: the report's size over the
 //!    log's, and its median CPU time over the text tree's.
-//! 3. Renders the first 40,000 lines with Python's eliot-tree (the interop
+//! 3. The parse limit: this process reads the whole file line by line and
+//!    checks each line as JSON with serde_json, building nothing
+//!    (`IgnoredAny`), three times; its CPU time (median) is what any reader
+//!    of the log must spend. Then the memory of the worst case: the log
+//!    without each task's last line, so that no task completes and every
+//!    line is held to the end; eliot-tree's peak RSS over that file's size.
+//! 4. Renders the first 40,000 lines with Python's eliot-tree (the interop
 //!    venv's, or `ELIOT_TREE_PYTHON`), once (Python takes about 17 s of CPU
 //!    for those, so the whole file would take minutes;
 //!    `ELIOT_TREE_PERF_PYTHON_LINES` changes the slice), its peak memory
@@ -26,11 +32,13 @@
 //!    times (three before Python's run, three after). Both programs'
 //!    output for the slice is compared task by task, and the benchmark
 //!    stops if they differ.
-//! 4. Ends with `eliot-tree: speedup_vs_python=<x> peak_rss_mb=<n>`: the
+//! 5. Ends with `eliot-tree: speedup_vs_python=<x> vs_parse_limit=<y>
+//!    cores_speedup=<z> peak_rss_mb=<n> never_complete_rss_vs_file=<m>`: the
 //!    Rust binary's CPU time on the slice over Python's on the same slice
 //!    (CPU time, because other work on a shared machine skews wall clocks;
 //!    the wall-clock ratio, and the ratio of Rust's rate on the whole file,
-//!    are printed beside it), and our peak memory on the whole file.
+//!    are printed beside it); its CPU time on the whole file over the parse
+//!    limit's; our peak memory on the whole file; and the worst case's.
 //!
 //! CPU time is read from /proc when the renderer has exited and is not yet
 //! reaped: the nanoseconds of `/proc/<pid>/schedstat` for a renderer that
@@ -99,6 +107,23 @@ fn main() {
     );
     html_report(ours, &log, &dir, text.len(), &whole);
 
+    // The parse limit: serde_json reading every line, nothing built.
+    let limits: Vec<f64> = (0..RUNS).map(|_| parse_limit(&log, lines)).collect();
+    let limit_cpu = median(&limits);
+    let vs_parse_limit = whole.cpu / limit_cpu;
+    println!(
+        "parse limit: serde_json reading every line of the file into IgnoredAny (nothing built), \
+         in this process: {limit_cpu:.3} s CPU (median of {RUNS}: {}) = {:.0} lines/s; \
+         eliot-tree's CPU time over it: {vs_parse_limit:.2}",
+        limits
+            .iter()
+            .map(|s| format!("{s:.3}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        lines as f64 / limit_cpu
+    );
+    let never_complete = never_complete_memory(ours, &text, &dir);
+
     // Python's eliot-tree, on a slice.
     let python = std::env::var_os("ELIOT_TREE_PYTHON")
         .map(PathBuf::from)
@@ -119,7 +144,10 @@ fn main() {
              scripts/interop/requirements.txt, or set ELIOT_TREE_PYTHON); no speed-up measured",
             python.display()
         );
-        println!("eliot-tree: speedup_vs_python=n/a peak_rss_mb={peak_mb:.1}");
+        println!(
+            "eliot-tree: speedup_vs_python=n/a vs_parse_limit={vs_parse_limit:.2} \
+             cores_speedup=n/a peak_rss_mb={peak_mb:.1} never_complete_rss_vs_file={never_complete:.2}"
+        );
         return;
     }
     let slice = dir.join("slice.log");
@@ -172,7 +200,93 @@ fn main() {
         ours_cpu_rate / python_cpu_rate,
         ours_wall_rate / python_wall_rate,
     );
-    println!("eliot-tree: speedup_vs_python={speedup_cpu:.0} peak_rss_mb={peak_mb:.1}");
+    println!(
+        "eliot-tree: speedup_vs_python={speedup_cpu:.0} vs_parse_limit={vs_parse_limit:.2} \
+         cores_speedup=n/a peak_rss_mb={peak_mb:.1} never_complete_rss_vs_file={never_complete:.2}"
+    );
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut values = values.to_vec();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The CPU time this thread has used so far, in seconds (Linux's
+/// `/proc/thread-self/schedstat`, in nanoseconds).
+fn thread_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("/proc/thread-self/schedstat");
+    let nanos: f64 = stat
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("the CPU time in schedstat");
+    nanos / 1e9
+}
+
+/// The limit of any reader of the log: the file read line by line (as
+/// eliot-tree reads it, through a 64 KiB buffer) and each line checked
+/// as JSON by serde_json, every value skipped (`IgnoredAny`): nothing
+/// built, nothing kept. Returns the CPU seconds it took.
+fn parse_limit(log: &Path, lines: usize) -> f64 {
+    use std::io::BufRead;
+    let started = thread_cpu_seconds();
+    let file = std::fs::File::open(log).expect("the generated log");
+    let mut input = std::io::BufReader::with_capacity(1 << 16, file);
+    let mut line = Vec::with_capacity(1024);
+    let mut read = 0;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line).expect("the log reads") == 0 {
+            break;
+        }
+        let _: serde::de::IgnoredAny =
+            serde_json::from_slice(&line).expect("every generated line is JSON");
+        read += 1;
+    }
+    assert_eq!(read, lines, "the limit read every line");
+    thread_cpu_seconds() - started
+}
+
+/// The peak memory of eliot-tree on the log without the last line of each
+/// task (the root action's end), so that no task ever completes and every
+/// line stays in memory until the end: printed beside the size of that
+/// file, and returned as their ratio.
+fn never_complete_memory(binary: &str, text: &str, dir: &Path) -> f64 {
+    let cut = dir.join("never-complete.log");
+    let mut kept = String::with_capacity(text.len());
+    let mut dropped = 0;
+    for line in text.lines() {
+        if line.contains("\"action_type\":\"perf:request\"")
+            && !line.contains("\"action_status\":\"started\"")
+        {
+            dropped += 1;
+            continue;
+        }
+        kept.push_str(line);
+        kept.push('\n');
+    }
+    assert_eq!(dropped, TASKS, "one root end per task");
+    std::fs::write(&cut, &kept).expect("the cut log");
+    let runs: Vec<Rendered> = (0..RUNS)
+        .map(|_| render_ours(binary, &cut, &dir.join("never-complete.txt"), false))
+        .collect();
+    for run in &runs {
+        assert_eq!(run.tasks, TASKS as u64, "every task is drawn");
+        assert_eq!(run.incomplete, TASKS as u64, "no task completes");
+    }
+    let measured = Measured::median(runs.into_iter().map(|run| run.measured).collect());
+    let size_mb = kept.len() as f64 / 1e6;
+    let ratio = measured.peak_rss_mb / size_mb;
+    println!(
+        "eliot-tree on the log without each task's last line (no task completes, {size_mb:.1} MB): \
+         peak RSS {:.1} MB ({:.0}% of the file), {:.3} s CPU",
+        measured.peak_rss_mb,
+        ratio * 100.0,
+        measured.cpu
+    );
+    ratio
 }
 
 /// Writes the HTML report of the whole file (`eliot-tree --html`), three
