@@ -10,11 +10,13 @@
 //!    interleave as a busy server's do (tests/support/perf_log.rs, which the
 //!    HTML report's browser timing test opens too). The line count is
 //!    checked.
-//! 2. Renders it with the release `eliot-tree` binary, three times, and
-//!    prints lines per second by wall clock (process start included) and by
-//!    CPU time, each the median of its own three measures, and the peak
-//!    resident memory the binary reports (`--stats`), after checking that
-//!    it read every line and drew every task. Then writes the HTML report
+//! 2. Renders it with the release `eliot-tree` binary on one core
+//!    (`--jobs 1`), three times, and prints lines per second by wall clock
+//!    (process start included) and by CPU time, each the median of its own
+//!    three measures, and the peak resident memory the binary reports
+//!    (`--stats`), after checking that it read every line and drew every
+//!    task. Between those runs, three on every core (the default): the
+//!    ratio of the medians of their wall-clock times is `cores_speedup`. Then writes the HTML report
 //!    of the whole file (`--html`) three times, and prints
 //!    `html: size_vs_log=<x> time_vs_tree=<y>`: the report's size over the
 //!    log's, and its median CPU time over the text tree's.
@@ -83,21 +85,54 @@ fn main() {
 
     // Our renderer, on the whole file.
     let ours = env!("CARGO_BIN_EXE_eliot-tree");
-    let runs: Vec<Rendered> = (0..RUNS)
-        // The drawing of the whole file is not compared: it is not kept.
-        .map(|_| render_ours(ours, &log, &dir.join("ours.txt"), false))
-        .collect();
-    for run in &runs {
+    // On one core (`--jobs 1`) and on every core, alternating, so that
+    // both see the same machine. The drawing of the whole file is not
+    // compared: it is not kept.
+    let (mut one_core, mut every_core) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        one_core.push(render_ours(
+            ours,
+            &log,
+            &dir.join("ours.txt"),
+            false,
+            ONE_CORE,
+        ));
+        every_core.push(render_ours(ours, &log, &dir.join("ours.txt"), false, &[]));
+    }
+    for run in one_core.iter().chain(&every_core) {
         assert_eq!(run.lines, lines as u64, "eliot-tree read every line");
         assert_eq!(run.tasks, TASKS as u64, "eliot-tree rebuilt every task");
         assert_eq!(run.incomplete, 0, "every task is complete");
     }
-    let whole = Measured::median(runs.into_iter().map(|run| run.measured).collect());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run_walls =
+        |runs: &[Rendered]| -> Vec<f64> { runs.iter().map(|r| r.measured.wall).collect() };
+    let round_speedups: Vec<f64> = run_walls(&one_core)
+        .iter()
+        .zip(run_walls(&every_core))
+        .map(|(one, every)| one / every)
+        .collect();
+    let whole = Measured::median(one_core.into_iter().map(|run| run.measured).collect());
+    let all_cores = Measured::median(every_core.into_iter().map(|run| run.measured).collect());
+    let cores_speedup = whole.wall / all_cores.wall;
+    println!(
+        "eliot-tree (Rust) on all {cores} cores (the default): {:.3} s wall, {:.3} s CPU \
+         (medians of {RUNS} runs), peak RSS {:.1} MB; wall-clock speed-up over one core \
+         (--jobs 1): {cores_speedup:.2} (per pair of runs: {})",
+        all_cores.wall,
+        all_cores.cpu,
+        all_cores.peak_rss_mb,
+        round_speedups
+            .iter()
+            .map(|x| format!("{x:.2}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let ours_wall_rate = lines as f64 / whole.wall;
     let ours_cpu_rate = lines as f64 / whole.cpu;
     let peak_mb = whole.peak_rss_mb;
     println!(
-        "eliot-tree (Rust): {lines} lines in {:.3} s wall, {:.3} s CPU ({}; medians of {RUNS} runs) = \
+        "eliot-tree (Rust, --jobs 1): {lines} lines in {:.3} s wall, {:.3} s CPU ({}; medians of {RUNS} runs) = \
          {ours_wall_rate:.0} lines/s wall, {ours_cpu_rate:.0} lines/s CPU; {TASKS} tasks drawn; \
          peak RSS {peak_mb:.1} MB ({:.0}% of the {size_mb:.1} MB file)",
         whole.wall,
@@ -146,7 +181,7 @@ fn main() {
         );
         println!(
             "eliot-tree: speedup_vs_python=n/a vs_parse_limit={vs_parse_limit:.2} \
-             cores_speedup=n/a peak_rss_mb={peak_mb:.1} never_complete_rss_vs_file={never_complete:.2}"
+             cores_speedup={cores_speedup:.2} peak_rss_mb={peak_mb:.1} never_complete_rss_vs_file={never_complete:.2}"
         );
         return;
     }
@@ -160,7 +195,8 @@ fn main() {
     // The Rust runs on the slice come before and after Python's, so that
     // a change in the machine's load during Python's long run weighs on
     // both sides of the ratio.
-    let ours_on_slice = || render_ours(ours, &slice, &dir.join("ours-slice.txt"), true).measured;
+    let ours_on_slice =
+        || render_ours(ours, &slice, &dir.join("ours-slice.txt"), true, ONE_CORE).measured;
     let mut slice_runs: Vec<Measured> = (0..RUNS).map(|_| ours_on_slice()).collect();
     let python_run = render_python(&python, &slice, &dir.join("python.txt"));
     slice_runs.extend((0..RUNS).map(|_| ours_on_slice()));
@@ -202,7 +238,7 @@ fn main() {
     );
     println!(
         "eliot-tree: speedup_vs_python={speedup_cpu:.0} vs_parse_limit={vs_parse_limit:.2} \
-         cores_speedup=n/a peak_rss_mb={peak_mb:.1} never_complete_rss_vs_file={never_complete:.2}"
+         cores_speedup={cores_speedup:.2} peak_rss_mb={peak_mb:.1} never_complete_rss_vs_file={never_complete:.2}"
     );
 }
 
@@ -270,7 +306,7 @@ fn never_complete_memory(binary: &str, text: &str, dir: &Path) -> f64 {
     assert_eq!(dropped, TASKS, "one root end per task");
     std::fs::write(&cut, &kept).expect("the cut log");
     let runs: Vec<Rendered> = (0..RUNS)
-        .map(|_| render_ours(binary, &cut, &dir.join("never-complete.txt"), false))
+        .map(|_| render_ours(binary, &cut, &dir.join("never-complete.txt"), false, &[]))
         .collect();
     for run in &runs {
         assert_eq!(run.tasks, TASKS as u64, "every task is drawn");
@@ -477,9 +513,15 @@ struct Rendered {
     incomplete: u64,
 }
 
-fn render_ours(binary: &str, log: &Path, out: &Path, keep: bool) -> Rendered {
+/// The arguments that keep eliot-tree on one core.
+const ONE_CORE: &[&str] = &["--jobs", "1"];
+
+fn render_ours(binary: &str, log: &Path, out: &Path, keep: bool, extra: &[&str]) -> Rendered {
     let mut command = Command::new(binary);
-    command.args(["--stats", "--color", "never"]).arg(log);
+    command
+        .args(["--stats", "--color", "never"])
+        .args(extra)
+        .arg(log);
     let mut measured = measure(command, out, keep);
     let stderr = measured.stderr.clone();
     let stat = |key: &str| -> f64 {

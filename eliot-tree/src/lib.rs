@@ -26,8 +26,9 @@
 //!
 //! This library holds the pieces the command is made of: [`render`] draws
 //! a task, [`filter`] chooses tasks, [`format`](mod@format) writes values the way
-//! Python's eliot-tree does, and [`html`] writes the browser report of
-//! `eliot-tree --html`.
+//! Python's eliot-tree does, [`html`] writes the browser report of
+//! `eliot-tree --html`, and [`ordered`] draws tasks on every core and
+//! prints them in order.
 
 #![deny(missing_docs)]
 
@@ -35,4 +36,5 @@ mod fields;
 pub mod filter;
 pub mod format;
 pub mod html;
+pub mod ordered;
 pub mod render;

@@ -2,9 +2,11 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::{Parser as _, ValueEnum};
@@ -12,6 +14,7 @@ use eliot_core::parse::{Event, Location, LogReader, Malformed, Parser, Task};
 use eliot_tree::filter::{TaskFilter, parse_time};
 use eliot_tree::format::escape_into;
 use eliot_tree::html::HtmlReport;
+use eliot_tree::ordered::{self, Job};
 use eliot_tree::render::{RenderOptions, Renderer};
 
 /// Display Eliot logs as trees of tasks.
@@ -100,6 +103,12 @@ struct Args {
     /// lines, time taken and peak memory.
     #[arg(long)]
     stats: bool,
+
+    /// Use this many threads: one reads the log and draws tasks when it can,
+    /// the others draw tasks. By default one per core. The output is the
+    /// same, in the same order.
+    #[arg(short = 'j', long, value_name = "N")]
+    jobs: Option<NonZeroUsize>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -108,6 +117,11 @@ enum ColorChoice {
     Always,
     Never,
 }
+
+/// See eliot-tree's Cargo.toml: glibc's arenas made the drawing threads
+/// wait on the reading thread's lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -122,74 +136,150 @@ fn main() -> ExitCode {
 
 /// Where tasks go, and what happened so far.
 struct Session {
-    out: BufWriter<io::StdoutLock<'static>>,
-    renderer: Renderer,
-    filter: TaskFilter,
-    json: bool,
-    html: Option<HtmlReport>,
-    flush_each_task: bool,
-    color_errors: bool,
+    output: Output,
+    drawing: Drawing,
+    tally: Tally,
     buffer: String,
+}
+
+/// The tasks chosen, and the count of what was read.
+struct Tally {
+    filter: TaskFilter,
+    html: Option<HtmlReport>,
+    color_errors: bool,
     tasks: u64,
     incomplete: u64,
     shown: u64,
     malformed: u64,
+}
+
+/// How a task is drawn: as a tree, or as one line of JSON.
+struct Drawing {
+    renderer: Renderer,
+    json: bool,
+}
+
+impl Drawing {
+    /// Appends `task`, drawn, to `out`; reports on stderr a task that
+    /// cannot be drawn.
+    fn draw(&self, task: &Task, out: &mut String) {
+        if !self.json {
+            self.renderer.render(task, out);
+            return;
+        }
+        match serde_json::to_string(task) {
+            Ok(json) => {
+                out.push_str(&json);
+                out.push('\n');
+            }
+            Err(e) => eprintln!(
+                "eliot-tree: task {} cannot be written as JSON: {e}",
+                task.task_uuid()
+            ),
+        }
+    }
+}
+
+/// Standard output, and the order of what goes to it and to stderr.
+struct Output {
+    out: BufWriter<io::Stdout>,
+    flush_each_task: bool,
     /// Set when stdout was closed by its reader (`eliot-tree log | head`).
     closed: bool,
+}
+
+/// What is printed, in the order it happened.
+enum Printed {
+    /// A task drawn, for stdout.
+    Task(String),
+    /// A report of a malformed line, for stderr.
+    Malformed(String),
+}
+
+impl Output {
+    /// Prints `printed`; false once stdout is closed.
+    fn print(&mut self, printed: &Printed) -> bool {
+        match printed {
+            Printed::Task(drawn) => {
+                let mut written = self.out.write_all(drawn.as_bytes());
+                if written.is_ok() && self.flush_each_task {
+                    written = self.out.flush();
+                }
+                if let Err(e) = written {
+                    self.failed(&e);
+                }
+            }
+            Printed::Malformed(report) => {
+                // Keep stdout and stderr in the order things happened on a
+                // terminal.
+                if self.flush_each_task {
+                    let _ = self.out.flush();
+                }
+                eprintln!("{report}");
+            }
+        }
+        !self.closed
+    }
+
+    fn failed(&mut self, error: &io::Error) {
+        if error.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("eliot-tree: cannot write the output: {error}");
+        }
+        self.closed = true;
+    }
+
+    fn finish(&mut self) {
+        if let Err(e) = self.out.flush() {
+            self.failed(&e);
+        }
+    }
 }
 
 impl Session {
     fn event(&mut self, event: Event) {
         match event {
-            Event::Task(task) => self.task(&task),
-            Event::Malformed(bad) => self.malformed(&bad),
+            Event::Task(task) => {
+                if !self.output.closed && self.tally.counts_and_shows(&task) {
+                    self.buffer.clear();
+                    self.drawing.draw(&task, &mut self.buffer);
+                    let drawn = Printed::Task(std::mem::take(&mut self.buffer));
+                    self.output.print(&drawn);
+                    let Printed::Task(buffer) = drawn else {
+                        unreachable!("made above");
+                    };
+                    self.buffer = buffer;
+                }
+            }
+            Event::Malformed(bad) => {
+                let report = self.tally.malformed(&bad);
+                self.output.print(&report);
+            }
         }
     }
+}
 
-    fn task(&mut self, task: &Task) {
+impl Tally {
+    /// Counts `task`; true if it is to be drawn (the HTML report takes it
+    /// here).
+    fn counts_and_shows(&mut self, task: &Task) -> bool {
         self.tasks += 1;
         self.incomplete += u64::from(!task.is_complete());
-        if self.closed || !self.filter.accepts(task) {
-            return;
+        if !self.filter.accepts(task) {
+            return false;
         }
         self.shown += 1;
         if let Some(report) = &mut self.html {
             report.add_task(task);
-            return;
+            return false;
         }
-        self.buffer.clear();
-        if self.json {
-            match serde_json::to_string(task) {
-                Ok(json) => self.buffer.push_str(&json),
-                Err(e) => {
-                    eprintln!(
-                        "eliot-tree: task {} cannot be written as JSON: {e}",
-                        task.task_uuid()
-                    );
-                    return;
-                }
-            }
-            self.buffer.push('\n');
-        } else {
-            self.renderer.render(task, &mut self.buffer);
-        }
-        let mut written = self.out.write_all(self.buffer.as_bytes());
-        if written.is_ok() && self.flush_each_task {
-            written = self.out.flush();
-        }
-        if let Err(e) = written {
-            self.output_failed(&e);
-        }
+        true
     }
 
-    fn malformed(&mut self, bad: &Malformed) {
+    /// Counts `bad` and writes its report.
+    fn malformed(&mut self, bad: &Malformed) -> Printed {
         self.malformed += 1;
         if let Some(report) = &mut self.html {
             report.add_malformed_line();
-        }
-        // Keep stdout and stderr in the order things happened on a terminal.
-        if self.flush_each_task {
-            let _ = self.out.flush();
         }
         // The report names the task's UUID (a duplicate line, a conflict),
         // which comes from the log: neutralise it as the excerpt is.
@@ -206,20 +296,7 @@ impl Session {
         } else {
             ("", "")
         };
-        eprintln!("{on}eliot-tree: {report}{off}\n    {line}");
-    }
-
-    fn output_failed(&mut self, error: &io::Error) {
-        if error.kind() != io::ErrorKind::BrokenPipe {
-            eprintln!("eliot-tree: cannot write the output: {error}");
-        }
-        self.closed = true;
-    }
-
-    fn finish(&mut self) {
-        if let Err(e) = self.out.flush() {
-            self.output_failed(&e);
-        }
+        Printed::Malformed(format!("{on}eliot-tree: {report}{off}\n    {line}"))
     }
 }
 
@@ -255,19 +332,25 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         ascii: args.ascii,
     });
     let mut session = Session {
-        out: BufWriter::with_capacity(1 << 16, stdout.lock()),
-        renderer,
-        filter,
-        json: args.json,
-        html: args.html.as_ref().map(|_| html_report(args)),
-        flush_each_task: args.follow || to_terminal,
-        color_errors: args.color != ColorChoice::Never && io::stderr().is_terminal(),
+        output: Output {
+            out: BufWriter::with_capacity(1 << 16, stdout),
+            flush_each_task: args.follow || to_terminal,
+            closed: false,
+        },
+        drawing: Drawing {
+            renderer,
+            json: args.json,
+        },
+        tally: Tally {
+            filter,
+            html: args.html.as_ref().map(|_| html_report(args)),
+            color_errors: args.color != ColorChoice::Never && io::stderr().is_terminal(),
+            tasks: 0,
+            incomplete: 0,
+            shown: 0,
+            malformed: 0,
+        },
         buffer: String::with_capacity(1 << 14),
-        tasks: 0,
-        incomplete: 0,
-        shown: 0,
-        malformed: 0,
-        closed: false,
     };
     let parser = if args.task_uuid.is_empty() {
         Parser::new()
@@ -284,10 +367,21 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     let (lines, read_errors) = if args.follow && !reading_stdin {
         follow(&files, parser, &mut session)?
     } else {
-        read_all(&files, parser, &mut session)?
+        // The HTML report is built on this thread, and a drawing costs
+        // little beside it.
+        let threads = match args.jobs {
+            Some(jobs) => jobs.get(),
+            None => thread::available_parallelism().map_or(1, NonZeroUsize::get),
+        };
+        let threads = if session.tally.html.is_some() {
+            1
+        } else {
+            threads
+        };
+        read_all(&files, parser, &mut session, threads)?
     };
-    session.finish();
-    if let (Some(path), Some(report)) = (&args.html, &session.html) {
+    session.output.finish();
+    if let (Some(path), Some(report)) = (&args.html, &session.tally.html) {
         let written = File::create(path)
             .and_then(|file| report.write_to(BufWriter::with_capacity(1 << 16, file)));
         written.map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -297,7 +391,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     }
     Ok(if read_errors {
         ExitCode::from(2)
-    } else if session.malformed > 0 {
+    } else if session.tally.malformed > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
@@ -333,6 +427,7 @@ fn read_all(
     files: &[&PathBuf],
     parser: Parser,
     session: &mut Session,
+    threads: usize,
 ) -> Result<(u64, bool), String> {
     let mut reader = LogReader::with_parser(parser);
     if files.is_empty() {
@@ -345,20 +440,118 @@ fn read_all(
             reader.open_file(file).map_err(|e| e.to_string())?;
         }
     }
-    let mut failed = false;
-    for event in reader.by_ref() {
-        match event {
-            Ok(event) => session.event(event),
-            Err(error) => {
-                eprintln!("eliot-tree: {error}");
-                failed = true;
+    let failed = if threads > 1 {
+        read_on_threads(&mut reader, session, threads)
+    } else {
+        let mut failed = false;
+        for event in reader.by_ref() {
+            match event {
+                Ok(event) => session.event(event),
+                Err(error) => {
+                    eprintln!("eliot-tree: {error}");
+                    failed = true;
+                }
+            }
+            if session.output.closed {
+                break;
             }
         }
-        if session.closed {
-            break;
-        }
-    }
+        failed
+    };
     Ok((reader.lines_read(), failed))
+}
+
+/// The lines of the tasks a drawing thread gets at a time.
+const BATCH_LINES: usize = 2_000;
+
+/// Reads every event of `reader` on this thread and draws its tasks on
+/// `threads` in all (this one included); what is printed comes in the
+/// order it would have come from one thread. Returns whether an input
+/// failed.
+fn read_on_threads(reader: &mut LogReader, session: &mut Session, threads: usize) -> bool {
+    let Session {
+        output,
+        drawing,
+        tally,
+        ..
+    } = session;
+    let drawing = &*drawing;
+    // Tasks go to the drawing threads in batches, so that a thread wakes up
+    // once per batch, not once per task. Output to a terminal is flushed
+    // task by task: there a task goes alone. Any other output is written
+    // 64 KiB at a time anyway (a task completed shows once that much was
+    // written after it); a batch holds back a few hundred kB of output.
+    let batch_lines = if output.flush_each_task {
+        0
+    } else {
+        BATCH_LINES
+    };
+    // The buffers printed, to draw into again: at most one per batch in
+    // flight.
+    let (give_back, spare) = crossbeam_channel::unbounded::<String>();
+    let mut batch: Vec<Task> = Vec::new();
+    let mut lines = 0;
+    let mut failed = false;
+    ordered::in_order(
+        threads - 1,
+        4 * threads,
+        |tasks: Vec<Task>| {
+            // A buffer printed before: its memory is reused, not faulted in
+            // afresh (peak memory on 2 cores 28 MB instead of 37 MB).
+            let mut drawn = spare.try_recv().unwrap_or_default();
+            for task in &tasks {
+                drawing.draw(task, &mut drawn);
+            }
+            // The tasks go back to be freed on the thread that allocated
+            // them (measured faster, and less memory, than freeing them
+            // here).
+            (Printed::Task(drawn), tasks)
+        },
+        |feeder| {
+            for event in reader.by_ref() {
+                let done = match event {
+                    Ok(Event::Task(task)) => {
+                        if tally.counts_and_shows(&task) {
+                            lines += task.len();
+                            batch.push(task);
+                        }
+                        None
+                    }
+                    Ok(Event::Malformed(bad)) => Some(tally.malformed(&bad)),
+                    Err(error) => {
+                        eprintln!("eliot-tree: {error}");
+                        failed = true;
+                        None
+                    }
+                };
+                let full = lines >= batch_lines || done.is_some();
+                if full && !batch.is_empty() {
+                    lines = 0;
+                    if !feeder.feed(Job::Work(std::mem::take(&mut batch))) {
+                        return;
+                    }
+                }
+                if let Some(report) = done
+                    && !feeder.feed(Job::Done((report, Vec::new())))
+                {
+                    return;
+                }
+            }
+            if !batch.is_empty() {
+                feeder.feed(Job::Work(batch));
+            }
+        },
+        |(printed, tasks)| {
+            drop(tasks);
+            let open = output.print(&printed);
+            if let Printed::Task(mut buffer) = printed {
+                buffer.clear();
+                let _ = give_back.send(buffer);
+            }
+            open
+        },
+    );
+    failed
 }
 
 /// One file being followed.
@@ -458,7 +651,7 @@ fn follow(
         .map(|path| Followed::open(path))
         .collect::<Result<Vec<_>, _>>()?;
     let mut failed = false;
-    while !session.closed {
+    while !session.output.closed {
         let mut progressed = false;
         for input in &mut inputs {
             match input.read_new_lines(&mut parser, session) {
@@ -470,7 +663,7 @@ fn follow(
             }
         }
         if !progressed {
-            session.finish();
+            session.output.finish();
             for input in &mut inputs {
                 input.reopen_if_replaced();
             }
@@ -496,7 +689,7 @@ fn print_stats(session: &Session, lines: u64, elapsed: Duration) {
     eprintln!(
         "eliot-tree: lines={lines} tasks={} incomplete={} shown={} malformed={} seconds={seconds:.3} \
          lines_per_second={rate:.0} peak_rss_mb={peak}",
-        session.tasks, session.incomplete, session.shown, session.malformed
+        session.tally.tasks, session.tally.incomplete, session.tally.shown, session.tally.malformed
     );
 }
 
