@@ -58,12 +58,6 @@ pub(crate) struct LogCallArgs {
     pub(crate) action_type: Option<LitStr>,
 }
 
-/// The default path to the library in generated code: the facade crate,
-/// which re-exports `eliot_core` and its hidden `__private` module.
-pub(crate) fn default_crate_path() -> Path {
-    syn::parse_quote!(::eliot)
-}
-
 /// Splits `a, b(c, d), e = f` into its top-level arguments.
 fn split_arguments(tokens: TokenStream) -> Vec<TokenStream> {
     let mut arguments = Vec::new();

@@ -29,7 +29,7 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Path, Token};
 
-use crate::attr::{CaptureLoggingArgs, default_crate_path};
+use crate::attr::CaptureLoggingArgs;
 use crate::errors::Errors;
 use crate::item::non_fn_keyword;
 
@@ -51,8 +51,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     if !errors.is_empty() {
         return errors.with_unchanged(item);
     }
-    let krate = args.krate.unwrap_or_else(default_crate_path);
-    generate(&krate, &function, parameter)
+    match crate::krate::library_path("capture_logging", args.krate) {
+        Ok(krate) => generate(&krate, &function, parameter),
+        Err(error) => {
+            errors.push(error);
+            errors.with_unchanged(item)
+        }
+    }
 }
 
 /// The test's parameter, `pattern: Type`, if it has one; reports what a

@@ -1,10 +1,13 @@
 //! Attribute macros for eliot-rs: `#[inline_actions]` and `#[log_call]`.
 //!
 //! Use them through the `eliot` crate (`use eliot::{inline_actions,
-//! log_call};`); they expand to code that calls `eliot`'s hidden support
-//! module. A crate that depends on `eliot_core` instead, or renames the
-//! dependency, says where the library is with `crate = path`:
-//! `#[inline_actions(crate = ::eliot_core)]`.
+//! log_call};`), or depend on `eliot-core` and `eliot-macros` directly; they
+//! expand to code that calls the library's hidden support module, which
+//! they find from the crate's `Cargo.toml`: `eliot` if it is a dependency
+//! (renamed or not), else `eliot-core` (renamed or not). When the library
+//! is reachable only some other way (re-exported by a crate of your own),
+//! say where with `crate = path`: `#[inline_actions(crate = my_lib::eliot)]`.
+//! A crate that depends on neither gets an error that says what to add.
 //!
 //! # Why `#[inline_actions]`
 //!
@@ -67,6 +70,7 @@ mod capture_logging;
 mod errors;
 mod expand;
 mod item;
+mod krate;
 mod stacking;
 mod validate;
 
@@ -155,8 +159,10 @@ mod validate;
 ///   `yield`. Awaits inside nested `async` blocks, closures, nested items
 ///   and macro invocations (`select!`, `join!`) belong to other futures and
 ///   are not rewritten; they still run in the function's context.
-/// - `crate = path`: where the library is, when it is not `::eliot` (for
-///   example `crate = ::eliot_core`, or a renamed dependency).
+/// - `crate = path`: where the library is, when the crate's `Cargo.toml`
+///   does not say it (for example a re-export: `crate = my_lib::eliot`);
+///   `eliot`, `eliot-core` and renamed dependencies on them are found
+///   without it.
 ///
 /// # Guards across awaits
 ///
@@ -179,8 +185,13 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
     let kind = validate::inline_actions(&mut parsed, &mut errors);
     match kind {
         Some(kind) if errors.is_empty() => {
-            let krate = args.krate.clone().unwrap_or_else(attr::default_crate_path);
-            expand::inline_actions(&args, &krate, parsed, kind).into()
+            match krate::library_path("inline_actions", args.krate.clone()) {
+                Ok(krate) => expand::inline_actions(&args, &krate, parsed, kind).into(),
+                Err(error) => {
+                    errors.push(error);
+                    errors.with_unchanged(item).into()
+                }
+            }
         }
         _ => errors.with_unchanged(item).into(),
     }
@@ -246,7 +257,8 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `skip_result`: no `result` field (the result's type then need not be
 ///   `Serialize`). A result of type `()` is never logged;
 /// - `action_type = "app:frob"`: an action type of your own;
-/// - `crate = path`: where the library is, when it is not `::eliot`.
+/// - `crate = path`: where the library is, when the crate's `Cargo.toml`
+///   does not say it (see [`macro@inline_actions`]).
 ///
 /// A return type is treated as a `Result` when the last segment of its path
 /// is `Result` (`Result`, `io::Result`, `anyhow::Result`): `Ok(v)` logs `v`
@@ -277,8 +289,15 @@ pub fn log_call(args: TokenStream, item: TokenStream) -> TokenStream {
     let plan = validate::log_call(&mut parsed, &args, &mut errors);
     match plan {
         Some(plan) if errors.is_empty() => {
-            let krate = args.krate.clone().unwrap_or_else(attr::default_crate_path);
-            expand::log_call(&krate, args.action_type.as_ref(), parsed, plan).into()
+            match krate::library_path("log_call", args.krate.clone()) {
+                Ok(krate) => {
+                    expand::log_call(&krate, args.action_type.as_ref(), parsed, plan).into()
+                }
+                Err(error) => {
+                    errors.push(error);
+                    errors.with_unchanged(item).into()
+                }
+            }
         }
         _ => errors.with_unchanged(item).into(),
     }
@@ -369,8 +388,9 @@ fn parse_fn(
 /// # tokio::runtime::Runtime::new().unwrap().block_on(fetches());
 /// ```
 ///
-/// The generated code names `::eliot`; with `eliot_core` alone, write
-/// `#[capture_logging(crate = ::eliot_core)]`.
+/// The generated code names the library the crate's `Cargo.toml` depends
+/// on (`eliot` or `eliot-core`, renamed or not); `crate = path` says where
+/// it is otherwise.
 #[proc_macro_attribute]
 pub fn capture_logging(args: TokenStream, item: TokenStream) -> TokenStream {
     capture_logging::expand(args.into(), item.into()).into()

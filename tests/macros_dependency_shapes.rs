@@ -1,0 +1,77 @@
+//! The attribute macros find the library from the user's `Cargo.toml`, in
+//! every shape a crate can depend on eliot-rs: the facade, the facade
+//! renamed, `eliot-core` with `eliot-macros`, `eliot-core` renamed, and a
+//! re-export reached with `crate = path`. A crate with `eliot-macros` alone
+//! gets an error that says what to add.
+//!
+//! Each shape is a crate of the workspace in
+//! `tests/fixtures/dependency_shapes`, checked by the real `cargo` (with
+//! its tests, so `#[capture_logging]` expands too), offline, into a target
+//! directory of its own.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The crates that must compile, one per dependency shape.
+const WORKING_SHAPES: &[&str] = &[
+    "facade",
+    "facade_renamed",
+    "core_and_macros",
+    "core_renamed",
+    "reexported",
+];
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dependency_shapes")
+}
+
+fn cargo_check(packages: &[&str]) -> Output {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = Command::new(cargo);
+    command
+        .current_dir(fixture())
+        .args(["check", "--offline", "--locked", "--all-targets"])
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(env!("CARGO_TARGET_TMPDIR")).join("dependency-shapes"),
+        )
+        // The outer build's flags are for this workspace, not the fixture's.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
+    for package in packages {
+        command.args(["--package", package]);
+    }
+    command.output().expect("cargo runs")
+}
+
+#[test]
+fn every_dependency_shape_compiles_without_a_crate_argument_where_the_manifest_says_it() {
+    let output = cargo_check(WORKING_SHAPES);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "cargo check failed:\n{stderr}");
+    for shape in WORKING_SHAPES {
+        assert!(
+            stderr.contains(&format!("Checking {shape} v0.0.0")),
+            "{shape} was not checked:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn eliot_macros_alone_is_told_what_to_add() {
+    let output = cargo_check(&["macros_only"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "macros_only compiled:\n{stderr}");
+    assert!(
+        stderr.contains(
+            "`#[inline_actions]` generates code that calls the eliot library, and this \
+             crate's Cargo.toml depends on neither `eliot` nor `eliot-core`: add \
+             `eliot = \"0.1\"` to its [dependencies]"
+        ),
+        "{stderr}"
+    );
+    // The error points at the attribute, and is the only one: the item is
+    // kept as written, without a cascade of errors about it.
+    assert!(stderr.contains("src/lib.rs:7:1"), "{stderr}");
+    assert!(!stderr.contains("error["), "{stderr}");
+}
