@@ -19,10 +19,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::context::{self, Context, ContextGuard};
 use crate::failure::{AsFailure, Failure};
 use crate::field::{Field, OwnedFields};
-use crate::json;
 use crate::message;
 use crate::registry::Route;
 use crate::task_id::{TaskId, TaskIdError};
+use crate::util::json;
 
 /// An Eliot action: a unit of work inside a task, with a start message, an
 /// end message, and messages and child actions in between.
@@ -290,7 +290,7 @@ impl Action {
     #[doc(hidden)]
     pub fn finish_as_dropped(&self) {
         // Finished elsewhere through a clone: nothing more to log.
-        match crate::interruption::current_failure() {
+        match crate::failure::interruption::current_failure() {
             Some(failure) => self.end(Err(&failure)),
             None => self.end(Ok(())),
         };
@@ -438,7 +438,7 @@ pub struct ActionGuard {
 impl ActionGuard {
     /// Makes `action` current (see [`ContextGuard::enter`] for `route`).
     fn enter(action: Action, route: Option<&Route>) -> Self {
-        crate::interruption::install_panic_hook();
+        crate::failure::interruption::install_panic_hook();
         let context = Some(ContextGuard::enter(action.clone(), route));
         ActionGuard {
             action,
@@ -520,7 +520,7 @@ impl ActionGuard {
     /// future wrapper polled in its own context.
     #[doc(hidden)]
     pub fn adopt(action: Action) -> Self {
-        crate::interruption::install_panic_hook();
+        crate::failure::interruption::install_panic_hook();
         ActionGuard {
             action,
             context: None,

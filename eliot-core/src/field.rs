@@ -82,10 +82,10 @@ impl fmt::Debug for Field<'_> {
     /// value that cannot be serialized (or panics trying).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut json = Vec::new();
-        crate::json::write_value_or_placeholder(&mut json, self.value);
+        crate::util::json::write_value_or_placeholder(&mut json, self.value);
         f.debug_struct("Field")
             .field("key", &self.key)
-            .field("value", &crate::json::utf8(json))
+            .field("value", &crate::util::json::utf8(json))
             .finish()
     }
 }
@@ -95,7 +95,7 @@ impl fmt::Debug for Field<'_> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct OwnedFields {
     /// `(key, JSON value)` pairs, in insertion order, keys unique. Keys are
-    /// kept as they are written ([`user_key`](crate::json::user_key)), so a
+    /// kept as they are written ([`user_key`](crate::util::json::user_key)), so a
     /// reserved key is already `user:<key>` here.
     entries: Vec<(Box<str>, Box<str>)>,
 }
@@ -113,9 +113,9 @@ impl OwnedFields {
     pub(crate) fn extend(&mut self, fields: &[Field<'_>]) {
         for field in fields {
             let mut json = Vec::new();
-            crate::json::write_value_or_placeholder(&mut json, field.value);
-            let json = crate::json::utf8(json).into_boxed_str();
-            self.insert(crate::json::user_key(field.key), json);
+            crate::util::json::write_value_or_placeholder(&mut json, field.value);
+            let json = crate::util::json::utf8(json).into_boxed_str();
+            self.insert(crate::util::json::user_key(field.key), json);
         }
     }
 

@@ -30,7 +30,8 @@ use pin_project_lite::pin_project;
 
 use crate::action::Action;
 use crate::context::SavedContext;
-use crate::interruption::{Interruption, payload_message, while_interrupted};
+use crate::failure::interruption::{Interruption, while_interrupted};
+use crate::util::panic::payload_message;
 
 pin_project! {
     /// A future that runs in an action context of its own; see the

@@ -119,36 +119,37 @@
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
 
+// The engine: actions, their context, messages, and the registry of
+// destinations that every message goes through.
 mod action;
-pub mod console;
 mod context;
 mod destination;
 mod failure;
 mod field;
-mod file;
 pub mod future;
+mod message;
+mod registry;
+mod task_id;
+
+// Integrations and helpers for macros and tests.
 #[cfg(feature = "http")]
 pub mod http;
-mod interruption;
-mod json;
 mod macro_support;
 mod macros;
-mod message;
-pub mod parse;
-mod registry;
-mod rotating_file;
-mod stdio;
-pub mod syslog;
-mod task_id;
 pub mod testing;
-mod threaded_writer;
-mod time;
+
+// The destinations messages go to.
+mod output;
+// Small helpers the engine and the outputs share.
+mod util;
+
+pub use eliot_parse as parse;
+pub use output::{console, syslog};
 
 pub use action::{
     Action, ActionGuard, AlreadyFinished, continue_task, continue_task_with, start_action,
     start_task,
 };
-pub use console::ConsoleDestination;
 pub use context::{ContextGuard, context_misuse_count, current_action, preserve_context};
 pub use destination::{Destination, DestinationError, FnDestination, destination_fn};
 pub use failure::{
@@ -156,22 +157,23 @@ pub use failure::{
     register_exception_extractor, write_failure, write_traceback,
 };
 pub use field::{DebugValue, DisplayValue, Field, FieldValue};
-pub use file::FileDestination;
 pub use future::{FutureContextExt, WithContext};
 pub use message::{Message, log_message};
+pub use output::console::ConsoleDestination;
+pub use output::file::FileDestination;
+pub use output::rotating_file::{DEFAULT_KEEP, RotatingFile, RotatingFileBuilder};
+pub use output::stdio::StdioDestination;
+pub use output::syslog::SyslogDestination;
+pub use output::threaded_writer::{
+    DEFAULT_CAPACITY, DROP_PATIENCE, MAX_BATCH, MAX_IDLE_POLL, SLEEP_AFTER_IDLE, Shutdown,
+    ThreadedWriter, WriterError, WriterReport,
+};
 pub use registry::{
     IntoDestination, NotRegistered, STARTUP_BUFFER_SIZE, add_destination, add_destinations,
     add_global_fields, destination_failure_count, recursive_delivery_drop_count,
     remove_destination,
 };
-pub use rotating_file::{DEFAULT_KEEP, RotatingFile, RotatingFileBuilder};
-pub use stdio::StdioDestination;
-pub use syslog::SyslogDestination;
 pub use task_id::{TaskId, TaskIdError};
-pub use threaded_writer::{
-    DEFAULT_CAPACITY, DROP_PATIENCE, MAX_BATCH, MAX_IDLE_POLL, SLEEP_AFTER_IDLE, Shutdown,
-    ThreadedWriter, WriterError, WriterReport,
-};
 
 /// What the `eliot-macros` and `eliot-tokio` crates build on. Not a stable API.
 #[doc(hidden)]
@@ -182,9 +184,7 @@ pub mod __private {
     // see `context/span.rs`), and messages of events without a parent.
     pub use crate::context::{SpanContext, SpanEntry};
     pub use crate::message::log_as_task;
-    // The calendar eliot-tree draws and reads dates with.
-    pub use crate::interruption::payload_message;
-    pub use crate::time::{civil_from_days, days_from_civil, is_valid_date};
+    pub use crate::util::panic::payload_message;
 
     // What `#[inline_actions]` and `#[log_call]` expand to.
     pub use crate::future::WithContext;

@@ -10,8 +10,8 @@ use crate::action::Action;
 use crate::context::Context;
 use crate::failure::Failure;
 use crate::field::{Field, OwnedFields};
-use crate::json::{self, LineWriter};
 use crate::registry::{self, Route};
+use crate::util::json::{self, LineWriter};
 
 /// One logged message: a complete Eliot JSON object, without the trailing
 /// newline. Cheap to clone (the line is shared).

@@ -203,7 +203,7 @@ pub(crate) fn deliver(destinations: &[Arc<dyn Destination>], message: &Message) 
         match catch_unwind(AssertUnwindSafe(|| destination.write(message))) {
             Ok(Ok(())) => {}
             Ok(Err(error)) => failures.push(error.into_failure()),
-            Err(payload) => failures.push(Failure::panic(crate::interruption::payload_message(
+            Err(payload) => failures.push(Failure::panic(crate::util::panic::payload_message(
                 &*payload,
             ))),
         }

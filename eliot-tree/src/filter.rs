@@ -3,15 +3,15 @@
 //! Python's eliot-tree draws when its `--select` matches only some lines of
 //! a task (eliottree issue 63).
 
-use eliot_core::parse::Task;
+use eliot_parse::Task;
 use jmespath::{Expression, Variable};
 
-use eliot_core::__private::{days_from_civil, is_valid_date};
+use eliot_parse::calendar::{days_from_civil, is_valid_date};
 
 /// Which tasks to show.
 ///
 /// ```
-/// use eliot_core::parse::parse_log;
+/// use eliot_parse::parse_log;
 /// use eliot_tree::filter::TaskFilter;
 ///
 /// let log = r#"{"status":500,"timestamp":1.0,"task_uuid":"t1","task_level":[1],"message_type":"http:response"}

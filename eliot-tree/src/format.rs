@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use eliot_core::__private::civil_from_days;
+use eliot_parse::calendar::civil_from_days;
 
 /// Appends `text` with every terminal control character replaced by a
 /// harmless visible stand-in, so that a field cannot move the cursor,

@@ -10,7 +10,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::{Parser as _, ValueEnum};
-use eliot_core::parse::{Event, Location, LogReader, Malformed, Parser, Task};
+use eliot_parse::{Event, Location, LogReader, Malformed, Parser, Task};
 use eliot_tree::filter::{TaskFilter, parse_time};
 use eliot_tree::format::escape_into;
 use eliot_tree::html::HtmlReport;

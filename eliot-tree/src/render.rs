@@ -22,7 +22,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt::Write;
 
-use eliot_core::parse::{ActionStatus, Node, RESERVED_KEYS, Task, WrittenAction, WrittenMessage};
+use eliot_parse::{ActionStatus, Node, RESERVED_KEYS, Task, WrittenAction, WrittenMessage};
 
 use crate::fields::{Val, shown_fields};
 use crate::format::{
@@ -111,7 +111,7 @@ mod sgr {
 /// Draws tasks as trees.
 ///
 /// ```
-/// use eliot_core::parse::parse_log;
+/// use eliot_parse::parse_log;
 /// use eliot_tree::render::{Renderer, RenderOptions};
 ///
 /// let log = r#"{"x":1,"timestamp":1795683150.9,"task_uuid":"t1","task_level":[1],"message_type":"app:hello"}"#;

@@ -5,8 +5,8 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::json::UNSERIALIZABLE_KEY;
 use crate::message::Message;
+use crate::util::json::UNSERIALIZABLE_KEY;
 
 use super::memory_logger::{is_traceback, parse, parsed};
 

@@ -29,7 +29,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 
-use eliot_core::parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
+use eliot_parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
 
 use crate::fields::raw_fields;
 
@@ -240,7 +240,7 @@ pub(crate) fn push_script_safe(out: &mut String, json: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use eliot_core::parse::parse_log;
+    use eliot_parse::parse_log;
 
     #[test]
     fn markup_and_line_separators_are_escaped_and_mean_the_same() {
@@ -275,7 +275,7 @@ mod tests {
 "#;
         let task = &parse_log(log).tasks[0];
         let mut encoder = Encoder::new(
-            eliot_core::parse::RESERVED_KEYS
+            eliot_parse::RESERVED_KEYS
                 .iter()
                 .map(|k| (*k).to_owned())
                 .collect(),

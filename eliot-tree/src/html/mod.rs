@@ -37,7 +37,7 @@
 //! `data-task-level`.
 //!
 //! ```
-//! use eliot_core::parse::parse_log;
+//! use eliot_parse::parse_log;
 //! use eliot_tree::html::HtmlReport;
 //!
 //! let log = r#"{"action_status":"started","timestamp":1795683150.0,"task_uuid":"t1","action_type":"app:request","task_level":[1]}
@@ -62,7 +62,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Write};
 
-use eliot_core::parse::{RESERVED_KEYS, Task};
+use eliot_parse::{RESERVED_KEYS, Task};
 
 use encode::{Encoder, push_json_string};
 

@@ -8,9 +8,9 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::message::{split_objects, unreadable_fields, without_lone_surrogates};
 use super::parser::Parser;
 use super::problem::{Location, Malformed, Problem};
+use super::scan::{split_objects, unreadable_fields, without_lone_surrogates};
 use super::task::Task;
 
 /// What reading a log produces, in the order it happens.
@@ -29,7 +29,7 @@ impl Parser {
     /// found on it. A line holding several messages has each of them read.
     ///
     /// ```
-    /// use eliot_core::parse::{Event, Location, Parser};
+    /// use eliot_parse::{Event, Location, Parser};
     ///
     /// let mut parser = Parser::new();
     /// let at = Location { source: "app.log".into(), line: 7 };
@@ -158,7 +158,7 @@ type Input = (Arc<str>, Box<dyn BufRead + Send>);
 /// parser.
 ///
 /// ```
-/// use eliot_core::parse::{Event, LogReader};
+/// use eliot_parse::{Event, LogReader};
 ///
 /// let log = "{\"timestamp\":1.0,\"task_uuid\":\"t1\",\"task_level\":[1],\"message_type\":\"app:hello\"}\nnot json\n";
 /// let mut reader = LogReader::new();
@@ -330,7 +330,7 @@ pub struct ParsedLog {
 /// [`LogReader`]).
 ///
 /// ```
-/// use eliot_core::parse::parse_log;
+/// use eliot_parse::parse_log;
 ///
 /// let parsed = parse_log("{\"timestamp\":1.0,\"task_uuid\":\"t1\",\"task_level\":[1],\"message_type\":\"app:hello\"}\n");
 /// assert_eq!(parsed.tasks.len(), 1);
@@ -342,8 +342,15 @@ pub fn parse_log(log: &str) -> ParsedLog {
 
 impl ParsedLog {
     /// Reads the log `text`, called `name` in reports of malformed lines,
-    /// with a [`LogReader`].
-    pub(crate) fn read(name: &str, text: String) -> ParsedLog {
+    /// with a [`LogReader`]: [`parse_log`] with a name of your choice.
+    ///
+    /// ```
+    /// use eliot_parse::ParsedLog;
+    ///
+    /// let parsed = ParsedLog::read("the captured log", "not json\n".to_owned());
+    /// assert_eq!(parsed.malformed[0].location.to_string(), "the captured log, line 1");
+    /// ```
+    pub fn read(name: &str, text: String) -> ParsedLog {
         let mut reader = LogReader::new();
         reader.add_input(name, io::Cursor::new(text));
         let mut parsed = ParsedLog::default();

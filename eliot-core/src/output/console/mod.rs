@@ -85,8 +85,8 @@ use std::sync::{Mutex, PoisonError};
 pub use color::ColorChoice;
 
 use crate::destination::{Destination, DestinationError};
-use crate::file::thread_token;
 use crate::message::Message;
+use crate::output::file::thread_token;
 use open_actions::OpenActions;
 use render::{Layout, Renderer, Scratch};
 

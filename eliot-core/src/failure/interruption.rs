@@ -9,11 +9,11 @@
 //! that chains to the previous one) or an interruption that a future wrapper
 //! declared around the drop of its body.
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::sync::Once;
 
 use crate::failure::Failure;
+use crate::util::panic::payload_message;
 
 thread_local! {
     /// The message of the last panic that started on this thread.
@@ -65,18 +65,6 @@ pub(crate) fn install_panic_hook() {
             previous(info);
         }));
     });
-}
-
-/// The text of a panic payload (`&str` or `String`), or a note that it had none.
-#[doc(hidden)]
-pub fn payload_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panicked with a non-string payload".to_owned()
-    }
 }
 
 /// The failure a guard being dropped now should record, if any.

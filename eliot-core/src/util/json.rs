@@ -8,27 +8,22 @@ use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::field::{Field, FieldValue};
-use crate::interruption::payload_message;
+use crate::util::panic::payload_message;
 
-/// Declares Eliot's reserved keys once, with the name each takes in a
-/// user's field.
-macro_rules! reserved_keys {
-    ($($key:literal),* $(,)?) => {
-        /// Keys that always hold Eliot's own values.
-        pub(crate) const RESERVED_KEYS: [&str; 6] = [$($key),*];
-        /// [`RESERVED_KEYS`] as a user's fields are renamed: `user:<key>`.
-        const RENAMED_KEYS: [&str; 6] = [$(concat!("user:", $key)),*];
-    };
-}
+/// Keys that always hold Eliot's own values: the format's, as the parser
+/// reads them back.
+pub(crate) use eliot_parse::RESERVED_KEYS;
 
-reserved_keys!(
-    "timestamp",
-    "task_uuid",
-    "task_level",
-    "action_status",
-    "action_type",
-    "message_type",
-);
+/// [`RESERVED_KEYS`] as a user's fields are renamed: `user:<key>`, in the
+/// same order (checked by a test).
+const RENAMED_KEYS: [&str; 6] = [
+    "user:timestamp",
+    "user:task_uuid",
+    "user:task_level",
+    "user:action_status",
+    "user:action_type",
+    "user:message_type",
+];
 
 /// The key of the object written in place of a value that failed to serialize.
 pub(crate) const UNSERIALIZABLE_KEY: &str = "eliot:unserializable";
@@ -306,6 +301,13 @@ pub(crate) fn build_line(build: impl FnOnce(&mut Vec<u8>)) -> std::sync::Arc<str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn renamed_keys_are_the_reserved_keys_with_the_user_prefix() {
+        for (reserved, renamed) in super::RESERVED_KEYS.iter().zip(super::RENAMED_KEYS) {
+            assert_eq!(renamed, format!("user:{reserved}"));
+        }
+    }
+
     use super::*;
 
     fn line(build: impl FnOnce(&mut LineWriter<'_>)) -> String {

@@ -3,7 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::message::{ValidHeader, WrittenMessage};
+use super::header::ValidHeader;
+use super::message::WrittenMessage;
 use super::problem::Problem;
 use super::task::Task;
 
@@ -19,7 +20,7 @@ use super::task::Task;
 /// lines of the completed tasks.
 ///
 /// ```
-/// use eliot_core::parse::{Parser, Problem, WrittenMessage};
+/// use eliot_parse::{Parser, Problem, WrittenMessage};
 ///
 /// let lines = [
 ///     r#"{"action_status":"succeeded","timestamp":2.0,"task_uuid":"t1","action_type":"app:main","task_level":[2]}"#,

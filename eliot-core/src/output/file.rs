@@ -140,7 +140,7 @@ pub(crate) fn thread_token() -> usize {
 impl FileDestination<File> {
     /// Appends to the file at `path`, creating it if needed.
     pub fn create(path: impl AsRef<Path>) -> io::Result<Self> {
-        let file = crate::rotating_file::open_append(path.as_ref())?;
+        let file = crate::output::rotating_file::open_append(path.as_ref())?;
         Self::from_file(file)
     }
 

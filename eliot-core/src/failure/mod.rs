@@ -9,6 +9,8 @@
 //! own, as Eliot's `register_exception_extractor` does (`errno` for
 //! [`std::io::Error`] is registered by default).
 
+pub(crate) mod interruption;
+
 use std::backtrace::{Backtrace, BacktraceStatus};
 use std::borrow::Cow;
 use std::error::Error;
@@ -17,7 +19,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::field::{Field, FieldValue, OwnedFields};
-use crate::interruption::payload_message;
+use crate::util::panic::payload_message;
 
 /// The `exception` of an action that failed because of a panic.
 ///

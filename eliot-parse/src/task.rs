@@ -26,7 +26,7 @@ use super::problem::Problem;
 /// A task read from a log: the tree of one `task_uuid`.
 ///
 /// ```
-/// use eliot_core::parse::parse_log;
+/// use eliot_parse::parse_log;
 ///
 /// let log = r#"{"action_status":"started","timestamp":1.0,"task_uuid":"t1","action_type":"app:main","task_level":[1]}
 /// {"n":1,"timestamp":1.5,"task_uuid":"t1","task_level":[2],"message_type":"app:note"}
@@ -578,7 +578,7 @@ fn conflict(message: &WrittenMessage, reason: &'static str) -> Problem {
 
 #[cfg(test)]
 mod tests {
-    use crate::parse::{Problem, parse_log};
+    use crate::{Problem, parse_log};
 
     fn message(slots: &str) -> String {
         format!(r#"{{"timestamp":1.0,"task_uuid":"t","task_level":[{slots}],"message_type":"m"}}"#)

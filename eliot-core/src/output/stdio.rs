@@ -6,8 +6,8 @@ use std::fmt;
 use std::io::{self, Write};
 
 use crate::destination::{Destination, DestinationError};
-use crate::file::FileDestination;
 use crate::message::Message;
+use crate::output::file::FileDestination;
 
 /// Writes each message as one JSON line to stdout or stderr.
 ///

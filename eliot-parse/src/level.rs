@@ -11,7 +11,7 @@ use std::fmt;
 /// sort in the order they were logged.
 ///
 /// ```
-/// use eliot_core::parse::TaskLevel;
+/// use eliot_parse::TaskLevel;
 ///
 /// let level = TaskLevel::new(vec![3, 2]);
 /// assert_eq!(level.to_string(), "/3/2");

@@ -1,9 +1,18 @@
 //! Calendar dates of Unix days: the one place that turns a count of days
 //! since 1970-01-01 into a year, month and day, and back.
 //!
-//! The syslog destination writes its timestamps with them, and the
-//! `eliot-tree` command (through `__private`) draws and reads dates with
-//! them; each applies its own rounding of seconds before asking for a date.
+//! Logs give times as Unix timestamps; the `eliot-tree` command draws and
+//! reads dates with these functions, and eliot-core's syslog destination
+//! writes its timestamps with them. Each applies its own rounding of seconds
+//! before asking for a date.
+//!
+//! ```
+//! use eliot_parse::calendar::{civil_from_days, days_from_civil, is_valid_date};
+//!
+//! assert_eq!(civil_from_days(0), (1970, 1, 1));
+//! assert_eq!(days_from_civil(2026, 11, 26), 20_783);
+//! assert!(!is_valid_date(2026, 2, 29));
+//! ```
 
 /// The proleptic Gregorian date (year, month 1 to 12, day 1 to 31) of a
 /// count of days since 1970-01-01, negative before it (Howard Hinnant's

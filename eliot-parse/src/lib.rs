@@ -1,9 +1,13 @@
 //! Reading Eliot logs back into trees: Eliot's `eliot.parse`, streaming.
 //!
+//! eliot-core re-exports this crate as `eliot_parse` (and the `eliot`
+//! crate as `eliot::parse`); tools that only read logs, like `eliot-tree`,
+//! depend on it alone.
+//!
 //! Every Eliot line carries its `task_uuid` and `task_level`, so a log, in
 //! whatever order its lines were written, and split over however many files,
 //! can be rebuilt into one tree per task: actions with their start and end
-//! messages, their child actions and messages. This module does that for
+//! messages, their child actions and messages. This crate does that for
 //! logs written by eliot-rs and by Python's Eliot alike.
 //!
 //! - [`LogReader`] reads files or any reader and yields [`Event`]s: each
@@ -14,7 +18,7 @@
 //! - [`parse_log`] parses a log held in a string.
 //!
 //! ```
-//! use eliot_core::parse::{parse_log, ActionStatus};
+//! use eliot_parse::{parse_log, ActionStatus};
 //!
 //! // Lines of one task, out of order.
 //! let log = r#"{"y":3,"timestamp":1.3,"task_uuid":"t1","task_level":[3,2],"message_type":"app:sub:detail"}
@@ -67,12 +71,18 @@
 //! The trees serialize with serde (see the `Serialize` impls on [`Task`] and
 //! [`Node`]): the JSON form embeds every message as it was logged.
 
+#![deny(missing_docs)]
+#![deny(unsafe_code)]
+
+pub mod calendar;
+mod header;
 mod json;
 mod level;
 mod message;
 mod parser;
 mod problem;
 mod reader;
+mod scan;
 mod task;
 
 pub use level::TaskLevel;
