@@ -128,8 +128,10 @@ mod failure;
 mod field;
 pub mod future;
 mod message;
+mod own_messages;
 mod registry;
 mod task_id;
+mod task_uuid;
 
 // Integrations and helpers for macros and tests.
 #[cfg(feature = "http")]
@@ -154,7 +156,7 @@ pub use context::{ContextGuard, context_misuse_count, current_action, preserve_c
 pub use destination::{Destination, DestinationError, FnDestination, destination_fn};
 pub use failure::{
     AsFailure, CANCELLED_EXCEPTION, ExceptionFields, Failure, PANIC_EXCEPTION,
-    register_exception_extractor, write_failure, write_traceback,
+    register_exception_extractor,
 };
 pub use field::{DebugValue, DisplayValue, Field, FieldValue};
 pub use future::{FutureContextExt, WithContext};
@@ -168,6 +170,7 @@ pub use output::threaded_writer::{
     DEFAULT_CAPACITY, DROP_PATIENCE, MAX_BATCH, MAX_IDLE_POLL, SLEEP_AFTER_IDLE, Shutdown,
     ThreadedWriter, WriterError, WriterReport,
 };
+pub use own_messages::{write_failure, write_traceback};
 pub use registry::{
     IntoDestination, NotRegistered, STARTUP_BUFFER_SIZE, add_destination, add_destinations,
     add_global_fields, destination_failure_count, recursive_delivery_drop_count,

@@ -286,7 +286,7 @@ pub(crate) fn log_detached(message_type: &str, fields: &[Field<'_>]) -> Message 
 }
 
 fn log_in_new_task(route: Option<&Route>, message_type: &str, fields: &[Field<'_>]) -> Message {
-    let task_uuid = crate::action::new_task_uuid();
+    let task_uuid = crate::task_uuid::new_task_uuid();
     write_message(route, Position::NewTask(&task_uuid), message_type, fields)
 }
 
@@ -294,7 +294,7 @@ fn log_in_new_task(route: Option<&Route>, message_type: &str, fields: &[Field<'_
 /// writer thread writes straight into its own destination, such as the count
 /// of messages a lossy `ThreadedWriter` dropped.
 pub(crate) fn detached_message(message_type: &str, fields: &[Field<'_>]) -> Message {
-    let task_uuid = crate::action::new_task_uuid();
+    let task_uuid = crate::task_uuid::new_task_uuid();
     let timestamp = now();
     let line = json::build_line(|buf| {
         let mut w = LineWriter::new(buf);
@@ -308,26 +308,6 @@ pub(crate) fn detached_message(message_type: &str, fields: &[Field<'_>]) -> Mess
         w.finish();
     });
     Message { line }
-}
-
-/// `eliot:traceback`: reason, traceback, exception, extracted fields; in the
-/// current action.
-pub(crate) fn log_traceback(failure: &Failure) {
-    let reason = failure.reason();
-    let traceback = failure.traceback();
-    let exception = failure.exception();
-    let extracted: Vec<(&str, json::RawJson<'_>)> = failure
-        .extracted_fields()
-        .iter()
-        .map(|(key, value)| (key, json::RawJson(value)))
-        .collect();
-    let mut fields = vec![
-        Field::new("reason", &reason),
-        Field::new("traceback", &traceback),
-        Field::new("exception", &exception),
-    ];
-    fields.extend(extracted.iter().map(|(key, value)| Field::new(key, value)));
-    log_message("eliot:traceback", &fields);
 }
 
 impl Action {

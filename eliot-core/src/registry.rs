@@ -268,28 +268,10 @@ fn report_destination_failures(failures: Vec<Failure>, message: &Message) {
     let _ = REPORTING_FAILURE.try_with(|r| r.set(true));
     let _reporting = Reporting;
     for failure in &failures {
-        with_destination_failure_fields(failure, Some(message), |fields| {
-            crate::message::log_message(DESTINATION_FAILURE, fields);
+        crate::own_messages::with_destination_failure_fields(failure, Some(message), |fields| {
+            crate::message::log_message(crate::own_messages::DESTINATION_FAILURE, fields);
         });
     }
-}
-
-/// The message type that reports a destination's failure to write.
-pub(crate) const DESTINATION_FAILURE: &str = "eliot:destination_failure";
-
-/// Runs `f` with the fields of a [`DESTINATION_FAILURE`] message: the
-/// failure's `reason` and `exception`, and the `message` that could not be
-/// written (embedded as the JSON object it is), or `null`.
-pub(crate) fn with_destination_failure_fields<R>(
-    failure: &Failure,
-    message: Option<&Message>,
-    f: impl FnOnce(&[Field<'_>]) -> R,
-) -> R {
-    f(&[
-        Field::new("reason", &failure.reason()),
-        Field::new("exception", &failure.exception()),
-        Field::new("message", &message),
-    ])
 }
 
 /// Something that can be registered as a destination: a destination value, an
@@ -384,13 +366,7 @@ where
             deliver(&added, message);
         }
         if dropped > 0 {
-            crate::message::log_detached(
-                "eliot:startup_buffer_overflow",
-                &[
-                    Field::new("dropped", &dropped),
-                    Field::new("kept", &buffered.len()),
-                ],
-            );
+            crate::own_messages::log_startup_buffer_overflow(dropped, buffered.len());
         }
     }
 }

@@ -89,7 +89,12 @@ fn a_closed_output_stops_every_thread() {
         .spawn()
         .unwrap();
     let mut head = [0u8; 100];
-    child.stdout.as_mut().unwrap().read_exact(&mut head).unwrap();
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut head)
+        .unwrap();
     drop(child.stdout.take()); // as `| head` does
     let status = child.wait().unwrap();
     assert!(

@@ -260,12 +260,7 @@ fn report_misuse() {
         context was ended; no other context was touched. Use #[inline_actions], or enter the action only around synchronous code. \
         (Reported once per process.)";
     eprintln!("eliot: {explanation}");
-    // A message of its own task: logging into whatever context is current here
-    // would take a slot from an unrelated action.
-    crate::message::log_detached(
-        "eliot:context_misuse",
-        &[crate::Field::new("reason", &explanation)],
-    );
+    crate::own_messages::log_context_misuse(explanation);
 }
 
 /// How many context guards were dropped under another context than the one

@@ -372,39 +372,3 @@ pub fn register_exception_extractor<E: Error + 'static>(
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     list.push(extractor_for(extract));
 }
-
-/// Logs `error` as an `eliot:traceback` message in the current action (or as
-/// a task of its own when there is none): `reason`, `traceback`, `exception`,
-/// then any extracted fields. Eliot's `write_traceback`.
-///
-/// A backtrace is captured here and added to the traceback when
-/// `RUST_BACKTRACE` or `RUST_LIB_BACKTRACE` enables it.
-///
-/// ```
-/// use eliot_core::{start_action, write_traceback};
-///
-/// let _action = start_action!("app:load");
-/// if let Err(e) = std::fs::read("/nonexistent/config") {
-///     write_traceback(&e);
-/// }
-/// ```
-pub fn write_traceback<E: AsFailure + ?Sized>(error: &E) {
-    let failure = error.to_failure().with_backtrace(&Backtrace::capture());
-    crate::message::log_traceback(&failure);
-}
-
-/// Twisted's name for [`write_traceback`]: logs an error as
-/// `eliot:traceback` in the current action (`eliot-tokio` adds adapters for
-/// `Result`s and futures).
-///
-/// ```
-/// use eliot_core::write_failure;
-///
-/// let result: Result<u8, _> = "300".parse::<u8>();
-/// if let Err(error) = &result {
-///     write_failure(error);
-/// }
-/// ```
-pub fn write_failure<E: AsFailure + ?Sized>(error: &E) {
-    write_traceback(error);
-}

@@ -10,8 +10,8 @@ use super::NOTICE_INTERVAL;
 use super::destination::{SyslogDestination, SyslogReport};
 use super::format::Head;
 use super::transport::{Connection, peer_closed};
-use crate::field::Field;
 use crate::message::Message;
+use crate::own_messages::MessagesDropped;
 
 pub(super) struct State {
     pub(super) connection: Option<Connection>,
@@ -79,16 +79,14 @@ impl SyslogDestination {
             "the syslog server at {} was unreachable and the buffer was full",
             self.config.target
         );
-        let notice = crate::message::detached_message(
-            "eliot:messages_dropped",
-            &[
-                Field::new("dropped", &dropped),
-                Field::new("capacity", &self.config.buffer_capacity),
-                Field::new("reason", &reason),
-                Field::new("first_timestamp", &first),
-                Field::new("last_timestamp", &last),
-            ],
-        );
+        let notice = MessagesDropped {
+            dropped,
+            capacity: self.config.buffer_capacity,
+            reason: &reason,
+            first_timestamp: Some(first),
+            last_timestamp: Some(last),
+        }
+        .message();
         let record = self.frame(&notice, state);
         state.pending.push_back(record);
     }

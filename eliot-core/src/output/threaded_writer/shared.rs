@@ -14,8 +14,8 @@ use crossbeam_channel::Receiver;
 use super::WriterReport;
 use crate::destination::{Destination, DestinationError};
 use crate::failure::Failure;
-use crate::field::Field;
 use crate::message::Message;
+use crate::own_messages::MessagesDropped;
 
 /// What the writer thread, the handle and the [`ThreadedWriter`] share.
 pub(super) struct Shared {
@@ -144,7 +144,7 @@ impl Shared {
             "eliot: the destination of a ThreadedWriter failed to write {n} message(s): {failure} \
              (further failures are counted, not reported, until a write succeeds)"
         );
-        use crate::registry::{DESTINATION_FAILURE, with_destination_failure_fields};
+        use crate::own_messages::{DESTINATION_FAILURE, with_destination_failure_fields};
         with_destination_failure_fields(&failure, first, |fields| {
             // To every registered destination, this one included if this
             // thread's snapshot still holds its handle (which, called on this
@@ -169,14 +169,16 @@ impl Shared {
             let count = dropped - *reported;
             *reported = dropped;
             let capacity = self.receiver.capacity().unwrap_or_default();
-            batch.push(crate::message::detached_message(
-                "eliot:messages_dropped",
-                &[
-                    Field::new("dropped", &count),
-                    Field::new("capacity", &capacity),
-                    Field::new("reason", &"the queue of a lossy ThreadedWriter was full"),
-                ],
-            ));
+            batch.push(
+                MessagesDropped {
+                    dropped: count,
+                    capacity,
+                    reason: "the queue of a lossy ThreadedWriter was full",
+                    first_timestamp: None,
+                    last_timestamp: None,
+                }
+                .message(),
+            );
         }
     }
 

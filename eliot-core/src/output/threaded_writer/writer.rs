@@ -203,7 +203,9 @@ impl ThreadedWriter {
 
     /// Drops messages when the queue is full instead of making the logging
     /// thread wait. Each run of drops is counted and reported in the log as
-    /// an `eliot:messages_dropped` message (fields `dropped`, `capacity`)
+    /// an `eliot:messages_dropped` message (fields `dropped`, `capacity`,
+    /// `reason`; `first_timestamp` and `last_timestamp` are `null`: the
+    /// writer counts drops without reading the messages)
     /// once the queue has room again.
     pub fn lossy(mut self) -> Self {
         self.overflow = Overflow::Drop;
