@@ -54,6 +54,23 @@ pub trait Destination: Send + Sync {
     fn write_batch(&self, messages: &[Message]) -> Result<(), DestinationError> {
         messages.iter().try_for_each(|message| self.write(message))
     }
+
+    /// Writes several messages given as their lines: `lines` holds whole
+    /// JSON lines, each followed by `\n`. What
+    /// [`ThreadedWriter`](crate::ThreadedWriter) calls with the lines its
+    /// logging threads queued; the default makes a [`Message`] of each line
+    /// and calls [`write_batch`](Destination::write_batch).
+    ///
+    /// Override it when the lines can be written as they are
+    /// ([`FileDestination`](crate::FileDestination) does: one `write_all`,
+    /// no copy). Errors count as for `write_batch`.
+    fn write_lines(&self, lines: &str) -> Result<(), DestinationError> {
+        let messages: Vec<Message> = lines
+            .split_terminator('\n')
+            .map(Message::from_line)
+            .collect();
+        self.write_batch(&messages)
+    }
 }
 
 /// Why a destination could not write a message.

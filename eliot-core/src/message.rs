@@ -34,16 +34,15 @@ impl Message {
         Arc::ptr_eq(&self.line, &other.line)
     }
 
+    /// A message from a line that was a message's (the JSON is not checked
+    /// again).
+    pub(crate) fn from_line(line: &str) -> Message {
+        Message { line: line.into() }
+    }
+
     /// The message as one compact JSON object, no newline.
     pub fn as_json(&self) -> &str {
         &self.line
-    }
-
-    /// Whether another handle to this line exists: a `ThreadedWriter` asks
-    /// whether its thread is done with a line, to free it on the thread
-    /// that allocated it.
-    pub(crate) fn is_shared(&self) -> bool {
-        Arc::strong_count(&self.line) > 1
     }
 
     /// The message's fields, parsed.

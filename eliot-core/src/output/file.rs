@@ -186,6 +186,14 @@ impl<W: Write + Send> Destination for FileDestination<W> {
         self.write_lines(messages)?;
         Ok(())
     }
+
+    fn write_lines(&self, lines: &str) -> Result<(), DestinationError> {
+        let mut state = self.lock()?;
+        let writer = &mut state.guard.writer;
+        writer.write_all(lines.as_bytes())?;
+        writer.flush()?;
+        Ok(())
+    }
 }
 
 impl<W> fmt::Debug for FileDestination<W> {

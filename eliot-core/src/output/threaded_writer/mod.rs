@@ -6,11 +6,13 @@
 //!
 //! - `writer.rs`: the public type: start, stop, shutdown, report;
 //! - `producer.rs`: the destination `start` registers (`Handle`), the
-//!   logging threads' side: one push onto the queue per message;
-//! - `writer_thread.rs`: the thread that takes batches off the queue,
+//!   logging threads' side: one copy into the thread's ring per message;
+//! - `rings.rs`: the logging threads' queues, a byte ring per thread;
+//! - `writer_thread.rs`: the thread that takes every ring's lines at once,
 //!   writes and flushes them;
-//! - `shared.rs`: what both sides share (the queue's receiver, the counters,
-//!   the `closed` flag, the finished report) and the writing of a batch;
+//! - `shared.rs`: what both sides share (the rings, the queue of lines too
+//!   large for a ring, the counters, the `closed` flag, the finished report)
+//!   and the writing of a batch;
 //! - `shutdown.rs`: the [`Shutdown`] future of the final report.
 //!
 //! # The stop protocol
@@ -22,31 +24,37 @@
 //! to its steps.
 //!
 //! 1. `ThreadedWriter::shutdown` unregisters the handle, sets `closed`
-//!    (SeqCst), sends the stop signal and unparks the writer thread.
+//!    (SeqCst) and unparks the writer thread.
 //! 2. The writer thread, once it sees `closed`, runs a SeqCst fence, drains
-//!    the queue until it runs dry, flushes, writes (in up to
+//!    the rings and the queue until they run dry, flushes, writes (in up to
 //!    `FINAL_OWN_ROUNDS` rounds) what was logged on its own thread
 //!    meanwhile, and publishes its report: that wakes the [`Shutdown`]
 //!    future and every thread waiting on `finished`.
-//! 3. A producer (`Handle::write`) pushes its message, runs a SeqCst fence,
+//! 3. A producer (`Handle::write`) queues its line, runs a SeqCst fence,
 //!    then loads `closed`. The two fences come in one total order: if the
-//!    producer's comes first, the final drain sees the message; if the
+//!    producer's comes first, the final drain sees the line; if the
 //!    writer's does, the producer sees `closed` (which the writer saw before
-//!    its fence) and writes the message itself. Without the fences the push
-//!    (a store, as far as this code may assume anything of crossbeam) and
-//!    the load, to another location, may be reordered, even on x86: the
-//!    producer would miss `closed` while the drain misses the message.
+//!    its fence) and writes the message itself. Without the fences the
+//!    queueing (a store) and the load, to another location, may be
+//!    reordered, even on x86: the producer would miss `closed` while the
+//!    drain misses the line. A ring made after the final drain took the
+//!    list of rings is made after `closed` was set (the list's lock orders
+//!    them), so its producer sees `closed`. The same fence pairs with the
+//!    one the writer thread runs before it sleeps (`sleeping`): either the
+//!    writer's last look finds the line, or the producer wakes it.
 //! 4. A message written late (`Shared::write_late`) waits for the report,
-//!    then, under `late_lock`, is written with what is left in the queue, in
-//!    order, on the thread that logged it, and counted in
-//!    [`WriterReport::late`]. A producer that sees `closed` before it pushes
-//!    goes straight to this step; one blocked on a full queue looks for the
-//!    report every 50 ms and writes late once it is there.
+//!    then, under `late_lock`, is written with what is left in the rings and
+//!    the queue, in order, on the thread that logged it, and counted in
+//!    [`WriterReport::late`]. A producer that sees `closed` before it
+//!    queues goes straight to this step; one waiting for room in its full
+//!    ring looks for the report every few milliseconds (on the queue of
+//!    large lines, every 50 ms) and writes late once it is there.
 //!
 //! Dropping a running [`ThreadedWriter`] runs the same stop and waits while
 //! the destination makes progress ([`DROP_PATIENCE`]).
 
 mod producer;
+mod rings;
 mod shared;
 mod shutdown;
 mod writer;
@@ -58,15 +66,24 @@ use std::time::Duration;
 pub use shutdown::Shutdown;
 pub use writer::ThreadedWriter;
 
-/// How many messages the queue holds by default.
+/// How many messages of a typical size (64 bytes or more) a logging
+/// thread's queue holds by default: see [`ThreadedWriter::with_capacity`].
 ///
-/// At a few hundred bytes per line this bounds the queue to a few MiB; at
-/// the writer's pace it is a few milliseconds of writing.
+/// Each logging thread's queue is then 1 MiB, a few milliseconds of
+/// writing at the writer's pace.
 pub const DEFAULT_CAPACITY: usize = 16 * 1024;
 
-/// The most messages the writer thread writes in one batch (one
-/// `write_batch` call, for a file one `write_all`).
+/// The most messages the writer thread takes at once from the queue of
+/// lines too large for a logging thread's ring (see
+/// [`ThreadedWriter::with_capacity`]), and of those logged while the
+/// logging thread was exiting.
 pub const MAX_BATCH: usize = 1024;
+
+/// Bytes of a logging thread's queue per message of capacity.
+const BYTES_PER_MESSAGE: usize = 64;
+
+/// The smallest and the largest queue of a logging thread, in bytes.
+const RING_BYTES: std::ops::RangeInclusive<usize> = 4 << 10..=1 << 20;
 
 /// How long the writer thread waits before it looks again at a queue it
 /// found empty; while the queue stays empty the wait doubles, up to

@@ -12,6 +12,7 @@ use std::task::Waker;
 use crossbeam_channel::Receiver;
 
 use super::WriterReport;
+use super::rings::{self, Rings};
 use crate::destination::{Destination, DestinationError};
 use crate::failure::Failure;
 use crate::message::Message;
@@ -20,7 +21,16 @@ use crate::own_messages::MessagesDropped;
 /// What the writer thread, the handle and the [`ThreadedWriter`] share.
 pub(super) struct Shared {
     pub(super) inner: Arc<dyn Destination>,
+    /// The logging threads' queues.
+    pub(super) rings: Rings,
+    /// The lines too large for a ring, and those logged by a thread that
+    /// is exiting (its ring is gone).
     pub(super) receiver: Receiver<Message>,
+    /// Messages of a typical size a ring holds (as set by `with_capacity`).
+    pub(super) capacity: usize,
+    /// Set by the writer thread before it sleeps until a message arrives:
+    /// the logging thread that queues one then wakes it.
+    pub(super) sleeping: AtomicBool,
     /// Set by `shutdown` once the handle is unregistered. Every producer
     /// reads it twice per message: on a cache line of its own, so that the
     /// writer thread's writes to its neighbours (`failing`, the counters)
@@ -105,6 +115,36 @@ impl Shared {
         std::mem::take(&mut *self.own.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
+    /// Writes lines taken from the rings (each ending with `\n`); counts
+    /// and reports failures, never panics.
+    pub(super) fn write_lines(&self, lines: &[u8]) {
+        if lines.is_empty() {
+            return;
+        }
+        let n = rings::count_lines(lines);
+        // Whole lines of messages: valid UTF-8 (checked, not assumed).
+        let outcome = match std::str::from_utf8(lines) {
+            Ok(text) => catch_unwind(AssertUnwindSafe(|| self.inner.write_lines(text))),
+            Err(error) => Ok(Err(DestinationError::from(error))),
+        };
+        // The first line, for the report of a failure.
+        let first = || {
+            let text = String::from_utf8_lossy(lines);
+            let line = text.split('\n').next().unwrap_or_default();
+            Message::from_json(line).ok()
+        };
+        match outcome {
+            Ok(Ok(())) => {
+                self.counters.written.fetch_add(n, Ordering::Relaxed);
+                if self.failing.load(Ordering::Relaxed) {
+                    self.failing.store(false, Ordering::Relaxed);
+                }
+            }
+            Ok(Err(error)) => self.failed(n, error, first().as_ref()),
+            Err(payload) => self.failed(n, panic_error(&*payload), first().as_ref()),
+        }
+    }
+
     /// Writes a batch; counts and reports failures, never panics.
     pub(super) fn write_batch(&self, batch: &[Message]) {
         if batch.is_empty() {
@@ -168,7 +208,7 @@ impl Shared {
         if dropped > *reported {
             let count = dropped - *reported;
             *reported = dropped;
-            let capacity = self.receiver.capacity().unwrap_or_default();
+            let capacity = self.capacity;
             batch.push(
                 MessagesDropped {
                     dropped: count,
@@ -183,8 +223,8 @@ impl Shared {
     }
 
     /// Writes what reached the writer after its final drain: waits for the
-    /// drain to finish, then writes what is left in the queue and `message`,
-    /// in order, on this thread.
+    /// drain to finish, then writes what is left in the rings and the queue
+    /// and `message`, in order, on this thread.
     pub(super) fn write_late(&self, message: Option<&Message>) {
         let mut finish = self.lock_finish();
         while finish.report.is_none() {
@@ -198,13 +238,16 @@ impl Shared {
             .late_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        let mut lines = Vec::new();
+        let mut n = self.rings.drain_into(&mut lines);
         let mut batch: Vec<Message> = self.receiver.try_iter().collect();
         batch.extend(message.cloned());
         batch.extend(self.take_own());
-        if batch.is_empty() {
+        n += batch.len() as u64;
+        if n == 0 {
             return;
         }
-        let n = batch.len() as u64;
+        self.write_lines(&lines);
         self.write_batch(&batch);
         self.flush();
         self.counters.late.fetch_add(n, Ordering::Relaxed);

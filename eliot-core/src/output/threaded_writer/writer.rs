@@ -6,13 +6,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 
-use crossbeam_channel::Sender;
-
 use super::producer::Handle;
+use super::rings::Rings;
 use super::shared::{Counters, Finish, OwnLine, Shared};
 use super::shutdown::Shutdown;
 use super::writer_thread::writer_thread;
-use super::{DEFAULT_CAPACITY, DROP_PATIENCE, MAX_BATCH, Overflow, WriterError, WriterReport};
+use super::{
+    BYTES_PER_MESSAGE, DEFAULT_CAPACITY, DROP_PATIENCE, MAX_BATCH, Overflow, RING_BYTES,
+    WriterError, WriterReport,
+};
 use crate::destination::Destination;
 use crate::registry::{IntoDestination, add_destination, remove_destination};
 
@@ -23,8 +25,9 @@ use crate::registry::{IntoDestination, add_destination, remove_destination};
 /// Logging from an async runtime must never wait for a disk. A
 /// [`ThreadedWriter`] wraps any blocking [`Destination`] (usually a
 /// [`FileDestination`](crate::FileDestination)); the logging thread only
-/// puts the finished line on a bounded queue, and one writer thread takes
-/// lines off it in batches and writes each batch with one call.
+/// copies the finished line into a bounded queue of its own, and one writer
+/// thread takes the lines of every queue in batches and writes each batch
+/// with one call.
 ///
 /// ```
 /// use eliot_core::{log_message, FileDestination, ThreadedWriter};
@@ -45,12 +48,15 @@ use crate::registry::{IntoDestination, add_destination, remove_destination};
 ///
 /// # Promises
 ///
-/// - **Lossless by default.** The queue is bounded ([`DEFAULT_CAPACITY`],
-///   [`ThreadedWriter::with_capacity`]); when it is full, the logging thread
-///   waits for room (backpressure). Memory is bounded by the queue. An
-///   explicit lossy mode ([`ThreadedWriter::lossy`]) drops instead, counts
-///   the drops, and writes an `eliot:messages_dropped` message with the count
-///   into the log as soon as the queue has room again.
+/// - **Lossless by default.** The queue of each logging thread is bounded
+///   ([`DEFAULT_CAPACITY`], [`ThreadedWriter::with_capacity`]); when it is
+///   full, the logging thread waits for room (backpressure). Memory is
+///   bounded by the queues. An explicit lossy mode
+///   ([`ThreadedWriter::lossy`]) drops instead, counts the drops, and writes
+///   an `eliot:messages_dropped` message with the count into the log as soon
+///   as the queue has room again.
+/// - **Each thread's lines stay in order.** The lines of different threads
+///   are written in runs, a run of each thread's lines at a time.
 /// - **Everything accepted before [`stop`](ThreadedWriter::stop) is
 ///   written** when it returns (or when the future of
 ///   [`shutdown`](ThreadedWriter::shutdown) resolves).
@@ -73,15 +79,16 @@ use crate::registry::{IntoDestination, add_destination, remove_destination};
 ///
 /// A logging call builds its JSON line on the calling thread into a reused
 /// per-thread buffer (one allocation: the finished `Arc<str>` line), then
-/// [`ThreadedWriter`] adds one non-blocking push onto a crossbeam array
-/// queue. No lock is held while formatting, there is no I/O, and the writer
-/// thread is not woken per message: while it is busy it finds the next
-/// messages on its own; when the queue drains it flushes, then polls the
-/// queue with waits growing from 500 µs to [`MAX_IDLE_POLL`] (a polling
-/// thread is not registered with the queue, so producers never wake it, and
-/// it takes what accumulated as one batch). Only after [`SLEEP_AFTER_IDLE`]
-/// without a message does it sleep until the next one, which then pays a few
-/// microseconds for the wake-up.
+/// [`ThreadedWriter`] copies the line into a byte ring of the calling
+/// thread's own (wait-free: no lock, no compare-and-swap, no allocation;
+/// the line's allocation is freed at once by the thread that made it). No
+/// lock is held while formatting, there is no I/O, and the writer thread is
+/// not woken per message: while it is busy it finds the next lines on its
+/// own (after a small batch it lets lines gather for 200 µs); when the
+/// rings drain it flushes, then polls them with waits growing from 500 µs
+/// to [`MAX_IDLE_POLL`], and takes what accumulated as one batch. Only
+/// after [`SLEEP_AFTER_IDLE`] without a message does it sleep until the
+/// next one, which then pays a few microseconds for the wake-up.
 ///
 /// ## Why the line is built on the caller's thread
 ///
@@ -110,12 +117,9 @@ use crate::registry::{IntoDestination, add_destination, remove_destination};
 /// `tracing-appender`'s, 0.35 against 1.4 µs on a quick moment of the
 /// 2-core benchmark machine) and the writer thread only copies bytes. The
 /// building itself is lean: strings that need no escaping (keys, types,
-/// UUIDs) are copied as they are, and each line is freed by the thread that
-/// allocated it, once the writer thread is done with it (a logging thread
-/// keeps handles to as many of its lines as the writer can hold, at most 8
-/// MiB of them, for that), so freeing never takes another thread's
-/// allocator lock and the memory is reused at once instead of being
-/// returned to the system and faulted back in.
+/// UUIDs) are copied as they are, and each line is freed at once by the
+/// thread that allocated it (the ring holds a copy), so freeing never takes
+/// another thread's allocator lock and the memory is reused at once.
 ///
 /// # Stopping from async code
 ///
@@ -171,7 +175,6 @@ enum State {
 struct Running {
     shared: Arc<Shared>,
     registered: Arc<dyn Destination>,
-    stop: Sender<()>,
     thread: JoinHandle<()>,
 }
 
@@ -188,14 +191,13 @@ impl ThreadedWriter {
         }
     }
 
-    /// Sets how many messages the queue holds (at least 1). Memory is
-    /// bounded by it: at most `capacity` messages wait in the queue, plus
-    /// the batch being written and the one before it (up to [`MAX_BATCH`]
-    /// each). A logging thread keeps a handle to each line it queued, up to
-    /// that many (and at most 8 MiB of them), so that it frees them itself
-    /// once the writer thread is done with them (see the guide above); a
-    /// thread that stops logging keeps the last of them alive until it logs
-    /// again or exits.
+    /// Sets how many messages each logging thread's queue holds (at least
+    /// 1), counted at 64 bytes each: the queue is a ring of `capacity * 64`
+    /// bytes, at least 4 KiB and at most 1 MiB, so it holds `capacity`
+    /// messages of 64 bytes or fewer larger ones. Memory is bounded by it:
+    /// one ring per thread that logged to the writer (freed when the thread
+    /// exits), plus the batch being written, plus a queue of [`MAX_BATCH`]
+    /// lines too large for a ring.
     pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
         self
@@ -221,10 +223,16 @@ impl ThreadedWriter {
             State::Running(_) => return Err(WriterError::AlreadyStarted),
             State::Stopped(_) => return Err(WriterError::AlreadyStopped),
         }
-        let (sender, receiver) = crossbeam_channel::bounded(self.capacity);
-        let (stop, stop_requested) = crossbeam_channel::bounded(1);
+        let (sender, receiver) = crossbeam_channel::bounded(MAX_BATCH);
+        let ring_bytes = self
+            .capacity
+            .saturating_mul(BYTES_PER_MESSAGE)
+            .clamp(*RING_BYTES.start(), *RING_BYTES.end());
         let shared = Arc::new(Shared {
             inner: self.inner.clone(),
+            rings: Rings::new(ring_bytes),
+            capacity: self.capacity,
+            sleeping: AtomicBool::new(false),
             receiver,
             closed: OwnLine(AtomicBool::new(false)),
             own: Mutex::new(Vec::new()),
@@ -241,8 +249,7 @@ impl ThreadedWriter {
                 .spawn(move || {
                     // Destination calls are caught where they happen; this
                     // is the last net, so that a stop never waits forever.
-                    let outcome =
-                        catch_unwind(AssertUnwindSafe(|| writer_thread(&shared, &stop_requested)));
+                    let outcome = catch_unwind(AssertUnwindSafe(|| writer_thread(&shared)));
                     if let Err(payload) = outcome {
                         eprintln!(
                             "eliot: the ThreadedWriter thread panicked: {}",
@@ -258,14 +265,12 @@ impl ThreadedWriter {
         let registered = add_destination(Handle {
             sender,
             overflow: self.overflow,
-            keep_sent: self.capacity + 2 * MAX_BATCH,
             writer: thread.thread().clone(),
             shared: shared.clone(),
         });
         *state = State::Running(Running {
             shared,
             registered,
-            stop,
             thread,
         });
         Ok(())
@@ -309,7 +314,6 @@ impl ThreadedWriter {
         // the handle already; either way it is out now.
         let _ = remove_destination(&running.registered);
         running.shared.closed.store(true, Ordering::SeqCst);
-        let _ = running.stop.try_send(());
         running.thread.thread().unpark();
         Ok(Shutdown {
             shared: running.shared,
@@ -357,7 +361,7 @@ impl Drop for ThreadedWriter {
         };
         let shared = shutdown.shared.clone();
         if !shutdown.wait_patiently(DROP_PATIENCE) {
-            let pending = shared.receiver.len();
+            let pending = shared.receiver.len() as u64 + shared.rings.queued_lines();
             eprintln!(
                 "eliot: a ThreadedWriter was dropped without stop and its destination made no \
                  progress for {DROP_PATIENCE:?}; {pending} queued message(s) were abandoned"

@@ -1,13 +1,11 @@
-//! The writer thread: takes batches off the queue, writes and flushes
-//! them, and polls an empty queue before it sleeps.
+//! The writer thread: takes every logging thread's lines at once, writes
+//! and flushes them, and polls the empty rings before it sleeps.
 
 use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::{Ordering, fence};
 use std::thread;
 use std::time::{Duration, Instant};
-
-use crossbeam_channel::Receiver;
 
 use super::shared::Shared;
 use super::{MAX_BATCH, MAX_IDLE_POLL, MIN_IDLE_POLL, SLEEP_AFTER_IDLE};
@@ -32,39 +30,55 @@ impl Shared {
 /// writes what it logged one per level.
 const FINAL_OWN_ROUNDS: usize = 4;
 
-/// The writer thread: batches, writes, flushes when the queue drains, and
-/// on stop drains everything and publishes its report.
-pub(super) fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>) {
+/// A batch smaller than this is followed by a pause of [`GATHER`] before
+/// the writer thread looks at the rings again.
+const SMALL_BATCH_BYTES: usize = 64 << 10;
+
+/// How long the writer thread lets lines gather after a small batch: at
+/// most how late a line is written while the writer is busy. (A logging
+/// thread that finds its ring full wakes it.)
+const GATHER: Duration = Duration::from_micros(200);
+
+/// Lines taken from the rings at once are written with one call; a buffer
+/// that grew beyond this is freed once written.
+const KEEP_LINES_BUFFER: usize = 4 << 20;
+
+/// The writer thread: takes every line queued, writes, flushes when the
+/// queues drain, and on stop drains everything and publishes its report.
+pub(super) fn writer_thread(shared: &Arc<Shared>) {
     let me = Arc::as_ptr(shared) as usize;
     let _ = WRITER_OF.try_with(|w| w.set(me));
     let receiver = &shared.receiver;
+    let mut lines: Vec<u8> = Vec::with_capacity(1 << 16);
     let mut batch: Vec<Message> = Vec::with_capacity(MAX_BATCH);
-    // The batch written before the current one, released only after it:
-    // the newest lines stay allocated until more arrive, so the memory the
-    // producers allocate from is never all free at once. Freeing everything
-    // whenever the queue drained let the allocator hand it back to the
-    // system and take page faults to get it again (one call in forty).
-    // Usually the logging thread frees them in the end (see `keep_sent`).
-    let mut previous: Vec<Message> = Vec::with_capacity(MAX_BATCH);
     let mut dirty = false;
     let mut idle = Idle::new();
     // Drops already told in an `eliot:messages_dropped` notice.
     let mut drops_reported = 0;
     loop {
+        let taken = shared.rings.drain_into(&mut lines);
         batch.extend(receiver.try_iter().take(MAX_BATCH));
         shared.note_drops(&mut drops_reported, &mut batch);
-        if !batch.is_empty() {
-            shared.write_batch(&batch);
-            previous.clear();
-            std::mem::swap(&mut batch, &mut previous);
+        if taken > 0 || !batch.is_empty() {
+            let small = lines.len() < SMALL_BATCH_BYTES;
+            shared.write_lines(&lines);
+            forget_large(&mut lines);
             batch.extend(shared.take_own());
             shared.write_batch(&batch);
             batch.clear();
             dirty = true;
             idle = Idle::new();
+            if small && !shared.closed.load(Ordering::Acquire) {
+                // Let the next lines gather: taking a few lines at a time
+                // costs a write each, and a writer thread that keeps
+                // looking at the rings takes their cache lines away from
+                // the logging threads at every line (measured: 5 lines per
+                // write, and each logging call 100 ns slower).
+                thread::park_timeout(GATHER);
+            }
             continue;
         }
-        // The queue is empty.
+        // The queues are empty.
         if dirty {
             shared.flush();
             dirty = false;
@@ -74,18 +88,29 @@ pub(super) fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>)
             break;
         }
         if idle.since.elapsed() < SLEEP_AFTER_IDLE {
-            // Not registered with the queue: producers never pay for
-            // waking this thread up; it comes back by itself.
+            // Producers never pay for waking this thread up while it
+            // polls: it comes back by itself.
             thread::park_timeout(idle.wait);
             idle.wait = (idle.wait * 2).min(MAX_IDLE_POLL);
         } else {
             // Idle for long: sleep until a message or a stop arrives. The
             // first message pays for the wake-up; while the writer is busy
             // again, the next ones do not.
-            crossbeam_channel::select! {
-                recv(receiver) -> message => batch.extend(message.ok()),
-                recv(stop_requested) -> _ => {}
+            shared.sleeping.store(true, Ordering::Relaxed);
+            // Pairs with the fence of `Handle::write` between queueing a
+            // line and reading `sleeping`: either the look below finds the
+            // line, or its producer sees `sleeping` and wakes this thread.
+            fence(Ordering::SeqCst);
+            while shared.sleeping.load(Ordering::Relaxed)
+                && shared.rings.queued_lines() == 0
+                && receiver.is_empty()
+                && !shared.closed.load(Ordering::Acquire)
+            {
+                // A line too large for a ring, or a full lossy queue, only
+                // unparks: looked at again at least every second.
+                thread::park_timeout(Duration::from_secs(1));
             }
+            shared.sleeping.store(false, Ordering::Relaxed);
             idle = Idle::new();
         }
     }
@@ -93,14 +118,17 @@ pub(super) fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>)
     // the fence in `Handle::write`.
     fence(Ordering::SeqCst);
     // Final drain. Late messages wait for its report before they are
-    // written, so they come after everything drained here. The queue runs
-    // dry: a producer that pushes now sees `closed` before it logs again.
+    // written, so they come after everything drained here. The queues run
+    // dry: a producer that queues now sees `closed` before it logs again.
     loop {
+        let taken = shared.rings.drain_into(&mut lines);
         batch.extend(receiver.try_iter().take(MAX_BATCH));
         shared.note_drops(&mut drops_reported, &mut batch);
-        if batch.is_empty() {
+        if taken == 0 && batch.is_empty() {
             break;
         }
+        shared.write_lines(&lines);
+        forget_large(&mut lines);
         batch.extend(shared.take_own());
         shared.write_batch(&batch);
         batch.clear();
@@ -128,8 +156,16 @@ pub(super) fn writer_thread(shared: &Arc<Shared>, stop_requested: &Receiver<()>)
         );
     }
     drop(batch);
-    drop(previous);
     shared.publish_report();
+}
+
+/// Empties `lines`, and frees it if it grew large (a burst of lines, or
+/// one huge line, should not hold memory for the writer's lifetime).
+fn forget_large(lines: &mut Vec<u8>) {
+    lines.clear();
+    if lines.capacity() > KEEP_LINES_BUFFER {
+        *lines = Vec::with_capacity(1 << 16);
+    }
 }
 
 /// The writer thread's polling of an empty queue.
