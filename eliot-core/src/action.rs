@@ -13,13 +13,14 @@
 use std::fmt;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::context::{self, Context, ContextGuard};
 use crate::failure::{AsFailure, Failure};
 use crate::field::{Field, OwnedFields};
 use crate::message;
 use crate::registry::Route;
+use crate::return_scope::Watch;
 use crate::task_id::{TaskId, TaskIdError};
 use crate::util::json;
 
@@ -50,6 +51,9 @@ struct ActionInner {
     finished: AtomicBool,
     success_fields: Mutex<OwnedFields>,
     route: Option<Route>,
+    /// Set when the guard was bound by a top-level `let` of a function that
+    /// returns a `Result` (see `return_scope.rs`).
+    watch: OnceLock<Watch>,
 }
 
 impl Action {
@@ -74,6 +78,7 @@ impl Action {
                 next_slot: AtomicU64::new(1),
                 finished: AtomicBool::new(false),
                 success_fields: Mutex::new(OwnedFields::new()),
+                watch: OnceLock::new(),
                 route,
             }),
         };
@@ -438,6 +443,13 @@ impl ActionGuard {
         self.action.clone()
     }
 
+    /// Leaves the end of the action to a function's `ReturnScope` if this
+    /// guard is dropped where it is now (see `return_scope.rs`).
+    pub(crate) fn watch(&self, watch: Watch) {
+        // Watched once: a second scope cannot claim the same guard.
+        let _ = self.action.inner.watch.set(watch);
+    }
+
     fn leave(&mut self) {
         self.finish_on_drop = false;
         drop(self.context.take());
@@ -470,7 +482,12 @@ impl Drop for ActionGuard {
     fn drop(&mut self) {
         drop(self.context.take());
         if self.finish_on_drop {
-            self.action.finish_as_dropped();
+            let address = std::ptr::from_ref(self).addr();
+            let deferred = (self.action.inner.watch.get())
+                .is_some_and(|watch| watch.defer(&self.action, address));
+            if !deferred {
+                self.action.finish_as_dropped();
+            }
         }
     }
 }

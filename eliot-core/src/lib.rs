@@ -124,6 +124,7 @@
 mod action;
 mod context;
 mod destination;
+mod fail_action;
 mod failure;
 mod field;
 pub mod future;
@@ -138,6 +139,7 @@ mod task_uuid;
 pub mod http;
 mod macro_support;
 mod macros;
+mod return_scope;
 pub mod testing;
 
 // The destinations messages go to.
@@ -154,6 +156,7 @@ pub use action::{
 };
 pub use context::{ContextGuard, context_misuse_count, current_action, preserve_context};
 pub use destination::{Destination, DestinationError, FnDestination, destination_fn};
+pub use fail_action::{Described, DescribedThroughDeref, FailActionExt};
 pub use failure::{
     AsFailure, CANCELLED_EXCEPTION, ExceptionFields, Failure, PANIC_EXCEPTION,
     register_exception_extractor,
@@ -194,6 +197,10 @@ pub mod __private {
     pub use crate::macro_support::{
         DescribedError, ErrorRef, LoggedArgument, LoggedResult, ViaAsFailure, ViaDeref, argument,
         finish, finish_with_failure, finish_with_result, function_path, yielded,
+    };
+    pub use crate::return_scope::{
+        NotAGuard, ReturnScope, ReturnedResult, ScopeError, ScopeViaAsFailure, ScopeViaDeref,
+        ScopeViaDisplay, ScopeViaTypeName, WatchBinding,
     };
     pub use crate::{DebugValue, DisplayValue, Field, start_action};
 }

@@ -19,6 +19,9 @@ pub(crate) struct InlineActionsArgs {
     pub(crate) krate: Option<Path>,
     /// `debug`: log `yielded` at every `.await` of the body.
     pub(crate) debug: bool,
+    /// `result`: the return type is a `Result` the macro cannot recognise
+    /// (an alias); `Err` fails the body's top-level actions.
+    pub(crate) result: bool,
 }
 
 /// How a `#[log_call]` argument is written as a start field.
@@ -56,6 +59,8 @@ pub(crate) struct LogCallArgs {
     pub(crate) skip_result: bool,
     /// `action_type = ".."`: instead of the function's path.
     pub(crate) action_type: Option<LitStr>,
+    /// `result`: the return type is a `Result` the macro cannot recognise.
+    pub(crate) result: bool,
 }
 
 /// Splits `a, b(c, d), e = f` into its top-level arguments.
@@ -161,17 +166,22 @@ fn unknown(name: &Ident, expected: &str) -> syn::Error {
 }
 
 impl InlineActionsArgs {
-    const EXPECTED: &'static str = "`#[inline_actions]` accepts `debug` and `crate = path`";
+    const EXPECTED: &'static str =
+        "`#[inline_actions]` accepts `debug`, `result` and `crate = path`";
 
     /// Parses the arguments, recording every problem in `errors`.
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = InlineActionsArgs::default();
         parse_arguments(tokens, errors, &mut args.krate, |name, input, errors| {
-            if name != "debug" {
+            let flag = if name == "debug" {
+                &mut args.debug
+            } else if name == "result" {
+                &mut args.result
+            } else {
                 return Err(unknown(&name, Self::EXPECTED));
-            }
+            };
             let name = parse_flag(input)?;
-            if std::mem::replace(&mut args.debug, true) {
+            if std::mem::replace(flag, true) {
                 duplicate(errors, &name);
             }
             Ok(())
@@ -195,15 +205,20 @@ impl CaptureLoggingArgs {
 }
 
 impl LogCallArgs {
-    const EXPECTED: &'static str = "`#[log_call]` accepts `skip(arg, ..)`, `include(arg, ?arg, %arg, ..)`, `skip_result`, `action_type = \"..\"` and `crate = path`";
+    const EXPECTED: &'static str = "`#[log_call]` accepts `skip(arg, ..)`, `include(arg, ?arg, %arg, ..)`, `skip_result`, `result`, `action_type = \"..\"` and `crate = path`";
 
     /// Parses the arguments, recording every problem in `errors`.
     pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Self {
         let mut args = LogCallArgs::default();
         parse_arguments(tokens, errors, &mut args.krate, |name, input, errors| {
-            if name == "skip_result" {
+            if name == "skip_result" || name == "result" {
+                let flag = if name == "result" {
+                    &mut args.result
+                } else {
+                    &mut args.skip_result
+                };
                 let name = parse_flag(input)?;
-                if std::mem::replace(&mut args.skip_result, true) {
+                if std::mem::replace(flag, true) {
                     duplicate(errors, &name);
                 }
             } else if name == "skip" {

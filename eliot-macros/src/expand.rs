@@ -14,6 +14,7 @@ use syn::{Block, Expr, FnArg, Pat, Path, ReturnType, Signature, Stmt, Type};
 use crate::attr::{Format, InlineActionsArgs};
 use crate::awaits;
 use crate::item::{FnItem, find_inner_async};
+use crate::result_actions::{self, Run};
 use crate::validate::{Kind, LogCallPlan, ResultPlan};
 
 /// `#[inline_actions]` on a checked item.
@@ -29,12 +30,32 @@ pub(crate) fn inline_actions(
             if args.debug {
                 awaits::log_yields(krate, body);
             }
+            let output = match &item.sig.output {
+                ReturnType::Type(_, ty) => Some((**ty).clone()),
+                ReturnType::Default => None,
+            };
+            let scoped = result_actions::applies(output.as_ref(), args.result);
             rewrite_async_fn(krate, &mut item, kind, TokenStream::new(), |body| {
                 let AsyncBody {
                     rebinds,
                     fake_return,
                     stmts,
                 } = body;
+                if scoped {
+                    let body = result_actions::scoped(
+                        krate,
+                        Run::Async,
+                        fake_return,
+                        stmts,
+                        output.as_ref(),
+                    );
+                    return quote! {
+                        async move {
+                            #(#rebinds)*
+                            #body
+                        }
+                    };
+                }
                 quote! {
                     async move {
                         #fake_return
@@ -96,7 +117,9 @@ pub(crate) fn log_call(
             &[#(#fields),*],
         );
     };
-    let finish = finish(krate, &plan.result);
+    let finish = finish(krate, &plan.result, plan.output.as_ref());
+    let scoped = matches!(plan.result, ResultPlan::Result { .. });
+    let output = plan.output;
     let declare_action_type = quote! {
         let __eliot_action_type: &'static str = #action_type;
     };
@@ -104,14 +127,21 @@ pub(crate) fn log_call(
         Kind::Sync => {
             let body = take_body(&mut item);
             let fake_return = fake_return(&return_type(&item.sig.output));
+            let run = if scoped {
+                result_actions::scoped(krate, Run::Sync, fake_return, body, output.as_ref())
+            } else {
+                quote! {
+                    (move || {
+                        #fake_return
+                        #(#body)*
+                    })()
+                }
+            };
             item.body = Some(block(quote! {{
                 #declare_action_type
                 #start
                 #[allow(clippy::redundant_closure_call)]
-                let __eliot_result = (move || {
-                    #fake_return
-                    #(#body)*
-                })();
+                let __eliot_result = #run;
                 #finish
                 __eliot_result
             }}));
@@ -123,15 +153,22 @@ pub(crate) fn log_call(
                     fake_return,
                     stmts,
                 } = body;
+                let run = if scoped {
+                    result_actions::scoped(krate, Run::Async, fake_return, stmts, output.as_ref())
+                } else {
+                    quote! {
+                        async move {
+                            #fake_return
+                            #(#stmts)*
+                        }
+                        .await
+                    }
+                };
                 quote! {
                     async move {
                         #(#rebinds)*
                         #start
-                        let __eliot_result = async move {
-                            #fake_return
-                            #(#stmts)*
-                        }
-                        .await;
+                        let __eliot_result = #run;
                         #finish
                         __eliot_result
                     }
@@ -163,7 +200,7 @@ pub(crate) fn log_call(
 }
 
 /// Ends the `#[log_call]` action from `__eliot_result`.
-fn finish(krate: &Path, result: &ResultPlan) -> TokenStream {
+fn finish(krate: &Path, result: &ResultPlan, output: Option<&Type>) -> TokenStream {
     match result {
         ResultPlan::Nothing => quote! {
             #krate::__private::finish(__eliot_action);
@@ -187,8 +224,11 @@ fn finish(krate: &Path, result: &ResultPlan) -> TokenStream {
             } else {
                 quote!(_)
             };
-            quote! {
-                match &__eliot_result {
+            // Spanned as the return scope's check is (result_actions), so
+            // that a type that is not a `Result` is reported once.
+            let span = output.map_or_else(Span::call_site, Spanned::span);
+            quote_spanned! {span=>
+                match #krate::__private::ReturnedResult::as_result(&__eliot_result) {
                     ::core::result::Result::Ok(#value) => #on_ok,
                     ::core::result::Result::Err(__eliot_error) => {
                         #[allow(unused_imports)]

@@ -71,6 +71,7 @@ mod errors;
 mod expand;
 mod item;
 mod krate;
+mod result_actions;
 mod stacking;
 mod validate;
 
@@ -121,6 +122,52 @@ mod validate;
 /// # }
 /// ```
 ///
+/// # `?` and `return Err` fail the function's actions
+///
+/// In a function that returns a `Result`, an action opened by a `let` at
+/// the top level of the body, and still open when the function returns,
+/// ends with the function's value: failed with the error on `Err`
+/// (`exception`, `reason` and extractor fields, as
+/// `ActionGuard::finish_with_error` writes them), succeeded on `Ok`. Exactly
+/// these actions qualify:
+///
+/// - bound to a plain name (`let action = ..`, `let mut action: ActionGuard
+///   = ..`; not `let _ = ..`, which ends the action at once, nor a pattern);
+/// - by `start_action!(..)`, `start_task!(..)`, or a call to a function
+///   named `start_action`, `start_task`, `continue_task` or
+///   `continue_task_with`, possibly followed by `?`, `.unwrap()` or
+///   `.expect(..)`;
+/// - whose guard is never moved afterwards (passed by value, stored,
+///   captured by a `move` closure or `async move` block), and is dropped
+///   where it was bound.
+///
+/// Actions of inner blocks, actions finished explicitly (`finish`,
+/// `finish_with_error`, `into_action`), and guards moved elsewhere keep
+/// their behaviour (a dropped guard succeeds); so do cancellation and
+/// panics. The error is described as `#[log_call]` describes it, and an
+/// error type that is not even `Display` is recorded by its type name.
+///
+/// ```
+/// use eliot::{inline_actions, start_action};
+///
+/// # async fn fetch_row(id: u64) -> Result<String, std::io::Error> {
+/// #     Err(std::io::Error::other("no such row"))
+/// # }
+/// #[inline_actions]
+/// async fn handle(id: u64) -> Result<String, std::io::Error> {
+///     let _action = start_action!("app:handle", id = id);
+///     let row = fetch_row(id).await?; // an error here fails `app:handle`
+///     Ok(row)
+/// }
+/// # let _ = handle;
+/// ```
+///
+/// A `Result` is recognised by the last segment of the return type's path
+/// (`Result`, `io::Result`, `anyhow::Result`). For a type alias, opt in
+/// with `result`: `#[inline_actions(result)]`. Outside these macros,
+/// `eliot::FailActionExt::fail_action` fails an action from a `Result`
+/// before `?` propagates it.
+///
 /// # What the function becomes
 ///
 /// `async fn f(args) -> T` becomes `fn f(args) -> impl Future<Output = T>`,
@@ -159,6 +206,8 @@ mod validate;
 ///   `yield`. Awaits inside nested `async` blocks, closures, nested items
 ///   and macro invocations (`select!`, `join!`) belong to other futures and
 ///   are not rewritten; they still run in the function's context.
+/// - `result`: the function returns a `Result` through a type alias the
+///   macro cannot recognise; `Err` fails its top-level actions (see above).
 /// - `crate = path`: where the library is, when the crate's `Cargo.toml`
 ///   does not say it (for example a re-export: `crate = my_lib::eliot`);
 ///   `eliot`, `eliot-core` and renamed dependencies on them are found
@@ -257,6 +306,8 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `skip_result`: no `result` field (the result's type then need not be
 ///   `Serialize`). A result of type `()` is never logged;
 /// - `action_type = "app:frob"`: an action type of your own;
+/// - `result`: the return type is a `Result` behind an alias the macro
+///   cannot recognise (`Ok` logged as `result` unless `skip_result`);
 /// - `crate = path`: where the library is, when the crate's `Cargo.toml`
 ///   does not say it (see [`macro@inline_actions`]).
 ///
@@ -265,6 +316,9 @@ pub fn inline_actions(args: TokenStream, item: TokenStream) -> TokenStream {
 /// as `result`, `Err(e)` fails the action. The error is described with
 /// `eliot::AsFailure` (every `std::error::Error`), through `Deref` (`Box<dyn
 /// Error>`, `anyhow::Error`), or with its `Display` form, in that order.
+/// Actions the body opens with a top-level `let` fail with it too, as in
+/// [`macro@inline_actions`] (see "`?` and `return Err` fail the function's
+/// actions" there).
 ///
 /// With `#[tracing::instrument]`, in either order, the call's action
 /// encloses the span's, which encloses the body (the attribute moves itself

@@ -120,6 +120,8 @@ pub(crate) struct LogCallPlan {
     /// The start fields: argument bindings and how each is written.
     pub(crate) fields: Vec<(Ident, Format)>,
     pub(crate) result: ResultPlan,
+    /// The function's value, for errors about it to point at.
+    pub(crate) output: Option<Type>,
 }
 
 /// Checks an item for `#[log_call]`.
@@ -162,11 +164,12 @@ pub(crate) fn log_call(
     } else {
         (Kind::Sync, return_type(&item.sig.output))
     };
-    let result = result_plan(output, args.skip_result);
+    let result = result_plan(output.clone(), args.skip_result, args.result);
     Some(LogCallPlan {
         kind,
         fields: fields?,
         result,
+        output,
     })
 }
 
@@ -188,7 +191,21 @@ fn is_unit(ty: &Type) -> bool {
 
 /// A `Result` is recognised by the last segment of its path (`Result`,
 /// `io::Result`, `anyhow::Result`), the only thing a macro can see.
-fn result_plan(output: Option<Type>, skip_result: bool) -> ResultPlan {
+///
+/// With `result` (`opted_in`), any return type is treated as a `Result`
+/// (an alias is one the macro cannot see); one that is not fails to
+/// compile with `ReturnedResult`'s message.
+fn result_plan(output: Option<Type>, skip_result: bool, opted_in: bool) -> ResultPlan {
+    if opted_in
+        && !output
+            .as_ref()
+            .is_some_and(crate::result_actions::is_result)
+    {
+        return ResultPlan::Result {
+            ok: output.filter(|_| !skip_result).map(Box::new),
+            err: None,
+        };
+    }
     let Some(ty) = output else {
         return ResultPlan::Nothing;
     };

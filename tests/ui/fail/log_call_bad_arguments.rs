@@ -1,6 +1,6 @@
 use eliot::log_call;
 
-#[log_call(result)]
+#[log_call(reslt)]
 fn unknown(a: u32) -> u32 {
     a
 }

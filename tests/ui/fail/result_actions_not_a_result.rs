@@ -1,0 +1,13 @@
+// `result` says the function returns a `Result`; on one that does not, the
+// error points at the return type and says what to do.
+use eliot::{inline_actions, log_call};
+
+#[inline_actions(result)]
+async fn counts() -> u32 {
+    3
+}
+
+#[log_call(result)]
+fn nothing() {}
+
+fn main() {}
