@@ -131,6 +131,7 @@ pub mod future;
 mod message;
 mod own_messages;
 mod registry;
+mod relay;
 mod task_id;
 mod task_uuid;
 
@@ -179,6 +180,7 @@ pub use registry::{
     add_global_fields, destination_failure_count, recursive_delivery_drop_count,
     remove_destination,
 };
+pub use relay::relay;
 pub use task_id::{TaskId, TaskIdError};
 
 /// What the `eliot-macros` and `eliot-tokio` crates build on. Not a stable API.

@@ -106,6 +106,45 @@ pub(crate) fn now() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// `message` with the global fields whose keys it does not have appended,
+/// as a message built now would have them: for messages that were not
+/// built here (relayed) or were built before some global fields were added
+/// (held in the startup buffer). The message itself when nothing is added.
+pub(crate) fn with_global_fields(message: &Message, globals: &OwnedFields) -> Message {
+    if globals.is_empty() {
+        return message.clone();
+    }
+    let Ok(present) = serde_json::from_str::<
+        std::collections::HashMap<String, serde::de::IgnoredAny>,
+    >(&message.line) else {
+        return message.clone();
+    };
+    let missing: Vec<(&str, &str)> = globals
+        .iter()
+        .filter(|(key, _)| !present.contains_key(*key))
+        .collect();
+    let Some(open) = message.line.trim_end().strip_suffix('}') else {
+        return message.clone();
+    };
+    if missing.is_empty() {
+        return message.clone();
+    }
+    let mut line = Vec::with_capacity(message.line.len() + 64);
+    line.extend_from_slice(open.as_bytes());
+    for (key, value) in missing {
+        if line.trim_ascii_end().last() != Some(&b'{') {
+            line.push(b',');
+        }
+        json::write_str(&mut line, key);
+        line.push(b':');
+        line.extend_from_slice(value.as_bytes());
+    }
+    line.push(b'}');
+    Message {
+        line: json::utf8(line).into(),
+    }
+}
+
 /// Where a message sits in its task.
 pub(crate) enum Position<'a> {
     /// The next slot of an action: its message prefix (see

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use crate::destination::Destination;
 use crate::failure::Failure;
 use crate::field::{Field, OwnedFields};
-use crate::message::Message;
+use crate::message::{Message, with_global_fields};
 
 /// How many messages logged before any destination exists are kept for the
 /// first destinations added. When more are logged, the oldest are dropped and
@@ -359,11 +359,15 @@ where
     state.any_added = true;
     let buffered = std::mem::take(&mut state.startup);
     let dropped = std::mem::take(&mut state.startup_dropped);
+    let global_fields = first.then(|| state.global_fields.clone());
     state.changed();
     drop(state);
-    if first {
+    if let Some(global_fields) = global_fields {
+        // As in Python Eliot, the global fields are those of the delivery:
+        // fields added after a message was logged, but before any
+        // destination existed, reach it too.
         for message in &buffered {
-            deliver(&added, message);
+            deliver(&added, &with_global_fields(message, &global_fields));
         }
         if dropped > 0 {
             crate::own_messages::log_startup_buffer_overflow(dropped, buffered.len());
@@ -415,7 +419,9 @@ pub fn remove_destination<D: ?Sized>(destination: &Arc<D>) -> Result<(), NotRegi
 /// Adds fields to every message written to the registered destinations
 /// (Eliot's `add_global_fields`). Unlike Python Eliot, a global field never
 /// overrides a field the message has itself; a global field named like one
-/// of Eliot's reserved keys is kept as `user:<key>`.
+/// of Eliot's reserved keys is kept as `user:<key>`. As in Python Eliot,
+/// messages held in the startup buffer get the global fields current when
+/// they are delivered to the first destinations.
 ///
 /// ```
 /// use eliot_core::{add_global_fields, fields};
