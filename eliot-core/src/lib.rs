@@ -138,6 +138,8 @@ mod task_uuid;
 // Integrations and helpers for macros and tests.
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "log")]
+pub mod log;
 mod macro_support;
 mod macros;
 mod return_scope;

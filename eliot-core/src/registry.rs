@@ -176,6 +176,12 @@ thread_local! {
     static DELIVERY_DEPTH: Cell<u32> = const { Cell::new(0) };
 }
 
+/// Whether a destination is writing a message on this thread now.
+#[cfg(feature = "log")]
+pub(crate) fn is_delivering() -> bool {
+    DELIVERY_DEPTH.try_with(Cell::get).unwrap_or(0) > 0
+}
+
 /// Writes `message` to each destination; failures are collected and logged
 /// after all destinations had their turn.
 pub(crate) fn deliver(destinations: &[Arc<dyn Destination>], message: &Message) {
