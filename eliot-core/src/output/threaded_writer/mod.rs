@@ -66,11 +66,14 @@ use std::time::Duration;
 pub use shutdown::Shutdown;
 pub use writer::ThreadedWriter;
 
-/// How many messages of a typical size (64 bytes or more) a logging
-/// thread's queue holds by default: see [`ThreadedWriter::with_capacity`].
+/// How many messages of up to 512 bytes a logging thread's queue holds by
+/// default: see [`ThreadedWriter::with_capacity`].
 ///
-/// Each logging thread's queue is then 1 MiB, a few milliseconds of
-/// writing at the writer's pace.
+/// Each logging thread's queue is then 8 MiB: about 50,000 lines of a
+/// typical size, some 15 ms of logging at full speed, which a writer thread
+/// held up by a slow destination or a busy machine can fall behind by
+/// without making the logging threads wait. Its memory is taken as the ring
+/// fills, and given back when the thread exits.
 pub const DEFAULT_CAPACITY: usize = 16 * 1024;
 
 /// The most messages the writer thread takes at once from the queue of
@@ -80,10 +83,10 @@ pub const DEFAULT_CAPACITY: usize = 16 * 1024;
 pub const MAX_BATCH: usize = 1024;
 
 /// Bytes of a logging thread's queue per message of capacity.
-const BYTES_PER_MESSAGE: usize = 64;
+const BYTES_PER_MESSAGE: usize = 512;
 
 /// The smallest and the largest queue of a logging thread, in bytes.
-const RING_BYTES: std::ops::RangeInclusive<usize> = 4 << 10..=1 << 20;
+const RING_BYTES: std::ops::RangeInclusive<usize> = 4 << 10..=8 << 20;
 
 /// How long the writer thread waits before it looks again at a queue it
 /// found empty; while the queue stays empty the wait doubles, up to

@@ -192,9 +192,9 @@ impl ThreadedWriter {
     }
 
     /// Sets how many messages each logging thread's queue holds (at least
-    /// 1), counted at 64 bytes each: the queue is a ring of `capacity * 64`
-    /// bytes, at least 4 KiB and at most 1 MiB, so it holds `capacity`
-    /// messages of 64 bytes or fewer larger ones. Memory is bounded by it:
+    /// 1), counted at 512 bytes each: the queue is a ring of `capacity *
+    /// 512` bytes, at least 4 KiB and at most 8 MiB, so it holds `capacity`
+    /// messages of 512 bytes, more smaller ones, or fewer larger ones. Memory is bounded by it:
     /// one ring per thread that logged to the writer (freed when the thread
     /// exits), plus the batch being written, plus a queue of [`MAX_BATCH`]
     /// lines too large for a ring.
