@@ -19,7 +19,7 @@
 
 pub use eliot_core::*;
 
-pub use eliot_macros::{capture_logging, inline_actions, log_call};
+pub use eliot_macros::{MessageType, capture_logging, inline_actions, log_call};
 
 pub use eliot_tokio as tokio_integration;
 

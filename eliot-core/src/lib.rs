@@ -123,6 +123,7 @@
 // destinations that every message goes through.
 mod action;
 mod context;
+pub mod declared;
 mod destination;
 mod fail_action;
 mod failure;
@@ -188,7 +189,11 @@ pub use task_id::{TaskId, TaskIdError};
 /// What the `eliot-macros` and `eliot-tokio` crates build on. Not a stable API.
 #[doc(hidden)]
 pub mod __private {
+    // What `#[derive(MessageType)]` expands to.
     pub use crate::context::SavedContext;
+    pub use crate::declared::{Declaration, DeclaredField, FieldKind};
+    pub use crate::macro_support::declared_field;
+    pub use inventory;
     // What eliot-tokio's `EliotLayer` needs: the context a `tracing` span
     // makes current while entered (resuming the actions opened inside it,
     // see `context/span.rs`), and messages of events without a parent.

@@ -148,6 +148,29 @@ impl<E: ?Sized> ErrorRef<'_, E> {
     }
 }
 
+/// A field of a `#[derive(MessageType)]` struct, logged as a field of its
+/// message.
+#[diagnostic::on_unimplemented(
+    message = "`#[derive(MessageType)]` cannot log this field: `{Self}` does not implement `serde::Serialize`",
+    label = "logged as a field of the declared message",
+    note = "derive or implement `serde::Serialize` for the field's type"
+)]
+pub trait DeclaredValue {
+    /// The value as a field value.
+    fn as_field_value(&self) -> &dyn FieldValue;
+}
+
+impl<T: Serialize> DeclaredValue for T {
+    fn as_field_value(&self) -> &dyn FieldValue {
+        self
+    }
+}
+
+/// The field value of a `#[derive(MessageType)]` struct's field.
+pub fn declared_field<T: DeclaredValue>(value: &T) -> &dyn FieldValue {
+    value.as_field_value()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -43,7 +43,7 @@ mod validate;
 pub use assertions::{assert_contains_fields, assert_has_action, assert_has_message};
 pub use logged::{LoggedAction, LoggedMessage, LoggedNode};
 pub use memory_logger::{MemoryLogger, MessageSource};
-pub use validate::ValidationError;
+pub use validate::{ValidationError, validate_declared};
 
 /// The assertions take expected fields as JSON; `json!` builds them.
 pub use serde_json::{Value, json};

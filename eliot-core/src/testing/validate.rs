@@ -51,6 +51,7 @@ pub(super) fn validate(lines: &[Message], flushed: &HashSet<usize>) -> Result<()
         for (key, value) in &message {
             unserializable(kind, key, value, &mut problems);
         }
+        crate::declared::check_message(&message, &mut problems);
         if !flushed.contains(&index) && is_traceback(line) {
             let field = |key: &str| message.get(key).and_then(Value::as_str).unwrap_or("?");
             problems.push(format!(
@@ -105,5 +106,40 @@ fn unserializable(kind: &str, path: &str, value: &Value, problems: &mut Vec<Stri
             }
         }
         _ => {}
+    }
+}
+
+/// Checks every message of a declared type (`#[derive(MessageType)]`) in
+/// `logger` against its declaration, as Python's `validate_logging` does:
+/// a missing field, a field the declaration does not have, or a value that
+/// the field's type cannot serialize to is reported. `MemoryLogger::validate`
+/// makes the same checks among its others. (Runnable in the documentation
+/// of `#[derive(MessageType)]` and in `examples/declared_types.rs`.)
+///
+/// ```text
+/// use eliot::MessageType;
+/// use eliot::testing::{MemoryLogger, validate_declared};
+///
+/// #[derive(MessageType)]
+/// #[eliot(message_type = "doc:row")]
+/// struct Row { id: u64 }
+///
+/// let logger = MemoryLogger::new();
+/// logger.run(|| {
+///     Row { id: 1 }.log();
+///     eliot::log_message!("doc:row", id = "one", extra = true); // drifted from the declaration
+/// });
+/// let problems = validate_declared(&logger).unwrap_err();
+/// assert_eq!(problems.problems().len(), 2);
+/// ```
+pub fn validate_declared(logger: &super::MemoryLogger) -> Result<(), ValidationError> {
+    let mut problems = Vec::new();
+    for message in logger.messages() {
+        crate::declared::check_message(&message, &mut problems);
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ValidationError { problems })
     }
 }
