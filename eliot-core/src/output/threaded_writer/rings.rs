@@ -57,9 +57,10 @@ impl Rings {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends to `out` every line queued in every ring, and forgets the
-    /// rings of threads that exited once they are empty; returns how many
-    /// lines it appended.
+    /// Appends to `out` the lines queued in every ring (from each, the
+    /// whole lines among its first [`TAKE_BYTES`], or its first line if
+    /// that is longer), and forgets the rings of threads that exited once
+    /// they are empty; returns how many lines it appended.
     pub(super) fn drain_into(&self, out: &mut Vec<u8>) -> u64 {
         let before = out.len();
         self.lock().retain_mut(|consumer| {
@@ -68,9 +69,10 @@ impl Rings {
                 && let Ok(chunk) = consumer.read_chunk(queued)
             {
                 let (first, second) = chunk.as_slices();
-                out.extend_from_slice(first);
-                out.extend_from_slice(second);
-                chunk.commit_all();
+                let taken = whole_lines(first, second, TAKE_BYTES);
+                out.extend_from_slice(&first[..taken.min(first.len())]);
+                out.extend_from_slice(&second[..taken.saturating_sub(first.len())]);
+                chunk.commit(taken);
             }
             // Its thread may have queued more since: kept until it is
             // seen empty after the thread let go of it.
@@ -93,6 +95,35 @@ impl Rings {
             })
             .sum()
     }
+}
+
+/// At most this many bytes are taken from a ring at once (unless its first
+/// line is longer): the writer's batch stays this size per logging thread
+/// instead of a whole ring's.
+const TAKE_BYTES: usize = 1 << 20;
+
+/// How many bytes of `first` then `second` (whole lines, each ending with
+/// `\n`) to take: the lines that end within `limit` bytes, or the first
+/// line if it alone is longer.
+fn whole_lines(first: &[u8], second: &[u8], limit: usize) -> usize {
+    let total = first.len() + second.len();
+    if total <= limit {
+        return total;
+    }
+    let byte = |at: usize| {
+        if at < first.len() {
+            first[at]
+        } else {
+            second[at - first.len()]
+        }
+    };
+    // The last newline within the limit ends the last line taken.
+    if let Some(end) = (0..limit).rev().find(|&at| byte(at) == b'\n') {
+        return end + 1;
+    }
+    (limit..total)
+        .find(|&at| byte(at) == b'\n')
+        .map_or(total, |end| end + 1)
 }
 
 /// The `\n`s in `bytes`: each line in a ring ends with one.
@@ -187,6 +218,14 @@ mod tests {
         }
         assert_eq!(out, expected);
         assert!(own_ring_is_empty(&rings));
+    }
+
+    #[test]
+    fn whole_lines_are_taken_up_to_the_limit_or_the_first_line_alone() {
+        assert_eq!(whole_lines(b"ab\ncd\n", b"", 100), 6);
+        assert_eq!(whole_lines(b"ab\ncd\n", b"", 5), 3);
+        assert_eq!(whole_lines(b"ab", b"\ncd\n", 4), 3);
+        assert_eq!(whole_lines(b"abcdef", b"gh\nij\n", 4), 9);
     }
 
     #[test]

@@ -238,8 +238,16 @@ impl Shared {
             .late_lock
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // Every line left in the rings (a drain takes a part of each).
         let mut lines = Vec::new();
-        let mut n = self.rings.drain_into(&mut lines);
+        let mut n = 0;
+        loop {
+            let taken = self.rings.drain_into(&mut lines);
+            if taken == 0 {
+                break;
+            }
+            n += taken;
+        }
         let mut batch: Vec<Message> = self.receiver.try_iter().collect();
         batch.extend(message.cloned());
         batch.extend(self.take_own());
