@@ -46,7 +46,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use eliot::{FileDestination, ThreadedWriter, fields, inline_actions, start_action};
-use eliot_tokio::EliotLayer;
+use eliot_tracing::EliotLayer;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;

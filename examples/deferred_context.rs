@@ -1,4 +1,4 @@
-//! The seed's "Actions and Deferreds" example in Rust: a future whose
+//! The "Actions and Deferreds" example of Eliot's Twisted integration page in Rust: a future whose
 //! callback runs in the action that was current when it was wrapped, and
 //! whose completion finishes that action.
 //!
@@ -61,7 +61,7 @@ fn got_result(result: String, x: u32) -> Result<usize, NotFound> {
 fn go(user: u32) -> Result<impl Future<Output = Result<usize, NotFound>>, NoCurrentAction> {
     // `into_action`: the action outlives this function; the future finishes
     // it. (An `ActionGuard` kept here would finish it at the end of `go`,
-    // before the callback ran: the bug the seed describes.)
+    // before the callback ran: the bug Eliot's Twisted integration page describes.)
     let action = start_action!("your_type", user = user).into_action();
     let _current = action.enter();
     let d = DeferredContext::new(some_deferred_api(user))?;

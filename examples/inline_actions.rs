@@ -1,4 +1,4 @@
-//! The seed's `inline_callbacks` example, in Rust: `go()` opens an action,
+//! The `inline_callbacks` example of Eliot's Twisted integration page, in Rust: `go()` opens an action,
 //! awaits, and logs `some-report` after the await, inside the action.
 //!
 //! Without `#[inline_actions]` the action would stay current on the worker
@@ -18,7 +18,7 @@ use std::time::Duration;
 use eliot::{FileDestination, fields, inline_actions, log_message, start_action, start_task};
 use eliot_tokio::ThreadedWriterService;
 
-/// Stands in for the seed's `some_deferred_api()`.
+/// Stands in for that page's `some_deferred_api()`.
 async fn some_async_api(delay_ms: u64) -> u64 {
     tokio::time::sleep(Duration::from_millis(delay_ms)).await;
     delay_ms * 2

@@ -1,4 +1,4 @@
-//! The seed's first example: log a message through a ThreadedWriter, started
+//! The first example of Eliot's Twisted integration page: log a message through a ThreadedWriter, started
 //! and stopped as a service (Python: `ThreadedWriter(FileDestination(file=open(
 //! "example-eliot.log", "ab")), reactor)` with `startService()` and
 //! `stopService()`).

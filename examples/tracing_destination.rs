@@ -1,4 +1,4 @@
-//! The seed's `TwistedDestination` example in Rust: Eliot messages go to
+//! The `TwistedDestination` example of Eliot's Twisted integration page, in Rust: Eliot messages go to
 //! `tracing`, the program's main logging system, as events (target the
 //! Eliot type; tracebacks and failed actions at ERROR, the rest at INFO).
 //! With `EliotLayer` installed too, a library that logs with `tracing`
@@ -25,7 +25,7 @@ use eliot::{
     FileDestination, add_destination, add_destinations, log_message, remove_destination,
     start_action, start_task, write_traceback,
 };
-use eliot_tokio::{EliotLayer, TracingDestination};
+use eliot_tracing::{EliotLayer, TracingDestination};
 use tracing_subscriber::prelude::*;
 
 /// A library that knows only `tracing`.
@@ -45,7 +45,7 @@ fn main() -> std::io::Result<()> {
 
     let path = "tracing_destination.log";
     let file = add_destination(FileDestination::from_file(File::create(path)?)?);
-    // The seed's line:
+    // The Python line of that page:
     add_destinations([TracingDestination::new()]);
 
     {

@@ -1,6 +1,6 @@
-//! The seed's "Logging Failures" example in Rust: errors logged as
+//! The "Logging Failures" example of Eliot's Twisted integration page, in Rust: errors logged as
 //! `eliot:traceback` in the current action, from a `Result` or from a
-//! future, passed on or swallowed like the seed's errback.
+//! future, passed on or swallowed like the errback of Eliot's Twisted integration page.
 //!
 //! Python:
 //!
@@ -35,7 +35,7 @@ async fn do_something(path: &str) -> Result<Vec<u8>, std::io::Error> {
 struct YourClass;
 
 impl YourClass {
-    /// The seed's `d.addErrback(writeFailure)`: the error is logged in the
+    /// Python's `d.addErrback(writeFailure)`: the error is logged in the
     /// action and swallowed.
     async fn run(&self) -> Option<Vec<u8>> {
         do_something("/nonexistent/your-class.dat")

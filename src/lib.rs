@@ -5,7 +5,14 @@
 //! - everything of [`eliot_core`] at the top level: actions, tasks, messages,
 //!   context, destinations;
 //! - the attribute macros of `eliot-macros`;
-//! - [`tokio_integration`]: the integration with tokio (crate `eliot-tokio`).
+//! - `tokio_integration` (feature `tokio`, default): the integration with
+//!   tokio (crate `eliot-tokio`);
+//! - `tracing_integration` (feature `tracing`, default): the bridges to and
+//!   from `tracing` (crate `eliot-tracing`);
+//! - `http` (feature `http`): task ids in HTTP headers.
+//!
+//! A synchronous program that needs neither tokio nor `tracing` depends on
+//! `eliot` with `default-features = false`.
 //!
 //! ```
 //! use eliot::{log_message, start_action};
@@ -21,7 +28,11 @@ pub use eliot_core::*;
 
 pub use eliot_macros::{MessageType, capture_logging, inline_actions, log_call};
 
+#[cfg(feature = "tokio")]
 pub use eliot_tokio as tokio_integration;
+
+#[cfg(feature = "tracing")]
+pub use eliot_tracing as tracing_integration;
 
 /// The README's code blocks are compiled as doc tests.
 #[cfg(doctest)]

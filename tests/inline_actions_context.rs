@@ -35,7 +35,7 @@ async fn some_async_api() -> u32 {
     42
 }
 
-/// The seed's example: the message after the await is still logged inside
+/// The example of Eliot's Twisted integration page: the message after the await is still logged inside
 /// `yourapp:subsystem:frob`.
 #[inline_actions]
 async fn go() {

@@ -24,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use eliot::{add_destination, destination_fn, log_message, remove_destination, start_task};
-use eliot_tokio::{EliotLayer, TracingDestination};
+use eliot_tracing::{EliotLayer, TracingDestination};
 use poll_support::{median, run_to_end, yielding};
 use tracing::Instrument;
 use tracing::Subscriber;

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use eliot::{add_destination, fields, log_message, start_action, start_task, write_traceback};
-use eliot_tokio::TracingDestination;
+use eliot_tracing::TracingDestination;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
@@ -128,13 +128,10 @@ fn a_message_becomes_an_info_event_with_its_type_as_target_and_its_fields() {
     assert_eq!(seen.len(), 1, "{seen:?}");
     let event = &seen[0];
     assert_eq!(event.level, Level::INFO);
-    assert_eq!(
-        event.name,
-        eliot_tokio::tracing_destination::ELIOT_EVENT_NAME
-    );
+    assert_eq!(event.name, eliot_tracing::destination::ELIOT_EVENT_NAME);
     assert_eq!(
         event.module.as_deref(),
-        Some(eliot_tokio::tracing_destination::ELIOT_EVENT_MODULE)
+        Some(eliot_tracing::destination::ELIOT_EVENT_MODULE)
     );
     assert_eq!(
         event.names(),

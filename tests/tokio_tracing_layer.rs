@@ -12,7 +12,7 @@ use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use eliot::{inline_actions, log_message, start_task};
-use eliot_tokio::EliotLayer;
+use eliot_tracing::EliotLayer;
 use tracing::Instrument;
 use tracing_subscriber::prelude::*;
 
@@ -203,10 +203,7 @@ fn instrument_err_fails_the_action_with_the_error() {
         })
         .unwrap();
     assert_eq!(end["action_status"], "failed");
-    assert_eq!(
-        end["exception"],
-        eliot_tokio::tracing_layer::SPAN_ERROR_EXCEPTION
-    );
+    assert_eq!(end["exception"], eliot_tracing::layer::SPAN_ERROR_EXCEPTION);
     assert_eq!(end["reason"], "user 7 not found");
 }
 

@@ -10,7 +10,7 @@ mod core_support;
 use std::sync::{Arc, Mutex};
 
 use eliot::{destination_fn, log_message, start_action, write_traceback};
-use eliot_tokio::{EliotLayer, TracingDestination};
+use eliot_tracing::{EliotLayer, TracingDestination};
 use serde_json::{Map, Value};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use eliot::add_destination;
-use eliot_tokio::TracingDestination;
+use eliot_tracing::TracingDestination;
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
@@ -45,7 +45,7 @@ impl<S: Subscriber> Layer<S> for Collect {
 fn many_shapes_stay_bounded_and_still_arrive() {
     std::mem::forget(add_destination(TracingDestination::new()));
     let collect = Collect::default();
-    let shapes = eliot_tokio::tracing_destination::MAX_CALL_SITES + 10;
+    let shapes = eliot_tracing::destination::MAX_CALL_SITES + 10;
     tracing::subscriber::with_default(tracing_subscriber::registry().with(collect.clone()), || {
         for i in 0..shapes {
             let key = format!("field_{i}");
@@ -69,7 +69,7 @@ fn many_shapes_stay_bounded_and_still_arrive() {
             target == "eliot" && get(fields, "eliot_type").as_deref() == Some("test:shapes")
         })
         .collect();
-    assert_eq!(direct, eliot_tokio::tracing_destination::MAX_CALL_SITES);
+    assert_eq!(direct, eliot_tracing::destination::MAX_CALL_SITES);
     assert_eq!(direct + fallback.len(), shapes, "every message arrives");
     let json = get(&fallback[0].1, "eliot_message").expect("the fallback carries the JSON line");
     assert!(json.contains("\"message_type\":\"test:shapes\""), "{json}");

@@ -94,7 +94,7 @@ async fn a_future_error_is_logged_in_the_action_that_polls_it() {
     }
 }
 
-/// The seed's `d.addErrback(writeFailure)`, on a DeferredContext: the errback
+/// Python's `d.addErrback(writeFailure)`, on a DeferredContext: the errback
 /// runs in the captured action, logs and swallows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_errback_on_a_deferred_context() {

@@ -194,7 +194,7 @@ pub mod __private {
     pub use crate::declared::{Declaration, DeclaredField, FieldKind};
     pub use crate::macro_support::declared_field;
     pub use inventory;
-    // What eliot-tokio's `EliotLayer` needs: the context a `tracing` span
+    // What eliot-tracing's `EliotLayer` needs: the context a `tracing` span
     // makes current while entered (resuming the actions opened inside it,
     // see `context/span.rs`), and messages of events without a parent.
     pub use crate::context::{SpanContext, SpanEntry};

@@ -191,7 +191,7 @@ mod validate;
 /// - `#[tokio::main]` and `#[tokio::test]` in either order; put
 ///   `#[inline_actions]` first to keep the function `async fn` for them;
 /// - `#[tracing::instrument]` in either order: the span's action (with
-///   `eliot-tokio`'s `EliotLayer`) encloses the body's actions and messages,
+///   `eliot-tracing`'s `EliotLayer`) encloses the body's actions and messages,
 ///   which survive every `.await`. Written above `#[tracing::instrument]`,
 ///   the attribute moves itself below it, so both orders expand the same
 ///   way.

@@ -1,6 +1,6 @@
 //! `DeferredContext`: a future whose callbacks run in the action that was
 //! current when it was wrapped, and which can finish that action when it
-//! completes (the seed's "Actions and Deferreds").
+//! completes ("Actions and Deferreds" on Eliot's Twisted integration page).
 //!
 //! Python Eliot needs this because a Deferred's callbacks run in whatever
 //! context fires the Deferred, and because a `with start_action(...)` block

@@ -6,8 +6,8 @@
 //! | `DeferredContext` | [`DeferredContext`], [`DeferredContextExt`] |
 //! | `writeFailure` as an errback | [`WriteFailureExt`], [`FutureWriteFailureExt`] |
 //! | (carrying the action into new work) | [`spawn()`], [`spawn_blocking`], [`spawn_local`] |
-//! | `TwistedDestination` | [`TracingDestination`]: Eliot into `tracing` |
-//! | (Twisted logs into Eliot) | [`EliotLayer`]: `tracing` into Eliot |
+//! | `TwistedDestination` | `TracingDestination` (crate `eliot-tracing`): Eliot into `tracing` |
+//! | (Twisted logs into Eliot) | `EliotLayer` (crate `eliot-tracing`): `tracing` into Eliot |
 //! | `ThreadedWriter` as a Twisted `Service` | [`ThreadedWriterService`]: start, awaitable stop |
 //! | `redirectLogsForTrial` | [`redirect_logs_for_tests`] |
 //!
@@ -58,11 +58,9 @@
 //!
 //! # Eliot and `tracing`
 //!
-//! [`TracingDestination`] turns each Eliot message into a `tracing` event
-//! (target: the Eliot type; `ERROR` for tracebacks and failed actions,
-//! `INFO` otherwise). [`EliotLayer`] turns `tracing` spans into Eliot actions
-//! and events into Eliot messages. Both can be installed at once: each
-//! recognises what the other wrote, so nothing loops or repeats.
+//! The bridges between Eliot and `tracing` (`TracingDestination`,
+//! `EliotLayer`) are in the crate `eliot-tracing`, so that a tokio program
+//! that does not use `tracing` does not build it.
 //!
 //! # Tests
 //!
@@ -75,12 +73,9 @@
 #![deny(unsafe_code)]
 
 pub mod deferred;
-mod reentry;
 pub mod service;
 pub mod spawn;
 pub mod test_logs;
-pub mod tracing_destination;
-pub mod tracing_layer;
 pub mod write_failure;
 
 pub use deferred::{
@@ -89,6 +84,4 @@ pub use deferred::{
 pub use service::ThreadedWriterService;
 pub use spawn::{spawn, spawn_blocking, spawn_local};
 pub use test_logs::{Harness, TestLogs, redirect_logs_for_tests};
-pub use tracing_destination::TracingDestination;
-pub use tracing_layer::EliotLayer;
 pub use write_failure::{FutureWriteFailureExt, SwallowFailure, WriteFailure, WriteFailureExt};

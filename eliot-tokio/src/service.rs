@@ -1,5 +1,5 @@
-//! `ThreadedWriter` as a start/stop service for tokio programs (the seed's
-//! "ThreadedWriter is a Twisted Service").
+//! `ThreadedWriter` as a start/stop service for tokio programs ("ThreadedWriter is a Twisted Service" on
+//! Eliot's Twisted integration page).
 //!
 //! [`ThreadedWriterService::start`] registers the writer as a destination;
 //! [`ThreadedWriterService::stop`] unregisters it and resolves once

@@ -1,5 +1,5 @@
 //! `redirect_logs_for_tests()`: Eliot logs in the test harness's captured
-//! output (the seed's "Trial Integration", for `cargo test` and
+//! output ("Trial Integration" on Eliot's Twisted integration page, for `cargo test` and
 //! `cargo nextest`).
 //!
 //! Call it at the start of your tests, or from any code your tests run (a
@@ -28,7 +28,7 @@
 //! Outside a test harness it does nothing and returns `None`. Calling it
 //! more than once is the same as calling it once.
 //!
-//! It cannot loop with [`EliotLayer`](crate::EliotLayer) (`tracing` into
+//! It cannot loop with eliot-tracing's `EliotLayer` (`tracing` into
 //! Eliot): it writes with `print!` and to a file, never through `tracing`.
 //!
 //! # How the harness is recognised

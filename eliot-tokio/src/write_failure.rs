@@ -1,5 +1,5 @@
 //! Logging errors on their way through: `eliot:traceback` messages from a
-//! `Result` or from a future's error (the seed's "Logging Failures").
+//! `Result` or from a future's error ("Logging Failures" on Eliot's Twisted integration page).
 //!
 //! In Twisted, `d.addErrback(writeFailure)` logs the failure and swallows
 //! it. Here there are two forms, on a `Result` ([`WriteFailureExt`]) and on
@@ -8,7 +8,7 @@
 //! - `write_failure()` logs the error and passes it on unchanged, so `?`
 //!   still sees it;
 //! - `swallow_failure()` logs the error and turns the result into an
-//!   `Option`, like the seed's errback.
+//!   `Option`, like the errback of Eliot's Twisted integration page.
 //!
 //! The message is logged in the action current where the error is seen: for
 //! a `Result`, where the method is called; for a future, in the context that
@@ -38,7 +38,7 @@ use pin_project_lite::pin_project;
 /// }
 ///
 /// assert!(port("80a").is_err());
-/// // The seed's errback: log it and carry on without a value.
+/// // The errback of Eliot's Twisted integration page: log it and carry on without a value.
 /// let _action = start_action!("app:optional_port");
 /// assert_eq!("x".parse::<u16>().swallow_failure(), None);
 /// ```

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
-use eliot_tokio::EliotLayer;
+use eliot_tracing::EliotLayer;
 use serde_json::Value;
 use tracing_subscriber::prelude::*;
 

@@ -1,7 +1,7 @@
 //! The contexts of spans: Eliot actions opened inside a span survive the
 //! span's exits and re-entries.
 //!
-//! A bridge from another tracing system (`eliot-tokio`'s `EliotLayer`, for
+//! A bridge from another tracing system (`eliot-tracing`'s `EliotLayer`, for
 //! `tracing`) gives each span a [`SpanContext`], and makes it current while
 //! the span is entered: [`SpanContext::enter`] when the span is entered,
 //! [`SpanEntry::exit`] when it is exited.
@@ -50,7 +50,7 @@ use crate::action::Action;
 /// span's action, and the actions that were opened inside the span and are
 /// still open. Cheap to clone (one handle).
 ///
-/// Not part of the stable API; used by `eliot-tokio`'s `EliotLayer`.
+/// Not part of the stable API; used by `eliot-tracing`'s `EliotLayer`.
 #[doc(hidden)]
 #[derive(Clone)]
 pub struct SpanContext {
@@ -105,7 +105,7 @@ impl std::fmt::Debug for SpanContext {
 /// A span's context entered on this thread; [`exit`](SpanEntry::exit) it
 /// when the span is exited, on the same thread.
 ///
-/// Not part of the stable API; used by `eliot-tokio`'s `EliotLayer`.
+/// Not part of the stable API; used by `eliot-tracing`'s `EliotLayer`.
 #[doc(hidden)]
 #[must_use = "exit the entry when the span is exited"]
 pub struct SpanEntry {

@@ -106,7 +106,7 @@ impl SyslogBuilder {
     /// The largest message the receiver accepts, in octets, without the TCP
     /// frame's length prefix (at least [`MIN_MESSAGE_SIZE`]). Set it to the
     /// receiver's limit (rsyslog: `global(maxMessageSize=...)`). See
-    /// [Oversized messages](self#oversized-messages).
+    /// [Oversized messages](crate::syslog#oversized-messages).
     pub fn max_message_size(mut self, octets: usize) -> Self {
         self.max_message_size = octets.max(MIN_MESSAGE_SIZE);
         self

@@ -14,7 +14,7 @@ use super::transport::Connection;
 use crate::destination::{Destination, DestinationError};
 use crate::message::Message;
 
-/// Sends Eliot messages to a syslog server; see the [module docs](self).
+/// Sends Eliot messages to a syslog server; see the [module docs](crate::syslog).
 pub struct SyslogDestination {
     pub(super) config: SyslogBuilder,
     /// `" HOSTNAME APP-NAME PROCID MSGID - "`, the same for every message.

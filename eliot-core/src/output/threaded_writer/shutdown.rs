@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use super::WriterReport;
 use super::shared::Shared;
 
-/// The end of a [`ThreadedWriter`]: a future of its [`WriterReport`],
+/// The end of a [`ThreadedWriter`](crate::ThreadedWriter): a future of its [`WriterReport`],
 /// resolved when the writer thread has written everything, flushed, and is
 /// about to exit. Woken by the writer thread, it never blocks its poller.
 ///

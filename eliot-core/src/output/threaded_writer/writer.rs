@@ -86,8 +86,8 @@ use crate::registry::{IntoDestination, add_destination, remove_destination};
 /// not woken per message: while it is busy it finds the next lines on its
 /// own (after a small batch it lets lines gather for 200 µs); when the
 /// rings drain it flushes, then polls them with waits growing from 500 µs
-/// to [`MAX_IDLE_POLL`], and takes what accumulated as one batch. Only
-/// after [`SLEEP_AFTER_IDLE`] without a message does it sleep until the
+/// to [`MAX_IDLE_POLL`](crate::MAX_IDLE_POLL), and takes what accumulated as one batch. Only
+/// after [`SLEEP_AFTER_IDLE`](crate::SLEEP_AFTER_IDLE) without a message does it sleep until the
 /// next one, which then pays a few microseconds for the wake-up.
 ///
 /// ## Why the line is built on the caller's thread

@@ -85,7 +85,7 @@
 //! ```
 //! use eliot_core::start_action;
 //! use eliot_core::testing::MemoryLogger;
-//! use eliot_tokio::EliotLayer;
+//! use eliot_tracing::EliotLayer;
 //! use tracing_subscriber::prelude::*;
 //!
 //! let logger = MemoryLogger::new();
@@ -165,8 +165,8 @@ use tracing_core::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use crate::destination::is_from_eliot;
 use crate::reentry::{bridging, is_bridging};
-use crate::tracing_destination::is_from_eliot;
 
 /// The `exception` of an action whose span saw an `ERROR` event with an
 /// `error` field.
@@ -177,7 +177,7 @@ pub const SPAN_ERROR_EXCEPTION: &str = "tracing:error";
 ///
 /// ```
 /// use tracing_subscriber::prelude::*;
-/// use eliot_tokio::EliotLayer;
+/// use eliot_tracing::EliotLayer;
 ///
 /// let subscriber = tracing_subscriber::registry().with(EliotLayer::new());
 /// tracing::subscriber::with_default(subscriber, || {

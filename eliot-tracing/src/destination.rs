@@ -1,5 +1,5 @@
-//! `TracingDestination`: Eliot messages as `tracing` events, the seed's
-//! `TwistedDestination` for programs whose main logging system is
+//! `TracingDestination`: Eliot messages as `tracing` events, the
+//! `TwistedDestination` of Eliot's Twisted integration page, for programs whose main logging system is
 //! `tracing`.
 //!
 //! Each message becomes one event, dispatched on the thread that logged it
@@ -52,7 +52,7 @@ pub const ELIOT_EVENT_NAME: &str = "eliot message";
 
 /// The `module_path` of the metadata of every event [`TracingDestination`]
 /// emits.
-pub const ELIOT_EVENT_MODULE: &str = "eliot_tokio::tracing_destination";
+pub const ELIOT_EVENT_MODULE: &str = "eliot_tracing::destination";
 
 /// How many distinct call sites [`TracingDestination`] registers at most
 /// before it falls back to one generic call site per level.
@@ -69,7 +69,7 @@ pub fn is_from_eliot(metadata: &Metadata<'_>) -> bool {
 ///
 /// ```
 /// use eliot_core::{add_destination, log_message, remove_destination};
-/// use eliot_tokio::TracingDestination;
+/// use eliot_tracing::TracingDestination;
 ///
 /// let subscriber = tracing_subscriber::fmt().with_writer(std::io::sink).finish();
 /// tracing::subscriber::with_default(subscriber, || {
@@ -140,7 +140,7 @@ fn parse(message: &Message) -> Result<Vec<(Cow<'_, str>, &RawValue)>, Destinatio
         .map(|fields| fields.0)
         .map_err(|e| {
             DestinationError::new(Failure::new(
-                "eliot_tokio::TracingDestination",
+                "eliot_tracing::TracingDestination",
                 format!("an Eliot message that is not a JSON object: {e}"),
             ))
         })
