@@ -129,7 +129,10 @@ pub fn python_float_into(out: &mut String, f: f64) {
         Some(m) => (true, m),
         None => (false, mantissa),
     };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    if let Some(even) = even_digits_on_a_tie(f, &digits, exponent) {
+        digits = even;
+    }
     if negative {
         out.push('-');
     }
@@ -167,6 +170,63 @@ pub fn python_float_into(out: &mut String, f: f64) {
             exponent.abs()
         );
     }
+}
+
+/// The other shortest digits of `f` when Rust's choice (`digits`, the
+/// first at `10^exponent`) is odd and exactly as close to `f` as an even
+/// one that reads back the same: Python (David Gay's algorithm) rounds such
+/// a tie to even, Rust up or down. `772923967271795.25` is written
+/// `772923967271795.2` by Python, `772923967271795.3` by Rust.
+fn even_digits_on_a_tie(f: f64, digits: &str, exponent: i32) -> Option<String> {
+    let last = *digits.as_bytes().last()?;
+    if last % 2 == 0 {
+        return None;
+    }
+    // A tie needs the exact value of f to end, in decimal, one digit after
+    // `digits`, with a 5. With f = m * 2^e (m odd) and e < 0, the exact
+    // value's last digit is at 10^e: a cheap test that rules out nearly
+    // every float before the exact expansion is written.
+    let place = exponent - i32::try_from(digits.len()).ok()?;
+    let bits = f.abs().to_bits();
+    let (mantissa, binary_exponent) = match (bits >> 52) as i32 {
+        0 => (bits, -1074),
+        biased => ((bits & ((1 << 52) - 1)) | (1 << 52), biased - 1075),
+    };
+    let binary_exponent = binary_exponent + mantissa.trailing_zeros() as i32;
+    let possible = if binary_exponent < 0 {
+        binary_exponent == place
+    } else {
+        place >= 0
+    };
+    if !possible {
+        return None;
+    }
+    // 800 digits hold any double exactly (it has at most 767).
+    let exact = format!("{:.800e}", f.abs());
+    let (exact_digits, exact_exponent) = exact.split_once('e')?;
+    let exact_digits: String = exact_digits.chars().filter(char::is_ascii_digit).collect();
+    if exact_exponent.parse::<i32>().ok()? != exponent
+        || !exact_digits[digits.len() + 1..].bytes().all(|d| d == b'0')
+        || exact_digits.as_bytes()[digits.len()] != b'5'
+    {
+        return None;
+    }
+    let exact_head = &exact_digits[..digits.len()];
+    let mut other = digits.as_bytes().to_vec();
+    if exact_head == digits && last != b'9' {
+        *other.last_mut()? += 1; // f lies halfway up to the next digits.
+    } else if exact_head.as_bytes()[..digits.len() - 1] == digits.as_bytes()[..digits.len() - 1]
+        && exact_head.as_bytes().last() == Some(&(last - 1))
+    {
+        *other.last_mut()? -= 1; // f lies halfway down to the previous ones.
+    } else {
+        return None;
+    }
+    let other = String::from_utf8(other).ok()?;
+    let reads_back = format!("{}.{}e{exponent}", &other[..1], &other[1..])
+        .parse::<f64>()
+        .is_ok_and(|g| g == f.abs());
+    reads_back.then_some(other)
 }
 
 /// Cuts `text` at its first newline or after `limit` characters, whichever
@@ -239,6 +299,8 @@ mod tests {
     }
 
     #[test]
+    // The tie cases are written as their exact values, on purpose.
+    #[allow(clippy::excessive_precision)]
     fn floats_read_like_python_repr() {
         let cases = [
             (0.0, "0.0"),
@@ -254,6 +316,11 @@ mod tests {
             (-2.5e-300, "-2.5e-300"),
             (9.5367431640625e-07, "9.5367431640625e-07"),
             (123.456, "123.456"),
+            // Two shortest digits, as close as each other: Python takes the
+            // even one.
+            (772923967271795.25, "772923967271795.2"),
+            (717374533582110.25, "717374533582110.2"),
+            (0.5000000000000001, "0.5000000000000001"),
         ];
         for (f, want) in cases {
             assert_eq!(repr(f), want, "repr({f:?})");
