@@ -29,12 +29,18 @@
 //! Python's eliot-tree does, [`html`] writes the browser report of
 //! `eliot-tree --html`, and [`ordered`] draws tasks on every core and
 //! prints them in order.
+//!
+//! The package has a second command, `eliot-prettyprint`, a port of Python
+//! Eliot's: it shows each message as soon as it is read, without waiting
+//! for its task (see [`prettyprint`]).
 
 #![deny(missing_docs)]
 
+mod clock;
 mod fields;
 pub mod filter;
 pub mod format;
 pub mod html;
 pub mod ordered;
+pub mod prettyprint;
 pub mod render;

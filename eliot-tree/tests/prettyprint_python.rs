@@ -1,0 +1,78 @@
+//! `eliot-prettyprint` writes what the pinned Python `eliot-prettyprint`
+//! (Eliot 1.18) writes, byte for byte, in both layouts: on the reference
+//! logs written by Python's Eliot, and on thousands of random messages
+//! (seeded) full of what is hard to print: quotes, control characters,
+//! escapes, non-BMP characters, lone surrogates in values, huge integers,
+//! floats on rounding ties, nested values, long strings.
+
+#[path = "support/python_tools.rs"]
+mod python_tools;
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Runs a command with `input` on stdin; its stdout.
+fn run(program: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed:\n{}",
+        program.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+fn assert_same_as_python(name: &str, log: &[u8]) {
+    let python = python_tools::venv_bin().join("eliot-prettyprint");
+    let ours = Path::new(env!("CARGO_BIN_EXE_eliot-prettyprint"));
+    for args in [&[][..], &["-c"][..], &["--compact"][..]] {
+        let want = run(&python, args, log);
+        let got = run(ours, args, log);
+        assert!(!want.is_empty(), "{name}: Python printed nothing");
+        if got != want {
+            let at = got.iter().zip(&want).take_while(|(a, b)| a == b).count();
+            let from = at.saturating_sub(200);
+            panic!(
+                "{name} {args:?}: differs from Python at byte {at}:\nours:   {:?}\npython: {:?}",
+                String::from_utf8_lossy(&got[from..(at + 200).min(got.len())]),
+                String::from_utf8_lossy(&want[from..(at + 200).min(want.len())]),
+            );
+        }
+    }
+}
+
+#[test]
+fn reference_logs_print_exactly_as_python_prints_them() {
+    for name in support::reference_logs() {
+        let log = std::fs::read(support::reference_log(&format!("{name}.log"))).unwrap();
+        assert_same_as_python(&name, &log);
+    }
+}
+
+#[test]
+fn random_messages_print_exactly_as_python_prints_them() {
+    let python = python_tools::venv_bin().join("python");
+    let generator = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/random_messages.py"
+    );
+    for seed in ["1", "2", "3"] {
+        let log = run(&python, &[generator, seed, "1500"], b"");
+        assert_eq!(log.iter().filter(|&&b| b == b'\n').count(), 1500);
+        assert_same_as_python(&format!("random seed {seed}"), &log);
+    }
+}
