@@ -3,6 +3,8 @@
 //! rounded to the microsecond (half to even), and only the years 1 to 9999
 //! exist.
 
+use std::fmt::Write as _;
+
 use jiff::civil::DateTime;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
@@ -53,6 +55,29 @@ impl Clock {
     /// Whether this clock shows local time.
     pub(crate) fn is_local(&self) -> bool {
         self.local
+    }
+
+    /// Appends a timestamp as Python's eliot-tree shows it in this zone:
+    /// `2026-11-26 08:52:30`, to the second (the microseconds rounded
+    /// first, as Python does); a timestamp beyond the years 1 to 9999 as a
+    /// number.
+    pub(crate) fn date_into(&self, out: &mut String, timestamp: f64) {
+        match self.wall_time_of_float(timestamp) {
+            Some(wall) => {
+                let _ = write!(
+                    out,
+                    "{:04}-{:02}-{:02} {:02}:{:02}:{:02}{}",
+                    wall.year,
+                    wall.month,
+                    wall.day,
+                    wall.hour,
+                    wall.minute,
+                    wall.second,
+                    if self.local { "" } else { "Z" }
+                );
+            }
+            None => crate::format::python_float_into(out, timestamp),
+        }
     }
 
     /// The wall time of a timestamp in seconds since the epoch, or `None`

@@ -66,6 +66,11 @@ struct Args {
     #[arg(short = 'l', long, default_value_t = 100, value_name = "LENGTH")]
     field_limit: usize,
 
+    /// Show times in the local time zone (TZ, else the system's) instead of
+    /// UTC. Long form only: -l is --field-limit.
+    #[arg(long)]
+    local_timezone: bool,
+
     /// Show only tasks with a message matching this JMESPath query, e.g.
     /// "action_type == 'http:request'" (repeat: every query must be matched,
     /// each by some message). Whole tasks are shown, never parts of them.
@@ -330,6 +335,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         color,
         color_tree: !args.no_color_tree,
         ascii: args.ascii,
+        local_timezone: args.local_timezone,
     });
     let mut session = Session {
         output: Output {

@@ -47,6 +47,9 @@ pub struct RenderOptions {
     pub color_tree: bool,
     /// Draw with ASCII characters instead of box-drawing ones.
     pub ascii: bool,
+    /// Show human-readable times in the local time zone (`TZ`, else the
+    /// system's) without the `Z`, as Python's `--local-timezone` does.
+    pub local_timezone: bool,
 }
 
 impl Default for RenderOptions {
@@ -60,6 +63,7 @@ impl Default for RenderOptions {
             color: false,
             color_tree: true,
             ascii: false,
+            local_timezone: false,
         }
     }
 }
@@ -122,6 +126,8 @@ mod sgr {
 /// ```
 pub struct Renderer {
     options: RenderOptions,
+    /// The local time zone, with `local_timezone`.
+    local: Option<crate::clock::Clock>,
     glyphs: &'static Glyphs,
     hidden: HashSet<String>,
 }
@@ -152,6 +158,7 @@ impl Renderer {
             .collect();
         Renderer {
             glyphs: if options.ascii { &ASCII } else { &UNICODE },
+            local: options.local_timezone.then(crate::clock::Clock::local),
             options,
             hidden,
         }
@@ -367,7 +374,10 @@ impl Renderer {
         out.push(' ');
         self.paint(out, sgr::TIMESTAMP, |out| {
             if self.options.human_readable {
-                timestamp_into(out, message.timestamp());
+                match &self.local {
+                    Some(clock) => clock.date_into(out, message.timestamp()),
+                    None => timestamp_into(out, message.timestamp()),
+                }
             } else {
                 python_float_into(out, message.timestamp());
             }

@@ -76,3 +76,63 @@ fn random_messages_print_exactly_as_python_prints_them() {
         assert_same_as_python(&format!("random seed {seed}"), &log);
     }
 }
+
+/// Runs `program` with `TZ` set; its stdout.
+fn run_in_zone(program: &Path, zone: &str, args: &[&str]) -> Vec<u8> {
+    let output = Command::new(program)
+        .args(args)
+        .env("TZ", zone)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+#[test]
+fn local_time_zones_are_python_s_in_both_commands() {
+    let bin = python_tools::venv_bin();
+    let tree = Path::new(env!("CARGO_BIN_EXE_eliot-tree"));
+    let prettyprint = Path::new(env!("CARGO_BIN_EXE_eliot-prettyprint"));
+    for name in support::reference_logs() {
+        let path = support::reference_log(&format!("{name}.log"));
+        let log = std::fs::read(&path).unwrap();
+        let path = path.to_str().unwrap();
+        let mut seen = Vec::new();
+        for zone in ["UTC", "America/New_York", "Asia/Kolkata"] {
+            let args = ["--local-timezone", "--color", "never", path];
+            let want = run_in_zone(&bin.join("eliot-tree"), zone, &args);
+            assert_eq!(
+                run_in_zone(tree, zone, &args),
+                want,
+                "eliot-tree {name} in {zone}"
+            );
+            seen.push(want);
+            for args in [&["-l"][..], &["-l", "-c"][..]] {
+                let python = Command::new(bin.join("eliot-prettyprint"))
+                    .args(args)
+                    .env("TZ", zone)
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                python.stdin.as_ref().unwrap().write_all(&log).unwrap();
+                let want = python.wait_with_output().unwrap().stdout;
+                let ours = Command::new(prettyprint)
+                    .args(args)
+                    .arg(path)
+                    .env("TZ", zone)
+                    .output()
+                    .unwrap()
+                    .stdout;
+                assert_eq!(ours, want, "eliot-prettyprint {args:?} {name} in {zone}");
+            }
+        }
+        // The zones really change what is shown.
+        assert_ne!(seen[0], seen[1]);
+        assert_ne!(seen[1], seen[2]);
+    }
+}
