@@ -8,9 +8,15 @@
 //! `tests/fixtures/dependency_shapes`, checked by the real `cargo` (with
 //! its tests, so `#[capture_logging]` expands too), offline, into a target
 //! directory of its own.
+//!
+//! The fixture's lock file is not kept in git: each run starts it from this
+//! workspace's `Cargo.lock`, so the fixture builds with exactly the versions
+//! the workspace locked, and a dependency added to the library never leaves
+//! a stale fixture lock behind.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 /// The crates that must compile, one per dependency shape.
 const WORKING_SHAPES: &[&str] = &[
@@ -25,12 +31,25 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dependency_shapes")
 }
 
+/// Starts the fixture's lock file from the workspace's, once per run.
+fn seed_lock_file() {
+    static SEEDED: OnceLock<()> = OnceLock::new();
+    SEEDED.get_or_init(|| {
+        let workspace_lock = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.lock");
+        std::fs::copy(&workspace_lock, fixture().join("Cargo.lock"))
+            .expect("the workspace's Cargo.lock is copied into the fixture");
+    });
+}
+
 fn cargo_check(packages: &[&str]) -> Output {
+    seed_lock_file();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
         .current_dir(fixture())
-        .args(["check", "--offline", "--locked", "--all-targets"])
+        // Offline: every crate the fixture needs is one the workspace locked,
+        // already downloaded for this build.
+        .args(["check", "--offline", "--all-targets"])
         .env(
             "CARGO_TARGET_DIR",
             Path::new(env!("CARGO_TARGET_TMPDIR")).join("dependency-shapes"),
