@@ -41,8 +41,21 @@ fn seed_lock_file() {
     });
 }
 
+/// Marks a shape's source as changed, so that cargo checks it anew: a shape
+/// left fresh by an earlier run would be skipped, and its diagnostics (or
+/// its "Checking" line) not printed.
+fn touch_shape(package: &str) {
+    let source = fixture().join(package).join("src/lib.rs");
+    std::fs::File::options()
+        .append(true)
+        .open(&source)
+        .and_then(|file| file.set_modified(std::time::SystemTime::now()))
+        .unwrap_or_else(|error| panic!("touch {}: {error}", source.display()));
+}
+
 fn cargo_check(packages: &[&str]) -> Output {
     seed_lock_file();
+    packages.iter().for_each(|package| touch_shape(package));
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
     command
