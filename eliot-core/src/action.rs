@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use crate::context::{self, Context, ContextGuard};
 use crate::failure::{AsFailure, Failure};
 use crate::field::{Field, OwnedFields};
+use crate::macro_support::return_scope::Watch;
 use crate::message;
 use crate::registry::Route;
-use crate::return_scope::Watch;
 use crate::task_id::{TaskId, TaskIdError};
 use crate::util::json;
 
@@ -52,7 +52,7 @@ struct ActionInner {
     success_fields: Mutex<OwnedFields>,
     route: Option<Route>,
     /// Set when the guard was bound by a top-level `let` of a function that
-    /// returns a `Result` (see `return_scope.rs`).
+    /// returns a `Result` (see `macro_support/return_scope.rs`).
     watch: OnceLock<Watch>,
 }
 
@@ -444,7 +444,7 @@ impl ActionGuard {
     }
 
     /// Leaves the end of the action to a function's `ReturnScope` if this
-    /// guard is dropped where it is now (see `return_scope.rs`).
+    /// guard is dropped where it is now (see `macro_support/return_scope.rs`).
     pub(crate) fn watch(&self, watch: Watch) {
         // Watched once: a second scope cannot claim the same guard.
         let _ = self.action.inner.watch.set(watch);

@@ -136,15 +136,13 @@ mod relay;
 mod task_id;
 mod task_uuid;
 
-// Integrations and helpers for macros and tests.
-#[cfg(feature = "http")]
-pub mod http;
-#[cfg(feature = "log")]
-pub mod log;
-mod macro_support;
 mod macros;
-mod return_scope;
 pub mod testing;
+
+// Bridges to other crates: `http` headers, the `log` crate.
+mod integrations;
+// What the code the proc macros generate calls.
+mod macro_support;
 
 // The destinations messages go to.
 mod output;
@@ -152,6 +150,10 @@ mod output;
 mod util;
 
 pub use eliot_parse as parse;
+#[cfg(feature = "http")]
+pub use integrations::http;
+#[cfg(feature = "log")]
+pub use integrations::log;
 pub use output::{console, syslog};
 
 pub use action::{
@@ -203,13 +205,13 @@ pub mod __private {
 
     // What `#[inline_actions]` and `#[log_call]` expand to.
     pub use crate::future::WithContext;
+    pub use crate::macro_support::return_scope::{
+        NotAGuard, ReturnScope, ReturnedResult, ScopeError, ScopeViaAsFailure, ScopeViaDeref,
+        ScopeViaDisplay, ScopeViaTypeName, WatchBinding,
+    };
     pub use crate::macro_support::{
         DescribedError, ErrorRef, LoggedArgument, LoggedResult, ViaAsFailure, ViaDeref, argument,
         finish, finish_with_failure, finish_with_result, function_path, yielded,
-    };
-    pub use crate::return_scope::{
-        NotAGuard, ReturnScope, ReturnedResult, ScopeError, ScopeViaAsFailure, ScopeViaDeref,
-        ScopeViaDisplay, ScopeViaTypeName, WatchBinding,
     };
     pub use crate::{DebugValue, DisplayValue, Field, start_action};
 }

@@ -5,7 +5,10 @@
 //! The traits here carry `#[diagnostic::on_unimplemented]` messages: when an
 //! argument or a result cannot be logged, the compiler's error names the
 //! macro, points at the offending argument (the generated call is spanned
-//! there) and says what to write instead.
+//! there) and says what to write instead. `return_scope` holds what ends
+//! the actions of a function that returns a `Result`.
+
+pub(crate) mod return_scope;
 
 use std::fmt::Display;
 use std::ops::Deref;
