@@ -9,6 +9,7 @@
 //! | `eliot:messages_dropped` | a lossy `ThreadedWriter`, the syslog destination | `dropped`, `capacity`, `reason`, `first_timestamp`, `last_timestamp` |
 //! | `eliot:context_misuse` | a context guard dropped out of order | `reason` |
 //! | `eliot:startup_buffer_overflow` | the first destination added | `dropped`, `kept` |
+//! | `eliot:http:bad_task_id` | `http::continue_or_start`, on a malformed header | `header`, `values`, `reason` |
 //!
 //! (A syslog message too long for its receiver is replaced by a shortened
 //! copy with an `eliot:truncated` field: a field, not a message of its own;
@@ -16,6 +17,8 @@
 
 use std::backtrace::Backtrace;
 
+#[cfg(feature = "http")]
+use crate::action::Action;
 use crate::failure::{AsFailure, Failure};
 use crate::field::Field;
 use crate::message::{Message, detached_message, log_detached, log_message};
@@ -139,6 +142,21 @@ pub(crate) fn log_startup_buffer_overflow(dropped: u64, kept: usize) {
     log_detached(
         "eliot:startup_buffer_overflow",
         &[Field::new("dropped", &dropped), Field::new("kept", &kept)],
+    );
+}
+
+/// `eliot:http:bad_task_id`, in `action`, the task started instead of
+/// continuing a request's malformed task id: the `header`, its `values` as
+/// received, and the `reason` they name no task.
+#[cfg(feature = "http")]
+pub(crate) fn log_bad_task_id(action: &Action, header: &str, values: &[String], reason: &str) {
+    action.log(
+        "eliot:http:bad_task_id",
+        &[
+            Field::new("header", &header),
+            Field::new("values", &values),
+            Field::new("reason", &reason),
+        ],
     );
 }
 

@@ -34,6 +34,7 @@ use http::header::{GetAll, HeaderMap, HeaderName, HeaderValue};
 
 use crate::action::{Action, ActionGuard, continue_at, start_task};
 use crate::field::Field;
+use crate::own_messages::log_bad_task_id;
 use crate::task_id::{TaskId, TaskIdError};
 
 /// The header that carries a serialized task id: `x-eliot-task-id`.
@@ -181,14 +182,7 @@ pub fn continue_or_start(
                 .iter()
                 .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
                 .collect();
-            guard.log(
-                "eliot:http:bad_task_id",
-                &[
-                    Field::new("header", &TASK_ID_HEADER.as_str()),
-                    Field::new("values", &values),
-                    Field::new("reason", &reason),
-                ],
-            );
+            log_bad_task_id(&guard, TASK_ID_HEADER.as_str(), &values, &reason);
             guard
         }
     }
