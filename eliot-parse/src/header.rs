@@ -11,7 +11,8 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use serde_json::value::RawValue;
 
 use super::level::TaskLevel;
-use super::message::{ActionStatus, Kind, WrittenMessage};
+use super::message::{ActionStatus, WrittenMessage};
+use super::names::Names;
 use super::problem::Problem;
 use super::scan::might_be_unreadable;
 
@@ -51,9 +52,12 @@ pub(crate) struct Header<'a> {
 #[derive(Debug)]
 pub(crate) struct ValidHeader<'a> {
     pub(crate) task_uuid: Cow<'a, str>,
-    pub(crate) task_level: TaskLevel,
+    pub(crate) task_level: Box<[u32]>,
     pub(crate) timestamp: f64,
-    pub(crate) kind: Kind,
+    /// The `action_type`, or the `message_type` of a plain message.
+    pub(crate) type_name: Cow<'a, str>,
+    /// The `action_status` of an action's message; `None` for a plain one.
+    pub(crate) status: Option<ActionStatus>,
 }
 
 impl<'a> Header<'a> {
@@ -70,7 +74,7 @@ impl<'a> Header<'a> {
                     "an array of at most 512 positive integers",
                 ));
             }
-            Found::Valid(level) => TaskLevel::new(level),
+            Found::Valid(level) => level,
             Found::Missing => {
                 return Err(Problem::MissingField {
                     field: "task_level",
@@ -88,7 +92,7 @@ impl<'a> Header<'a> {
             Found::Missing => return Err(Problem::MissingField { field: "timestamp" }),
             Found::Invalid => return Err(invalid("timestamp", "a number")),
         };
-        let kind = match (self.action_type, self.message_type) {
+        let (type_name, status) = match (self.action_type, self.message_type) {
             (Found::Valid(action_type), _) => {
                 let status = match self.action_status {
                     Found::Valid(s) => ActionStatus::parse(&s),
@@ -105,23 +109,23 @@ impl<'a> Header<'a> {
                         "\"started\", \"succeeded\" or \"failed\"",
                     ));
                 };
-                let last = task_level.last().unwrap_or(0);
+                let last = task_level.last().copied().unwrap_or(0);
                 if status == ActionStatus::Started && last != 1 {
                     return Err(Problem::MisplacedAction {
-                        level: task_level,
+                        level: TaskLevel::new(task_level),
                         expected: "an action's start message is at a level ending in 1",
                     });
                 }
                 if status != ActionStatus::Started && last < 2 {
                     return Err(Problem::MisplacedAction {
-                        level: task_level,
+                        level: TaskLevel::new(task_level),
                         expected: "an action's end message is at a level ending in 2 or more",
                     });
                 }
-                Kind::Action(action_type.into(), status)
+                (action_type, Some(status))
             }
             (Found::Invalid, _) => return Err(invalid("action_type", "a string")),
-            (Found::Missing, Found::Valid(message_type)) => Kind::Message(message_type.into()),
+            (Found::Missing, Found::Valid(message_type)) => (message_type, None),
             (Found::Missing, Found::Invalid) => return Err(invalid("message_type", "a string")),
             (Found::Missing, Found::Missing) => {
                 return Err(Problem::MissingField {
@@ -133,16 +137,31 @@ impl<'a> Header<'a> {
             task_uuid,
             task_level,
             timestamp,
-            kind,
+            type_name,
+            status,
         })
     }
 }
 
 impl ValidHeader<'_> {
-    /// The message for `text`, sharing `task_uuid` when given one.
-    pub(crate) fn into_message(self, text: &str, task_uuid: Option<Arc<str>>) -> WrittenMessage {
+    /// The message for `text`, sharing `task_uuid` when given one, its
+    /// type's name taken from `names`.
+    pub(crate) fn into_message(
+        self,
+        text: &str,
+        task_uuid: Option<Arc<str>>,
+        names: &mut Names,
+    ) -> WrittenMessage {
         let task_uuid = task_uuid.unwrap_or_else(|| Arc::from(&*self.task_uuid));
-        WrittenMessage::new(text, task_uuid, self.task_level, self.timestamp, self.kind)
+        let type_name = names.get(&self.type_name);
+        WrittenMessage::new(
+            text,
+            task_uuid,
+            names.level(&self.task_level),
+            self.timestamp,
+            type_name,
+            self.status,
+        )
     }
 }
 

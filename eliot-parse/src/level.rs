@@ -1,6 +1,8 @@
 //! Task levels: where a message sits in its task's tree.
 
+use std::borrow::Borrow;
 use std::fmt;
+use std::sync::Arc;
 
 /// The position of a message or an action in its task: `[3, 2]` is the
 /// second child of the action that took the third slot of the task's root.
@@ -19,12 +21,12 @@ use std::fmt;
 /// assert_eq!(level.last(), Some(2));
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct TaskLevel(Box<[u32]>);
+pub struct TaskLevel(Arc<[u32]>);
 
 impl TaskLevel {
     /// A level made of these slots.
     pub fn new(level: impl Into<Box<[u32]>>) -> Self {
-        TaskLevel(level.into())
+        TaskLevel(Arc::from(level.into()))
     }
 
     /// The slots, outermost first.
@@ -70,6 +72,14 @@ impl fmt::Display for TaskLevel {
 impl fmt::Debug for TaskLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+/// A level is found in a set of levels by its slots (the parser shares the
+/// levels that many lines repeat).
+impl Borrow<[u32]> for TaskLevel {
+    fn borrow(&self) -> &[u32] {
+        &self.0
     }
 }
 

@@ -57,7 +57,9 @@
 //! [`Problem::Duplicate`]). What stays in memory is the open tasks, in
 //! flight or never to complete (those are kept to the end of the input,
 //! so a log of unfinished tasks is held whole), plus one UUID per
-//! completed task.
+//! completed task. Past a few megabytes, the lines of open tasks are kept
+//! packed (LZ4) until their task is handed back: a log whose tasks never
+//! complete is held in less memory than the file takes on disk.
 //!
 //! # Missing lines and bad lines
 //!
@@ -79,6 +81,8 @@ mod header;
 mod json;
 mod level;
 mod message;
+mod names;
+mod packing;
 mod parser;
 mod problem;
 mod reader;

@@ -4,9 +4,9 @@
 //! Reading a line extracts only what the tree needs (`task_uuid`,
 //! `task_level`, `timestamp`, the type and status) and keeps the line's text;
 //! the other fields are skipped, not built. [`WrittenMessage::fields`] parses
-//! them when someone asks. A task held in memory (open, or never completed
-//! and kept to the end of the input) therefore costs about the size of its
-//! lines, and a large log is read at the speed of a JSON scan.
+//! them when someone asks, so a large log is read at the speed of a JSON
+//! scan. The parser packs the text of tasks held open for long (see
+//! [`Parser`](super::Parser)).
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,6 +14,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::level::TaskLevel;
+use super::names::Names;
+use super::packing::Text;
 use super::problem::Problem;
 use super::scan::{split_objects, without_lone_surrogates};
 
@@ -71,13 +73,6 @@ impl fmt::Display for ActionStatus {
     }
 }
 
-/// What a message is: a plain message, or the start or end of an action.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Message(Box<str>),
-    Action(Box<str>, ActionStatus),
-}
-
 /// One message read from a log.
 ///
 /// ```
@@ -93,11 +88,14 @@ pub(crate) enum Kind {
 /// ```
 #[derive(Clone)]
 pub struct WrittenMessage {
-    line: Box<str>,
+    text: Text,
     task_uuid: Arc<str>,
     task_level: TaskLevel,
     timestamp: f64,
-    kind: Kind,
+    /// The `action_type`, or the `message_type` of a plain message.
+    type_name: Arc<str>,
+    /// The `action_status` of an action's message; `None` for a plain one.
+    status: Option<ActionStatus>,
 }
 
 impl WrittenMessage {
@@ -113,7 +111,7 @@ impl WrittenMessage {
                 found = Some(
                     header
                         .validate()
-                        .map(|valid| valid.into_message(text, None)),
+                        .map(|valid| valid.into_message(text, None, &mut Names::default())),
                 );
             }
         });
@@ -131,14 +129,16 @@ impl WrittenMessage {
         task_uuid: Arc<str>,
         task_level: TaskLevel,
         timestamp: f64,
-        kind: Kind,
+        type_name: Arc<str>,
+        status: Option<ActionStatus>,
     ) -> Self {
         WrittenMessage {
-            line: line.into(),
+            text: Text::Plain(line.into()),
             task_uuid,
             task_level,
             timestamp,
-            kind,
+            type_name,
+            status,
         }
     }
 
@@ -146,13 +146,19 @@ impl WrittenMessage {
     /// surrogate escape, which Python writes for an undecodable byte and
     /// which no Rust string can hold, is read as `\ufffd`.)
     pub fn as_json(&self) -> &str {
-        &self.line
+        self.text.as_str()
+    }
+
+    /// Where the message's text is: the parser packs the text of the
+    /// messages of tasks left open for long.
+    pub(crate) fn text_mut(&mut self) -> &mut Text {
+        &mut self.text
     }
 
     /// Every key of the message, Eliot's own included.
     pub fn to_map(&self) -> Map<String, Value> {
         // The line was checked to be a JSON object when it was read.
-        serde_json::from_str(&self.line).unwrap_or_default()
+        serde_json::from_str(self.as_json()).unwrap_or_default()
     }
 
     /// The message's own fields: every key but Eliot's `timestamp`,
@@ -191,27 +197,18 @@ impl WrittenMessage {
     /// The `message_type` of a plain message; `None` for an action's start
     /// or end.
     pub fn message_type(&self) -> Option<&str> {
-        match &self.kind {
-            Kind::Message(t) => Some(t),
-            Kind::Action(..) => None,
-        }
+        self.status.is_none().then_some(&*self.type_name)
     }
 
     /// The `action_type` of an action's start or end message; `None` for a
     /// plain message.
     pub fn action_type(&self) -> Option<&str> {
-        match &self.kind {
-            Kind::Action(t, _) => Some(t),
-            Kind::Message(_) => None,
-        }
+        self.status.is_some().then_some(&*self.type_name)
     }
 
     /// The `action_status` of an action's start or end message.
     pub fn action_status(&self) -> Option<ActionStatus> {
-        match &self.kind {
-            Kind::Action(_, status) => Some(*status),
-            Kind::Message(_) => None,
-        }
+        self.status
     }
 
     /// Whether this is an `eliot:traceback` message.
@@ -222,14 +219,16 @@ impl WrittenMessage {
 
 impl fmt::Debug for WrittenMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("WrittenMessage").field(&&*self.line).finish()
+        f.debug_tuple("WrittenMessage")
+            .field(&self.as_json())
+            .finish()
     }
 }
 
 impl PartialEq for WrittenMessage {
     /// Two messages are equal when their lines are.
     fn eq(&self, other: &Self) -> bool {
-        self.line == other.line
+        self.as_json() == other.as_json()
     }
 }
 

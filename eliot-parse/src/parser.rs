@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use super::header::ValidHeader;
 use super::message::WrittenMessage;
+use super::names::Names;
+use super::packing::Dictionary;
 use super::problem::Problem;
 use super::task::Task;
 
@@ -17,7 +19,11 @@ use super::task::Task;
 /// back, so that a later line of a completed task is reported as a
 /// [`Problem::Duplicate`] instead of opening a new task. Memory is
 /// therefore the open tasks plus one UUID per completed task, not the
-/// lines of the completed tasks.
+/// lines of the completed tasks. Once the open tasks' lines pass a few
+/// megabytes, the lines of each task that grows are packed (LZ4, several
+/// times smaller on real logs) and unpacked when the task is handed back,
+/// so that a log of tasks that never complete is held in less than its
+/// size.
 ///
 /// ```
 /// use eliot_parse::{Parser, Problem, WrittenMessage};
@@ -44,7 +50,20 @@ pub struct Parser {
     completed: HashSet<Arc<str>>,
     next_seq: u64,
     only: Option<HashSet<Box<str>>>,
+    names: Names,
+    dictionary: Dictionary,
+    /// The bytes of the open tasks' texts that are not packed.
+    plain_bytes: usize,
 }
+
+/// How many bytes of the open tasks' texts are kept plain before the parser
+/// starts packing: tasks in flight on a busy server fit, and complete
+/// without ever being packed.
+const PLAIN_BUDGET: usize = 4 << 20;
+
+/// The least plain text of a task packed into a block: LZ4 finds the
+/// repeats of a task's lines (keys, types, its UUID) within a block.
+const MIN_BLOCK: usize = 2 << 10;
 
 impl Parser {
     /// A parser with no task open.
@@ -84,7 +103,13 @@ impl Parser {
     ) -> Result<Option<Task>, Problem> {
         // A borrowed UUID (the usual case, without escapes) copies nothing.
         let task_uuid = header.task_uuid.clone();
-        self.add_with(&task_uuid, |shared| header.into_message(text, shared))
+        // The closure borrows the names while `add_with` has the parser.
+        let mut names = std::mem::take(&mut self.names);
+        let added = self.add_with(&task_uuid, |shared| {
+            header.into_message(text, shared, &mut names)
+        });
+        self.names = names;
+        added
     }
 
     /// Adds the message `make` builds, given the UUID of its open task to
@@ -109,15 +134,22 @@ impl Parser {
             }
             return self.open_task(message);
         };
+        let before = task.plain_bytes();
         task.add(make(Some(task.shared_task_uuid().clone())))?;
+        self.plain_bytes += task.plain_bytes() - before;
         if !task.is_complete() {
+            if self.plain_bytes > PLAIN_BUDGET && task.worth_packing(MIN_BLOCK) {
+                self.plain_bytes -= task.pack(&mut self.dictionary);
+            }
             return Ok(None);
         }
         let Some((task_uuid, mut task)) = self.open.remove_entry(task_uuid) else {
             return Ok(None); // Found above.
         };
+        self.plain_bytes -= task.plain_bytes();
         self.completed.insert(task_uuid);
         task.finish_building();
+        task.unpack();
         Ok(Some(task))
     }
 
@@ -136,6 +168,7 @@ impl Parser {
             task.finish_building();
             return Ok(Some(task));
         }
+        self.plain_bytes += task.plain_bytes();
         self.open.insert(task.shared_task_uuid().clone(), task);
         Ok(None)
     }
@@ -148,11 +181,93 @@ impl Parser {
     /// Ends the parse: the tasks that never completed, in the order their
     /// first lines were read.
     pub fn finish(self) -> Vec<Task> {
+        let mut tasks = self.finish_packed();
+        for task in &mut tasks {
+            task.unpack();
+        }
+        tasks
+    }
+
+    /// [`finish`](Parser::finish) without unpacking the tasks: each is to be
+    /// unpacked ([`Task::unpack`]) when it is handed back, so that they are
+    /// not all unpacked at once.
+    pub(crate) fn finish_packed(self) -> Vec<Task> {
         let mut tasks: Vec<Task> = self.open.into_values().collect();
         tasks.sort_by_key(|task| task.seq);
         for task in &mut tasks {
             task.finish_building();
         }
         tasks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::{PLAIN_BUDGET, Parser};
+    use crate::{Event, Location, ParsedLog};
+
+    #[test]
+    fn tasks_packed_while_open_come_back_with_every_line_as_it_was() {
+        // 600 tasks of 100 lines each, interleaved: twice the budget and more,
+        // so that the tasks are packed as they grow. Half of them complete
+        // at the very end (unpacked when handed back), half never do
+        // (unpacked one by one at the end of the input).
+        let tasks = 600;
+        let mut written: HashMap<String, Vec<String>> = HashMap::new();
+        let mut log = String::new();
+        for slot in 1..=100 {
+            for task in 0..tasks {
+                let uuid = format!("{task:08}-0766-473f-81f4-004b40ac0276");
+                let line = if slot == 1 {
+                    format!(
+                        r#"{{"path":"/api/v1/users/{task}","action_status":"started","timestamp":1.{slot},"task_uuid":"{uuid}","action_type":"app:request","task_level":[1]}}"#
+                    )
+                } else {
+                    format!(
+                        r#"{{"n":{slot},"text":"caf\u00e9 ☕ line {slot} of task {task}","timestamp":1.{slot},"task_uuid":"{uuid}","task_level":[{slot}],"message_type":"app:step"}}"#
+                    )
+                };
+                log += &line;
+                log.push('\n');
+                written.entry(uuid).or_default().push(line);
+            }
+        }
+        assert!(log.len() > 2 * PLAIN_BUDGET);
+        for task in (0..tasks).step_by(2) {
+            let uuid = format!("{task:08}-0766-473f-81f4-004b40ac0276");
+            let line = format!(
+                r#"{{"action_status":"succeeded","timestamp":2.0,"task_uuid":"{uuid}","action_type":"app:request","task_level":[101]}}"#
+            );
+            log += &line;
+            log.push('\n');
+            written.get_mut(&uuid).unwrap().push(line);
+        }
+        let mut parser = Parser::new();
+        let mut parsed = ParsedLog::default();
+        let at = Location {
+            source: "log".into(),
+            line: 1,
+        };
+        for line in log.lines() {
+            parser.add_line(line.as_bytes(), &at, |event| match event {
+                Event::Task(task) => parsed.tasks.push(task),
+                Event::Malformed(bad) => parsed.malformed.push(bad),
+            });
+        }
+        assert!(
+            parser.plain_bytes < log.len() / 3,
+            "the open tasks were packed"
+        );
+        parsed.tasks.extend(parser.finish());
+        assert!(parsed.malformed.is_empty(), "{:?}", parsed.malformed[0]);
+        assert_eq!(parsed.tasks.len(), tasks);
+        let complete = parsed.tasks.iter().filter(|t| t.is_complete()).count();
+        assert_eq!(complete, tasks / 2);
+        for task in &parsed.tasks {
+            let read: Vec<&str> = task.messages().map(|m| m.as_json()).collect();
+            assert_eq!(read, written[task.task_uuid()], "{}", task.task_uuid());
+        }
     }
 }

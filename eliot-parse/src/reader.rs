@@ -172,6 +172,9 @@ pub struct LogReader {
     current: Option<(Input, u64)>,
     parser: Option<Parser>,
     pending: VecDeque<Event>,
+    /// The tasks that never completed, once every input has ended: each is
+    /// unpacked as it is handed back, not all at once.
+    unfinished: std::vec::IntoIter<Task>,
     buffer: Vec<u8>,
     lines: u64,
 }
@@ -196,6 +199,7 @@ impl LogReader {
             current: None,
             parser: Some(parser),
             pending: VecDeque::new(),
+            unfinished: Vec::new().into_iter(),
             buffer: Vec::with_capacity(1024),
             lines: 0,
         }
@@ -296,9 +300,12 @@ impl Iterator for LogReader {
             match self.advance() {
                 Ok(true) => {}
                 Ok(false) => {
-                    let parser = self.parser.take()?;
-                    self.pending
-                        .extend(parser.finish().into_iter().map(Event::Task));
+                    if let Some(parser) = self.parser.take() {
+                        self.unfinished = parser.finish_packed().into_iter();
+                    }
+                    let mut task = self.unfinished.next()?;
+                    task.unpack();
+                    return Some(Ok(Event::Task(task)));
                 }
                 Err(error) => return Some(Err(error)),
             }

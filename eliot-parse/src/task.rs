@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 use super::level::TaskLevel;
 use super::message::{ActionStatus, WrittenMessage};
+use super::packing::{Blocks, Dictionary, Text};
 use super::problem::Problem;
 
 /// A task read from a log: the tree of one `task_uuid`.
@@ -49,6 +50,10 @@ pub struct Task {
     end_time: f64,
     /// The order in which the parser first saw the task.
     pub(crate) seq: u64,
+    /// The bytes of the messages' texts that are not packed.
+    plain_bytes: usize,
+    /// The packed texts; none in a task handed back.
+    blocks: Blocks,
 }
 
 /// A node of a task's tree: an action or a message.
@@ -85,6 +90,7 @@ impl Task {
     pub(crate) fn start(message: WrittenMessage, seq: u64) -> Result<Task, Problem> {
         let task_uuid = message.shared_task_uuid().clone();
         let timestamp = message.timestamp();
+        let plain_bytes = message.as_json().len();
         let level = message.task_level();
         let root = if level.as_slice() == [1] && message.message_type().is_some() {
             // A message logged outside any action is a task of its own.
@@ -101,12 +107,15 @@ impl Task {
             start_time: timestamp,
             end_time: timestamp,
             seq,
+            plain_bytes,
+            blocks: Blocks::default(),
         })
     }
 
     /// Adds a later line of the task.
     pub(crate) fn add(&mut self, message: WrittenMessage) -> Result<(), Problem> {
         let timestamp = message.timestamp();
+        let bytes = message.as_json().len();
         match &mut self.root {
             Node::Action(root) => root.insert(message)?,
             Node::Message(_) => {
@@ -118,6 +127,7 @@ impl Task {
             }
         }
         self.lines += 1;
+        self.plain_bytes += bytes;
         self.start_time = self.start_time.min(timestamp);
         self.end_time = self.end_time.max(timestamp);
         Ok(())
@@ -129,6 +139,42 @@ impl Task {
         if let Node::Action(root) = &mut self.root {
             root.finish_building();
         }
+    }
+
+    /// The bytes of the messages' texts that are not packed.
+    pub(crate) fn plain_bytes(&self) -> usize {
+        self.plain_bytes
+    }
+
+    /// Whether the task has enough plain text to pack: a block of at least
+    /// `min_block` bytes, and at least a quarter of what is packed already,
+    /// so that a task that keeps growing is walked a number of times
+    /// logarithmic in its size, not linear.
+    pub(crate) fn worth_packing(&self, min_block: usize) -> bool {
+        self.plain_bytes >= min_block.max(self.blocks.plain_len() / 4)
+    }
+
+    /// Packs the texts of the messages not packed yet into one block, and
+    /// gives back the spare room of the tree's lists of children; returns
+    /// how many bytes of plain text were packed.
+    pub(crate) fn pack(&mut self, dictionary: &mut Dictionary) -> usize {
+        let mut texts = Vec::with_capacity(self.lines);
+        self.root.texts_mut(&mut texts);
+        let packed = self.blocks.pack(texts, dictionary);
+        self.plain_bytes -= packed;
+        self.root.shrink_children();
+        packed
+    }
+
+    /// Makes every message's text plain again (a task is handed back
+    /// unpacked).
+    pub(crate) fn unpack(&mut self) {
+        if self.blocks.is_empty() {
+            return;
+        }
+        let mut texts = Vec::with_capacity(self.lines);
+        self.root.texts_mut(&mut texts);
+        self.plain_bytes += self.blocks.unpack(texts);
     }
 
     /// The task's UUID.
@@ -238,6 +284,32 @@ impl Node {
                     child.collect_messages(out);
                 }
                 out.extend(action.end.as_ref());
+            }
+        }
+    }
+
+    /// The text of every message in the subtree, late children included.
+    fn texts_mut<'a>(&'a mut self, out: &mut Vec<&'a mut Text>) {
+        match self {
+            Node::Message(message) => out.push(message.text_mut()),
+            Node::Action(action) => {
+                let action = &mut **action;
+                out.extend(action.start.as_mut().map(WrittenMessage::text_mut));
+                out.extend(action.end.as_mut().map(WrittenMessage::text_mut));
+                for child in action.children.iter_mut().chain(action.late.values_mut()) {
+                    child.texts_mut(out);
+                }
+            }
+        }
+    }
+
+    /// Frees the room reserved for more children in the subtree (a task
+    /// being packed is one that stays open for long).
+    fn shrink_children(&mut self) {
+        if let Node::Action(action) = self {
+            action.children.shrink_to_fit();
+            for child in action.children.iter_mut().chain(action.late.values_mut()) {
+                child.shrink_children();
             }
         }
     }
