@@ -11,7 +11,7 @@
 //! waker, through `dyn Future` as a real executor does, so that nothing but
 //! the future and its wrapper is measured:
 //!
-//! - `bare`: a plain `async fn` (`poll_support::yielding`);
+//! - `bare`: a plain `async fn` (`poll::yielding`);
 //! - `inline_actions`: the same body under `#[inline_actions]`, with an
 //!   action open in it for the whole run (its start and end are written to a
 //!   destination that counts them, so the action is real);
@@ -26,8 +26,9 @@
 //! overhead of a wrapper is its median minus the bare median. Figures, not
 //! assertions: compare the ratios, which are measured side by side.
 
-#[path = "../tests/poll_support/mod.rs"]
-mod poll_support;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/support/poll.rs"]
+mod poll;
 
 use std::future::Future;
 use std::hint::black_box;
@@ -37,7 +38,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use eliot::{add_destination, destination_fn, inline_actions, start_action};
-use poll_support::{median, run_to_end, yield_now, yielding};
+use poll::{median, run_to_end, yield_now, yielding};
 use tracing::Instrument;
 
 const YIELDS: u32 = 10_000;

@@ -13,8 +13,9 @@
 //! them. Variants interleave per round; the median of `ROUNDS` rounds is
 //! reported. Figures, not assertions.
 
-#[path = "../tests/poll_support/mod.rs"]
-mod poll_support;
+#[allow(dead_code, unreachable_pub)]
+#[path = "../tests/support/poll.rs"]
+mod poll;
 
 use std::hint::black_box;
 use std::pin::pin;
@@ -23,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use eliot::{add_destination, destination_fn, inline_actions, start_action};
-use poll_support::{median, run_to_end};
+use poll::{median, run_to_end};
 
 const CALLS: u32 = 20_000;
 const ROUNDS: usize = 101;

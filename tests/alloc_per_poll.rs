@@ -7,7 +7,7 @@
 // unsafe code, to forward every call to the system allocator.
 #![allow(unsafe_code)]
 
-mod poll_support;
+mod support;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -16,8 +16,8 @@ use std::pin::{Pin, pin};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use crate::support::poll::{yield_now, yielding};
 use eliot::{add_destination, destination_fn, inline_actions, start_action};
-use poll_support::{yield_now, yielding};
 
 /// The system allocator, counting the allocations of threads that asked to
 /// be counted.

@@ -3,12 +3,12 @@
 //! shared by the tests running in parallel, and is never changed here), and
 //! end to end in child processes given their own environment.
 
-mod console_support;
+mod support;
 
 use std::ffi::OsString;
 use std::process::Command;
 
-use console_support::{LOG, draw, plain};
+use crate::support::console::{LOG, draw, plain};
 use eliot::console::{ColorChoice, ConsoleDestination};
 use eliot::{add_destination, log_message, remove_destination};
 

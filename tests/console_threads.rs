@@ -6,13 +6,13 @@
 //! `CONSOLE_THREADS_CHILD` set), whose threads log to the real stdout while
 //! others `println!`, and reads what it printed through a pipe.
 
-mod console_support;
+mod support;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
 use std::process::Command;
 
-use console_support::Shared;
+use crate::support::console::Shared;
 use eliot::console::{ColorChoice, ConsoleDestination};
 use eliot::{add_destination, log_message, remove_destination, start_action, write_traceback};
 

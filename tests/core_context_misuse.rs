@@ -10,7 +10,7 @@
 // The futures here hold guards across awaits on purpose: that is the misuse.
 #![allow(clippy::await_holding_invalid_type)]
 
-mod core_support;
+mod support;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,7 +19,7 @@ use std::sync::{Arc, Barrier, Mutex, MutexGuard, mpsc};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use core_support::{capture, kind, level, parse_all};
+use crate::support::capture::{capture, kind, level, parse_all};
 use eliot::__private::SavedContext;
 use eliot::{
     WithContext, context_misuse_count, current_action, log_message, start_action, start_task,
@@ -141,7 +141,7 @@ fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
 fn a_guard_held_across_a_suspension_does_not_stick_to_the_thread() {
     let _serial = serial();
     let before = context_misuse_count();
-    let lines = Arc::new(core_support::Lines::default());
+    let lines = Arc::new(crate::support::capture::Lines::default());
     let route = SavedContext::routed_to(lines.clone());
     let future: Pin<Box<dyn Future<Output = ()> + Send>> = Box::pin(async {
         let _guard = start_task!("t:misbehaving");
@@ -200,7 +200,7 @@ fn a_guard_held_across_a_suspension_does_not_stick_to_the_thread() {
 fn after_misbehaving_tasks_no_worker_keeps_their_actions() {
     let _serial = serial();
     let before = context_misuse_count();
-    let runtime = core_support::runtime(2);
+    let runtime = crate::support::capture::runtime(2);
     let left_current = runtime.block_on(async {
         let mut handles = Vec::new();
         for i in 0..32u32 {
@@ -263,7 +263,7 @@ fn a_guard_dropped_on_another_thread_is_detected() {
 // The turn is held across awaits on purpose: no task of this runtime takes it.
 #[allow(clippy::await_holding_lock)]
 async fn guard_held_across_await_in_plain_future_is_detected_and_contained() {
-    let lines = Arc::new(core_support::Lines::default());
+    let lines = Arc::new(crate::support::capture::Lines::default());
     let _route = SavedContext::routed_to(lines.clone()).enter();
     let _serial = serial();
     let before = context_misuse_count();

@@ -4,11 +4,11 @@
 //! Destinations are process-wide and the tests of this file run in parallel,
 //! so each test only looks at the messages it logged itself.
 
-mod core_support;
+mod support;
 
 use std::sync::Arc;
 
-use core_support::{Lines, keys, parse, wait_until};
+use crate::support::capture::{Lines, keys, parse, wait_until};
 use eliot::{
     Destination, DestinationError, FileDestination, Message, NotRegistered, add_destination,
     add_destinations, add_global_fields, destination_failure_count, log_message,

@@ -8,13 +8,13 @@
 //! each test captures its own lines (a routed context) or filters by its own
 //! message types. Deadlocks are waited for with a bound, never forever.
 
-mod core_support;
+mod support;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use core_support::{Lines, capture, kind, parse_all, wait_until};
+use crate::support::capture::{Lines, capture, kind, parse_all, wait_until};
 use eliot::{
     AsFailure, Failure, Field, add_destination, add_global_fields, current_action, fields,
     log_message, register_exception_extractor, remove_destination, start_action,

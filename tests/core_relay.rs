@@ -2,11 +2,11 @@
 //! line) to the destinations as it is, with the global fields it lacks, and
 //! into a test's own logger inside one.
 
-mod core_support;
+mod support;
 
 use std::sync::Arc;
 
-use core_support::{Lines, parse};
+use crate::support::capture::{Lines, parse};
 use eliot::testing::MemoryLogger;
 use eliot::{Message, add_destination, add_global_fields, fields, relay, remove_destination};
 

@@ -7,12 +7,12 @@
 //! Global fields are process-wide and cannot be removed, so this binary has
 //! one test, which adds them and runs the scenarios in sequence.
 
-mod core_support;
+mod support;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use core_support::{keys, kind, parse};
+use crate::support::capture::{keys, kind, parse};
 use eliot::{
     Destination, add_destination, add_global_fields, fields, log_message,
     register_exception_extractor, remove_destination, start_action, write_traceback,
@@ -41,7 +41,7 @@ fn lines_of(lines: &[String], message_type: &str) -> Vec<(String, Map<String, Va
 
 #[test]
 fn reserved_keys_stay_eliots_and_a_lines_own_field_wins() {
-    let lines = Arc::new(core_support::Lines::default());
+    let lines = Arc::new(crate::support::capture::Lines::default());
     let destination: Arc<dyn Destination> = lines.clone();
     add_destination(destination.clone());
     register_exception_extractor(|_: &Refused, fields| {

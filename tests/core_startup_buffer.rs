@@ -4,11 +4,11 @@
 //! One test in its own binary: it needs a process where no destination was
 //! ever added.
 
-mod core_support;
+mod support;
 
 use std::sync::Arc;
 
-use core_support::{Lines, parse};
+use crate::support::capture::{Lines, parse};
 use eliot::{
     STARTUP_BUFFER_SIZE, add_destination, add_destinations, log_message, remove_destination,
 };

@@ -5,11 +5,11 @@
 //!
 //! A file of its own: it adds a destination and expects to see everything.
 
-mod core_support;
+mod support;
 
 use std::sync::Arc;
 
-use core_support::{Lines, kind, parse_all};
+use crate::support::capture::{Lines, kind, parse_all};
 use eliot::{add_destination, log_message, remove_destination, start_action};
 
 /// Logs a one-message task and a whole action when dropped.

@@ -13,8 +13,7 @@
 //! `ELIOT_STRESS_SEED=<n>` replays a run; `ELIOT_STRESS_LOG=<file>` also
 //! writes the tasks' lines to a file, for `scripts/interop/check_logs.py`.
 
-mod inline_actions_support;
-mod stress_support;
+mod support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -22,10 +21,10 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use stress_support::{Rng, seed};
+use crate::support::stress::{Rng, seed};
 
+use crate::support::tasks::{Capture, Msg, kind, level, status};
 use eliot::{current_action, inline_actions, log_message, start_action, start_task};
-use inline_actions_support::{Capture, Msg, kind, level, status};
 
 const TASKS: u64 = 1_000;
 const MAX_DEPTH: u32 = 4;
@@ -194,7 +193,7 @@ fn check(messages: &[Msg], uuids: &[String]) -> u64 {
         }
         let mut owned: Vec<Msg> = lines.iter().map(|m| (*m).clone()).collect();
         owned.sort_by_key(level);
-        inline_actions_support::Task { messages: owned }.assert_complete();
+        crate::support::tasks::Task { messages: owned }.assert_complete();
     }
     notes
 }
@@ -204,7 +203,7 @@ fn a_thousand_random_task_trees_log_every_message_in_its_place() {
     let seed = seed();
     eprintln!("stress seed: {seed} (replay with ELIOT_STRESS_SEED={seed})");
     let runtimes = [
-        ("multi-thread", inline_actions_support::runtime(4)),
+        ("multi-thread", crate::support::tasks::runtime(4)),
         (
             "current-thread",
             tokio::runtime::Builder::new_current_thread()

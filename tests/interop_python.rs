@@ -12,9 +12,9 @@
 //! binaries are the ones `cargo test` builds; when they are missing or older
 //! than the sources, they are built into a separate target directory.
 
-mod python_support;
+mod support;
 
-use python_support::{check_logs, fresh_run_dir, run_check_logs, venv_python, workspace};
+use crate::support::python::{check_logs, fresh_run_dir, run_check_logs, venv_python, workspace};
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

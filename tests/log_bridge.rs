@@ -5,18 +5,17 @@
 //!
 //! One binary of its own: it installs the process's `log` logger.
 
-mod core_support;
-mod python_support;
+mod support;
 
 use std::sync::Arc;
 
-use core_support::{Lines, parse};
+use crate::support::capture::{Lines, parse};
+use crate::support::python::{check_logs, fresh_run_dir};
 use eliot::log::{EliotLog, records_skipped_while_writing};
 use eliot::{
     Destination, DestinationError, FileDestination, Message, add_destination, remove_destination,
     start_task,
 };
-use python_support::{check_logs, fresh_run_dir};
 
 /// A destination built on a library that logs through `log` while writing.
 struct Chatty;

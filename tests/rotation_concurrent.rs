@@ -4,14 +4,14 @@
 //!
 //! One test, running both set-ups in sequence on a quiet registry.
 
-mod writer_support;
+mod support;
 
 use std::path::Path;
 
+use crate::support::writer::{files_oldest_first, fresh_dir};
 use eliot::{
     FileDestination, RotatingFile, ThreadedWriter, add_destination, log_message, remove_destination,
 };
-use writer_support::{files_oldest_first, fresh_dir};
 
 const THREADS: usize = 8;
 const PER_THREAD: u64 = 20_000;

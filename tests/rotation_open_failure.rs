@@ -6,14 +6,14 @@
 //! `ELIOT_ROTATION_CHILD`) under `ulimit -n 64`, so that it can use up every
 //! file descriptor of its process cheaply.
 
-mod writer_support;
+mod support;
 
 use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
+use crate::support::writer::{files_oldest_first, fresh_dir};
 use eliot::RotatingFile;
-use writer_support::{files_oldest_first, fresh_dir};
 
 const CHILD: &str = "ELIOT_ROTATION_CHILD";
 

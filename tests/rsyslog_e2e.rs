@@ -19,11 +19,10 @@
 //! system's syslog is never touched. The test re-executes itself (argument
 //! `child`) as the logging processes, so it has its own `main`.
 
-mod core_support;
-mod python_support;
+mod support;
 
-use core_support::{poll_until, wait_until};
-use python_support::{check_logs, workspace};
+use crate::support::capture::{poll_until, wait_until};
+use crate::support::python::{check_logs, workspace};
 
 use std::collections::{HashMap, HashSet};
 use std::net::{TcpListener, TcpStream};

@@ -2,15 +2,15 @@
 //! one process, on a multi-threaded runtime, many requests at once with
 //! their polls interleaved; every line of every task is where it belongs.
 
-mod core_support;
-mod http_support;
+mod support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use core_support::runtime;
+use crate::support::capture::runtime;
+use crate::support::http_services::{http_client, serve};
 use eliot::http::{TASK_ID_HEADER, continue_or_start, insert_current_task_id};
 use eliot::tokio_integration::DeferredContextExt;
 use eliot::{
@@ -18,7 +18,6 @@ use eliot::{
     start_action, start_task,
 };
 use http_body_util::{BodyExt, Empty, Full};
-use http_support::{http_client, serve};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 

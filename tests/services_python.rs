@@ -9,14 +9,12 @@
 //! use from scripts/interop/requirements.txt). One test in this file, so
 //! the Rust log holds this test's lines alone.
 
-mod core_support;
-mod http_support;
-mod python_support;
+mod support;
 
-use core_support::{poll_until, runtime};
+use crate::support::capture::{poll_until, runtime};
+use crate::support::http_services::{http_client, serve};
+use crate::support::python::{check_logs, fresh_run_dir, venv_python, workspace};
 use eliot::tokio_integration::DeferredContextExt;
-use http_support::{http_client, serve};
-use python_support::{check_logs, fresh_run_dir, venv_python, workspace};
 
 use std::convert::Infallible;
 use std::io::{BufRead, BufReader};

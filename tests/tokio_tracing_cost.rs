@@ -15,7 +15,7 @@
 //!
 //! One test in its own binary: it adds and removes destinations.
 
-mod poll_support;
+mod support;
 
 use std::hint::black_box;
 use std::pin::pin;
@@ -23,9 +23,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use crate::support::poll::{median, run_to_end, yielding};
 use eliot::{add_destination, destination_fn, log_message, remove_destination, start_task};
 use eliot_tracing::{EliotLayer, TracingDestination};
-use poll_support::{median, run_to_end, yielding};
 use tracing::Instrument;
 use tracing::Subscriber;
 use tracing_subscriber::layer::{Context as LayerContext, Layer};

@@ -8,13 +8,13 @@
 //! `ELIOT_INNERMOST_LOG=<file>` also writes the first scenario's task to a
 //! file, to draw it with eliot-tree.
 
-mod tracing_support;
+mod support;
 
 use std::time::Duration;
 
+use crate::support::tracing_layer::{captured, check_task, run_many, runtime, suspend, task, uuid};
 use eliot::{inline_actions, log_message, start_action};
 use tracing::Instrument;
-use tracing_support::{captured, check_task, run_many, runtime, suspend, task, uuid};
 
 const REQUEST: &str = "tower_http::trace::make_span:request";
 
@@ -307,8 +307,13 @@ fn explicit_parents_are_respected() {
         .lock()
         .unwrap()
         .iter()
-        .filter(|l| tracing_support::kind(l) == "t_root")
-        .map(|l| (tracing_support::level(l), l["task_uuid"].clone()))
+        .filter(|l| crate::support::tracing_layer::kind(l) == "t_root")
+        .map(|l| {
+            (
+                crate::support::tracing_layer::level(l),
+                l["task_uuid"].clone(),
+            )
+        })
         .collect();
     assert_eq!(roots.len(), 16);
     for (level, uuid) in roots {
@@ -380,14 +385,19 @@ fn a_cancelled_function_ends_the_actions_inside_its_spans_as_cancelled() {
         let lines = task(uuid);
         let ends: Vec<_> = lines
             .iter()
-            .filter(|l| tracing_support::status(l) == Some("failed"))
-            .map(|l| (tracing_support::kind(l), l["exception"].as_str().unwrap()))
+            .filter(|l| crate::support::tracing_layer::status(l) == Some("failed"))
+            .map(|l| {
+                (
+                    crate::support::tracing_layer::kind(l),
+                    l["exception"].as_str().unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             ends,
             [("app:waiting", "cancelled"), ("t:holder", "cancelled")],
             "{}",
-            tracing_support::render(&lines)
+            crate::support::tracing_layer::render(&lines)
         );
     }
 }

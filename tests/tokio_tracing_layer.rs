@@ -3,9 +3,9 @@
 //! messages logged inside an entered span nest under it; checked on a
 //! multi-threaded runtime with instrumented tasks interleaving.
 
-mod tokio_support;
+mod support;
 
-use tokio_support::{Line, kind, level, task};
+use crate::support::all_messages::{Line, kind, level, task};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Mutex, Once};
@@ -26,7 +26,7 @@ fn captured() -> &'static Mutex<Vec<Line>> {
         )
         .expect("the only global subscriber of this binary");
     });
-    tokio_support::captured()
+    crate::support::all_messages::captured()
 }
 
 /// Asserts that one task's lines form a complete Eliot tree (every action
@@ -213,7 +213,7 @@ fn instrument_err_fails_the_action_with_the_error() {
 #[test]
 fn instrumented_tasks_interleaving_on_workers_keep_their_own_trees() {
     captured();
-    let runtime = tokio_support::runtime(4);
+    let runtime = crate::support::all_messages::runtime(4);
     let uuids = runtime.block_on(async {
         let mut handles = Vec::new();
         for job in 0..32u64 {
@@ -296,7 +296,7 @@ async fn waits_in_a_span() {
 #[test]
 fn a_span_closed_by_a_cancelled_inline_actions_future_fails_as_cancelled() {
     captured();
-    let runtime = tokio_support::runtime(2);
+    let runtime = crate::support::all_messages::runtime(2);
     let root = start_task!("test:cancelled_span").into_action();
     let waiting = root.run(waits_in_a_span);
     let timed_out = runtime.block_on(async {

@@ -5,7 +5,7 @@
 //! from tracing), and the core's recursion backstop never has to step in.
 //! One test in its own binary: it installs a global subscriber.
 
-mod core_support;
+mod support;
 
 use std::sync::{Arc, Mutex};
 
@@ -52,7 +52,7 @@ fn both_bridges_and_the_test_redirect_together_never_loop_or_repeat() {
     let logs = eliot_tokio::redirect_logs_for_tests().expect("under a test harness");
     let failures_before = eliot::destination_failure_count();
 
-    let runtime = core_support::runtime(2);
+    let runtime = crate::support::capture::runtime(2);
     runtime.block_on(async {
         let handles: Vec<_> = (0..8)
             .map(|i| {

@@ -6,13 +6,15 @@
 //! too. Checked on a multi-threaded runtime by parsing the log back; no
 //! guard is ever reported as misused.
 
-mod tracing_support;
+mod support;
 
 use std::time::Duration;
 
+use crate::support::tracing_layer::{
+    Line, check_task, kind, level, run_many, status, suspend, task, uuid,
+};
 use eliot::{context_misuse_count, inline_actions, log_call, log_message};
 use eliot::{start_action, start_task};
-use tracing_support::{Line, check_task, kind, level, run_many, status, suspend, task, uuid};
 
 /// `parent > name`, or `name` at a task's root.
 fn under(parent: &str, name: &str) -> String {
@@ -169,7 +171,12 @@ fn end_of<'a>(lines: &'a [Line], action_type: &str) -> &'a Line {
         .iter()
         .filter(|l| kind(l) == action_type && status(l).is_some_and(|s| s != "started"))
         .collect();
-    assert_eq!(ends.len(), 1, "{}", tracing_support::render(lines));
+    assert_eq!(
+        ends.len(),
+        1,
+        "{}",
+        crate::support::tracing_layer::render(lines)
+    );
     ends[0]
 }
 
@@ -197,7 +204,7 @@ fn a_cancelled_stacked_function_fails_its_actions_as_cancelled() {
     for above in [true, false] {
         for uuid in run_many(8, move |_| cancel_one(above)) {
             let lines = task(&uuid);
-            tracing_support::assert_complete(&lines);
+            crate::support::tracing_layer::assert_complete(&lines);
             for action_type in ["app:waiting", "t:stuck"] {
                 let end = end_of(&lines, action_type);
                 assert_eq!(end["action_status"], "failed", "{action_type}");
@@ -245,7 +252,7 @@ fn a_panicking_stacked_function_fails_its_actions_with_the_panic() {
     for above in [true, false] {
         for uuid in run_many(8, move |_| panic_one(above)) {
             let lines = task(&uuid);
-            tracing_support::assert_complete(&lines);
+            crate::support::tracing_layer::assert_complete(&lines);
             for action_type in ["app:doomed", "t:panics"] {
                 let end = end_of(&lines, action_type);
                 assert_eq!(end["action_status"], "failed", "{action_type}");

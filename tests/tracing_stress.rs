@@ -17,8 +17,7 @@
 //!
 //! `ELIOT_STRESS_SEED=<n>` replays a run.
 
-mod stress_support;
-mod tracing_support;
+mod support;
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -26,11 +25,11 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use stress_support::{Rng, seed};
+use crate::support::stress::{Rng, seed};
 
+use crate::support::tracing_layer::{Line, captured, kind, level, status};
 use eliot::{context_misuse_count, inline_actions, log_message, start_action, start_task};
 use tracing::Instrument;
-use tracing_support::{Line, captured, kind, level, status};
 
 const TASKS: u64 = 300;
 const MAX_DEPTH: u32 = 4;
@@ -221,7 +220,7 @@ fn check(lines: &[Line], uuids: &[String]) -> (u64, u64) {
     for (uuid, lines) in &by_task {
         let mut owned: Vec<Line> = lines.iter().map(|l| (*l).clone()).collect();
         owned.sort_by_key(level);
-        tracing_support::assert_complete(&owned);
+        crate::support::tracing_layer::assert_complete(&owned);
         let starts: HashMap<Vec<u64>, &Line> = lines
             .iter()
             .filter(|l| status(l) == Some("started"))
@@ -236,7 +235,7 @@ fn check(lines: &[Line], uuids: &[String]) -> (u64, u64) {
                 .unwrap_or_else(|| panic!("task {uuid}: no action at {own:?}"));
             start["path"].as_str().unwrap()
         };
-        let explain = || tracing_support::render(&owned);
+        let explain = || crate::support::tracing_layer::render(&owned);
         for line in lines {
             let l = level(line);
             let containing = &l[..l.len() - 1];
@@ -286,7 +285,7 @@ fn random_trees_of_spans_and_actions_log_every_item_in_its_place() {
     captured();
     let misused = context_misuse_count();
     let runtimes = [
-        ("multi-thread", tracing_support::runtime(4)),
+        ("multi-thread", crate::support::tracing_layer::runtime(4)),
         (
             "current-thread",
             tokio::runtime::Builder::new_current_thread()

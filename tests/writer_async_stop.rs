@@ -2,14 +2,14 @@
 //! thread wakes when the drain is complete, so awaiting it never blocks the
 //! runtime, even a current-thread one, even with a slow destination.
 
-mod writer_support;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::support::writer::{Gated, Slow};
 use eliot::{FileDestination, Shutdown, ThreadedWriter, log_message};
-use writer_support::{Gated, Slow};
 
 const _: () = {
     const fn send_static<T: Send + Sync + 'static>() {}

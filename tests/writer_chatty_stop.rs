@@ -7,16 +7,16 @@
 //! its writer's registration with a forwarder, which sees every message of
 //! the process.
 
-mod writer_support;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use crate::support::writer::{SharedBuf, wait_for};
 use eliot::{
     Destination, DestinationError, FileDestination, Message, ThreadedWriter, WriterReport,
     add_destination, destination_fn, log_message, remove_destination,
 };
-use writer_support::{SharedBuf, wait_for};
 
 fn is_type(message: &Message, message_type: &str) -> bool {
     message

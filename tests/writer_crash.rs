@@ -5,14 +5,14 @@
 //! environment variable); the child logs large lines flat out through a
 //! ThreadedWriter into a rotating file until it is killed.
 
-mod writer_support;
+mod support;
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::support::writer::{files_oldest_first, fresh_dir};
 use eliot::{FileDestination, RotatingFile, ThreadedWriter, log_message};
-use writer_support::{files_oldest_first, fresh_dir};
 
 const CHILD_ENV: &str = "ELIOT_WRITER_CRASH_CHILD";
 

@@ -6,16 +6,16 @@
 //! One test running the scenarios in sequence: each counts the failure
 //! reports of the whole registry.
 
-mod writer_support;
+mod support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use crate::support::writer::{SharedBuf, wait_for};
 use eliot::{
     Destination, DestinationError, FileDestination, Message, ThreadedWriter, add_destination,
     destination_fn, log_message, remove_destination,
 };
-use writer_support::{SharedBuf, wait_for};
 
 /// Collects the `eliot:destination_failure` messages of the whole process.
 fn failure_reports() -> (Arc<dyn Destination>, Arc<Mutex<Vec<serde_json::Value>>>) {

@@ -4,13 +4,13 @@
 //!
 //! One test in this file: it needs a registry with no other destination.
 
-mod writer_support;
+mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::writer::{Gated, wait_for};
 use eliot::{FileDestination, ThreadedWriter, log_message};
-use writer_support::{Gated, wait_for};
 
 #[test]
 fn stop_waits_for_a_blocked_destination_and_writes_every_queued_message() {

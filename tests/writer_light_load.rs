@@ -3,12 +3,12 @@
 //!
 //! One test in this file, so that nothing else keeps the writer busy.
 
-mod writer_support;
+mod support;
 
 use std::time::{Duration, Instant};
 
+use crate::support::writer::TempFile;
 use eliot::{FileDestination, ThreadedWriter, log_message};
-use writer_support::TempFile;
 
 fn lines_of_type(path: &std::path::Path, message_type: &str) -> usize {
     std::fs::read_to_string(path)

@@ -1,12 +1,12 @@
 //! The explicit lossy mode: a full queue drops messages instead of waiting,
 //! and the log then says how many were dropped.
 
-mod writer_support;
+mod support;
 
 use std::sync::Arc;
 
+use crate::support::writer::{Gated, SharedBuf};
 use eliot::{FileDestination, ThreadedWriter, log_message};
-use writer_support::{Gated, SharedBuf};
 
 #[test]
 fn lossy_mode_drops_and_reports_the_count_in_the_log() {

@@ -2,12 +2,12 @@
 //! caught, reported (exception "panic", reason the panic message), counted,
 //! and later messages are written.
 
-mod writer_support;
+mod support;
 
 use std::sync::{Arc, Mutex};
 
+use crate::support::writer::wait_for;
 use eliot::{Destination, DestinationError, Message, ThreadedWriter, log_message};
-use writer_support::wait_for;
 
 /// Keeps the lines it is given, and panics on the `test:panicking:bad` one.
 #[derive(Default)]

@@ -1,10 +1,10 @@
 //! 8 producer threads x 100,000 messages through one ThreadedWriter into a
 //! file: every line present, whole, and each producer's order preserved.
 
-mod writer_support;
+mod support;
 
+use crate::support::writer::TempFile;
 use eliot::{FileDestination, ThreadedWriter, log_message};
-use writer_support::TempFile;
 
 const PRODUCERS: usize = 8;
 const PER_PRODUCER: u64 = 100_000;

@@ -9,15 +9,15 @@
 //! deterministically, by a second destination that calls `shutdown` when it
 //! receives the report.
 
-mod writer_support;
+mod support;
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::support::writer::wait_for;
 use eliot::{
     Destination, DestinationError, Message, ThreadedWriter, add_destination, log_message,
     remove_destination,
 };
-use writer_support::wait_for;
 
 /// Keeps what it is given; fails the `test:stop_during_report:bad` message.
 #[derive(Default)]

@@ -7,14 +7,14 @@
 //! One test in this file, running its scenarios in sequence, so that the
 //! registry holds only the writer under test.
 
-mod writer_support;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use crate::support::writer::wait_for;
 use eliot::{FileDestination, Message, ThreadedWriter, log_message};
-use writer_support::wait_for;
 
 fn read_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(path)

@@ -1,8 +1,10 @@
 //! `eliot-prettyprint` as a command: live on a pipe, and on hostile lines
 //! the same as Python where Python copes, going on where Python stops.
 
-#[path = "support/python_tools.rs"]
-mod python_tools;
+// The workspace's tests make the same virtualenv: one copy of the set-up.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/support/python.rs"]
+mod python;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -78,7 +80,7 @@ const HOSTILE: &[&str] = &[
 
 #[test]
 fn hostile_lines_print_as_python_prints_them() {
-    let python = python_tools::venv_bin().join("eliot-prettyprint");
+    let python = python::venv_bin().join("eliot-prettyprint");
     let mut log: Vec<u8> = HOSTILE.join("\n").into_bytes();
     log.extend_from_slice(
         b"\n\xff\xfe not utf-8\n{\"a\":\"\xed\xa0\x80\"}\n{\0}\0\nlast, no newline",

@@ -5,8 +5,10 @@
 //! escapes, non-BMP characters, lone surrogates in values, huge integers,
 //! floats on rounding ties, nested values, long strings.
 
-#[path = "support/python_tools.rs"]
-mod python_tools;
+// The workspace's tests make the same virtualenv: one copy of the set-up.
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../tests/support/python.rs"]
+mod python;
 mod support;
 
 use std::io::Write;
@@ -37,7 +39,7 @@ fn run(program: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
 }
 
 fn assert_same_as_python(name: &str, log: &[u8]) {
-    let python = python_tools::venv_bin().join("eliot-prettyprint");
+    let python = python::venv_bin().join("eliot-prettyprint");
     let ours = Path::new(env!("CARGO_BIN_EXE_eliot-prettyprint"));
     for args in [&[][..], &["-c"][..], &["--compact"][..]] {
         let want = run(&python, args, log);
@@ -65,7 +67,7 @@ fn reference_logs_print_exactly_as_python_prints_them() {
 
 #[test]
 fn random_messages_print_exactly_as_python_prints_them() {
-    let python = python_tools::venv_bin().join("python");
+    let python = python::venv_bin().join("python");
     let generator = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/support/random_messages.py"
@@ -94,7 +96,7 @@ fn run_in_zone(program: &Path, zone: &str, args: &[&str]) -> Vec<u8> {
 
 #[test]
 fn local_time_zones_are_python_s_in_both_commands() {
-    let bin = python_tools::venv_bin();
+    let bin = python::venv_bin();
     let tree = Path::new(env!("CARGO_BIN_EXE_eliot-tree"));
     let prettyprint = Path::new(env!("CARGO_BIN_EXE_eliot-prettyprint"));
     for name in support::reference_logs() {

@@ -1,7 +1,7 @@
 //! Stacking with `#[tokio::main]`, in either order. (trybuild builds pass
 //! cases as binaries, without `#[test]` functions: stacking with
-//! `#[tokio::test]` is tested in tests/inline_actions_context.rs and
-//! tests/log_call_actions.rs.)
+//! `#[tokio::test]` is tested in tests/macros/inline_actions_context.rs and
+//! tests/macros/log_call_actions.rs.)
 
 use eliot::{current_action, inline_actions, start_action};
 
