@@ -503,7 +503,7 @@ fn read_on_threads(reader: &mut LogReader, session: &mut Session, threads: usize
         4 * threads,
         |tasks: Vec<Task>| {
             // A buffer printed before: its memory is reused, not faulted in
-            // afresh (peak memory on 2 cores 28 MB instead of 37 MB).
+            // afresh, which lowers the peak memory of a run.
             let mut drawn = spare.try_recv().unwrap_or_default();
             for task in &tasks {
                 drawing.draw(task, &mut drawn);

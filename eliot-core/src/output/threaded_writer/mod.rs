@@ -70,7 +70,7 @@ pub use writer::ThreadedWriter;
 /// default: see [`ThreadedWriter::with_capacity`].
 ///
 /// Each logging thread's queue is then 8 MiB: about 50,000 lines of a
-/// typical size, some 15 ms of logging at full speed, which a writer thread
+/// typical size, a burst of logging at full speed, which a writer thread
 /// held up by a slow destination or a busy machine can fall behind by
 /// without making the logging threads wait. Its memory is taken as the ring
 /// fills, and given back when the thread exits.
@@ -93,10 +93,9 @@ const RING_BYTES: std::ops::RangeInclusive<usize> = 4 << 10..=8 << 20;
 /// [`MAX_IDLE_POLL`].
 ///
 /// Each wake-up of the writer thread can preempt a producer on a busy
-/// machine (measured: with a 20 µs poll, 2 % of calls took 2 µs more and
-/// 0.1 % took 50 µs more on 2 loaded cores; with 500 µs, p99 fell from 2.0
-/// to 0.85 µs and p99.9 from 52 to 3.5 µs). At a million messages a second
-/// a 500 µs poll still finds batches of hundreds of lines.
+/// machine, which shows in the callers' slowest calls; a poll this long
+/// keeps wake-ups rare and still finds large batches under a heavy load
+/// (the measurements are in the README's Benchmarks section).
 const MIN_IDLE_POLL: Duration = Duration::from_micros(500);
 
 /// The longest the writer thread waits before looking at an empty queue

@@ -93,30 +93,25 @@ use crate::registry::{IntoDestination, add_destination, remove_destination};
 /// ## Why the line is built on the caller's thread
 ///
 /// The alternative is to capture the fields as owned values on the caller's
-/// thread and serialize them on the writer thread. Measured with `cargo
-/// bench --bench writer` (its `placement` lines; 2 cores):
+/// thread and serialize them on the writer thread (`cargo bench --bench
+/// writer` compares both in its `placement` lines; the figures are in the
+/// README's Benchmarks section):
 ///
 /// - a field borrows the caller's data and may be any `Serialize` type, so
 ///   capturing it means converting it to an owned form (`serde_json::Value`
-///   is the general one). For the benchmark's three scalars that saves the
-///   caller about 70 ns of a 330 ns call (capture 83 ns against 155 ns to
-///   write them); add a small struct with a string and a list and capturing
-///   costs the caller *more* than writing its JSON (about 300 ns against
-///   250 ns);
-/// - the writer thread would then pay about as much again per message (130
-///   ns for the scalars, 320 ns with the struct). It is the one thread that
-///   does not scale with the number of producers, and a lossless queue turns
-///   its slowness into backpressure on every caller; today it spends about
-///   430 instructions per message (callgrind), a tenth of the caller's;
+///   is the general one). For a few scalars that saves the caller little;
+///   with a small struct holding a string and a list, capturing costs the
+///   caller *more* than writing its JSON;
+/// - the writer thread would then pay about as much again per message. It
+///   is the one thread that does not scale with the number of producers,
+///   and a lossless queue turns its slowness into backpressure on every
+///   caller; copying finished lines keeps its share small;
 /// - the timestamp and the task level belong to the moment of the call, and
 ///   the queue would hold larger, pointer-rich values instead of one compact
 ///   line.
 ///
-/// So the caller builds the line (about a third of a microsecond for the
-/// benchmark's message: a caller p50 about a quarter of `tracing` +
-/// `tracing-appender`'s, 0.35 against 1.4 µs on a quick moment of the
-/// 2-core benchmark machine) and the writer thread only copies bytes. The
-/// building itself is lean: strings that need no escaping (keys, types,
+/// So the caller builds the line and the writer thread only copies bytes.
+/// The building itself is lean: strings that need no escaping (keys, types,
 /// UUIDs) are copied as they are, and each line is freed at once by the
 /// thread that allocated it (the ring holds a copy), so freeing never takes
 /// another thread's allocator lock and the memory is reused at once.

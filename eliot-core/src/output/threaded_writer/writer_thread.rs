@@ -72,8 +72,8 @@ pub(super) fn writer_thread(shared: &Arc<Shared>) {
                 // Let the next lines gather: taking a few lines at a time
                 // costs a write each, and a writer thread that keeps
                 // looking at the rings takes their cache lines away from
-                // the logging threads at every line (measured: 5 lines per
-                // write, and each logging call 100 ns slower).
+                // the logging threads at every line, which slows every
+                // logging call (measured in the README's Benchmarks section).
                 thread::park_timeout(GATHER);
             }
             continue;
