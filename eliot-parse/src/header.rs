@@ -12,9 +12,9 @@ use serde_json::value::RawValue;
 
 use super::level::TaskLevel;
 use super::message::{ActionStatus, WrittenMessage};
-use super::names::Names;
 use super::problem::Problem;
 use super::scan::might_be_unreadable;
+use super::shape::Shapes;
 
 /// The deepest `task_level` read. Building a task walks and allocates an
 /// action for every slot of a line's level, and drawing or serializing the
@@ -145,23 +145,16 @@ impl<'a> Header<'a> {
 
 impl ValidHeader<'_> {
     /// The message for `text`, sharing `task_uuid` when given one, its
-    /// type's name taken from `names`.
+    /// shape taken from `shapes`.
     pub(crate) fn into_message(
         self,
         text: &str,
         task_uuid: Option<Arc<str>>,
-        names: &mut Names,
+        shapes: &mut Shapes,
     ) -> WrittenMessage {
         let task_uuid = task_uuid.unwrap_or_else(|| Arc::from(&*self.task_uuid));
-        let type_name = names.get(&self.type_name);
-        WrittenMessage::new(
-            text,
-            task_uuid,
-            names.level(&self.task_level),
-            self.timestamp,
-            type_name,
-            self.status,
-        )
+        let shape = shapes.get(&self.type_name, self.status, &self.task_level);
+        WrittenMessage::new(text, task_uuid, self.timestamp, shape)
     }
 }
 

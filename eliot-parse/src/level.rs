@@ -1,6 +1,5 @@
 //! Task levels: where a message sits in its task's tree.
 
-use std::borrow::Borrow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -72,14 +71,6 @@ impl fmt::Display for TaskLevel {
 impl fmt::Debug for TaskLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
-    }
-}
-
-/// A level is found in a set of levels by its slots (the parser shares the
-/// levels that many lines repeat).
-impl Borrow<[u32]> for TaskLevel {
-    fn borrow(&self) -> &[u32] {
-        &self.0
     }
 }
 

@@ -14,10 +14,10 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::level::TaskLevel;
-use super::names::Names;
 use super::packing::Text;
 use super::problem::Problem;
 use super::scan::{split_objects, without_lone_surrogates};
+use super::shape::{Shape, Shapes};
 
 /// Eliot's own keys, which hold its values in every message:
 /// `timestamp`, `task_uuid`, `task_level`, `action_status`, `action_type`
@@ -90,12 +90,10 @@ impl fmt::Display for ActionStatus {
 pub struct WrittenMessage {
     text: Text,
     task_uuid: Arc<str>,
-    task_level: TaskLevel,
     timestamp: f64,
-    /// The `action_type`, or the `message_type` of a plain message.
-    type_name: Arc<str>,
-    /// The `action_status` of an action's message; `None` for a plain one.
-    status: Option<ActionStatus>,
+    /// The type, status and level, shared with the other lines that have
+    /// them: a message in memory is 48 bytes besides its text.
+    shape: Arc<Shape>,
 }
 
 impl WrittenMessage {
@@ -111,7 +109,7 @@ impl WrittenMessage {
                 found = Some(
                     header
                         .validate()
-                        .map(|valid| valid.into_message(text, None, &mut Names::default())),
+                        .map(|valid| valid.into_message(text, None, &mut Shapes::default())),
                 );
             }
         });
@@ -124,21 +122,12 @@ impl WrittenMessage {
         found.unwrap_or(Err(Problem::Empty))
     }
 
-    pub(crate) fn new(
-        line: &str,
-        task_uuid: Arc<str>,
-        task_level: TaskLevel,
-        timestamp: f64,
-        type_name: Arc<str>,
-        status: Option<ActionStatus>,
-    ) -> Self {
+    pub(crate) fn new(line: &str, task_uuid: Arc<str>, timestamp: f64, shape: Arc<Shape>) -> Self {
         WrittenMessage {
             text: Text::Plain(line.into()),
             task_uuid,
-            task_level,
             timestamp,
-            type_name,
-            status,
+            shape,
         }
     }
 
@@ -186,7 +175,7 @@ impl WrittenMessage {
 
     /// The message's place in its task.
     pub fn task_level(&self) -> &TaskLevel {
-        &self.task_level
+        &self.shape.level
     }
 
     /// When the message was logged: float seconds since the Unix epoch.
@@ -197,18 +186,20 @@ impl WrittenMessage {
     /// The `message_type` of a plain message; `None` for an action's start
     /// or end.
     pub fn message_type(&self) -> Option<&str> {
-        self.status.is_none().then_some(&*self.type_name)
+        let shape = &*self.shape;
+        shape.status.is_none().then_some(&*shape.type_name)
     }
 
     /// The `action_type` of an action's start or end message; `None` for a
     /// plain message.
     pub fn action_type(&self) -> Option<&str> {
-        self.status.is_some().then_some(&*self.type_name)
+        let shape = &*self.shape;
+        shape.status.is_some().then_some(&*shape.type_name)
     }
 
     /// The `action_status` of an action's start or end message.
     pub fn action_status(&self) -> Option<ActionStatus> {
-        self.status
+        self.shape.status
     }
 
     /// Whether this is an `eliot:traceback` message.

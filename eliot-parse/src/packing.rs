@@ -99,11 +99,6 @@ impl Blocks {
         plain.len()
     }
 
-    /// The bytes of text packed, unpacked.
-    pub(crate) fn plain_len(&self) -> usize {
-        self.plain_len
-    }
-
     /// Whether nothing is packed.
     pub(crate) fn is_empty(&self) -> bool {
         self.blocks.is_empty()

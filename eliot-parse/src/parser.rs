@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use super::header::ValidHeader;
 use super::message::WrittenMessage;
-use super::names::Names;
 use super::packing::Dictionary;
 use super::problem::Problem;
+use super::shape::Shapes;
 use super::task::Task;
 
 /// Builds tasks from messages given in any order, and hands each task back
@@ -19,11 +19,10 @@ use super::task::Task;
 /// back, so that a later line of a completed task is reported as a
 /// [`Problem::Duplicate`] instead of opening a new task. Memory is
 /// therefore the open tasks plus one UUID per completed task, not the
-/// lines of the completed tasks. Once the open tasks' lines pass a few
-/// megabytes, the lines of each task that grows are packed (LZ4, several
-/// times smaller on real logs) and unpacked when the task is handed back,
-/// so that a log of tasks that never complete is held in less than its
-/// size.
+/// lines of the completed tasks. Each time the open tasks' plain lines pass
+/// a few megabytes, the lines of every open task with a kilobyte or more of
+/// them are packed (LZ4 with a shared dictionary, several times smaller on
+/// real logs), and unpacked when their task is handed back.
 ///
 /// ```
 /// use eliot_parse::{Parser, Problem, WrittenMessage};
@@ -50,10 +49,12 @@ pub struct Parser {
     completed: HashSet<Arc<str>>,
     next_seq: u64,
     only: Option<HashSet<Box<str>>>,
-    names: Names,
+    shapes: Shapes,
     dictionary: Dictionary,
     /// The bytes of the open tasks' texts that are not packed.
     plain_bytes: usize,
+    /// When `plain_bytes` passes this, the open tasks are packed.
+    sweep_at: usize,
 }
 
 /// How many bytes of the open tasks' texts are kept plain before the parser
@@ -61,9 +62,10 @@ pub struct Parser {
 /// without ever being packed.
 const PLAIN_BUDGET: usize = 4 << 20;
 
-/// The least plain text of a task packed into a block: LZ4 finds the
-/// repeats of a task's lines (keys, types, its UUID) within a block.
-const MIN_BLOCK: usize = 2 << 10;
+/// The least plain text of a task packed into a block: the plain text held
+/// is at most this much per open task; a smaller block packs less well
+/// (LZ4 finds a task's UUID and what the dictionary lacks within a block).
+const MIN_BLOCK: usize = 1 << 10;
 
 impl Parser {
     /// A parser with no task open.
@@ -103,12 +105,12 @@ impl Parser {
     ) -> Result<Option<Task>, Problem> {
         // A borrowed UUID (the usual case, without escapes) copies nothing.
         let task_uuid = header.task_uuid.clone();
-        // The closure borrows the names while `add_with` has the parser.
-        let mut names = std::mem::take(&mut self.names);
+        // The closure borrows the shapes while `add_with` has the parser.
+        let mut shapes = std::mem::take(&mut self.shapes);
         let added = self.add_with(&task_uuid, |shared| {
-            header.into_message(text, shared, &mut names)
+            header.into_message(text, shared, &mut shapes)
         });
-        self.names = names;
+        self.shapes = shapes;
         added
     }
 
@@ -138,9 +140,7 @@ impl Parser {
         task.add(make(Some(task.shared_task_uuid().clone())))?;
         self.plain_bytes += task.plain_bytes() - before;
         if !task.is_complete() {
-            if self.plain_bytes > PLAIN_BUDGET && task.worth_packing(MIN_BLOCK) {
-                self.plain_bytes -= task.pack(&mut self.dictionary);
-            }
+            self.sweep_if_due();
             return Ok(None);
         }
         let Some((task_uuid, mut task)) = self.open.remove_entry(task_uuid) else {
@@ -170,7 +170,27 @@ impl Parser {
         }
         self.plain_bytes += task.plain_bytes();
         self.open.insert(task.shared_task_uuid().clone(), task);
+        self.sweep_if_due();
         Ok(None)
+    }
+
+    /// Packs every open task that has enough plain text
+    /// ([`Task::worth_packing`]) once the open tasks' plain text passes the
+    /// budget. Tasks that stopped receiving lines are packed too, which
+    /// packing a task as it grows would miss. The next sweep comes when the
+    /// plain text has doubled from what this one left (or reaches the
+    /// budget): tasks too small to pack cost a number of sweeps logarithmic
+    /// in their number, not one per line.
+    fn sweep_if_due(&mut self) {
+        if self.plain_bytes <= self.sweep_at.max(PLAIN_BUDGET) {
+            return;
+        }
+        for task in self.open.values_mut() {
+            if task.worth_packing(MIN_BLOCK) {
+                self.plain_bytes -= task.pack(&mut self.dictionary);
+            }
+        }
+        self.sweep_at = 2 * self.plain_bytes;
     }
 
     /// How many tasks are open: started but not complete.

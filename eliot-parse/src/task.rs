@@ -147,22 +147,21 @@ impl Task {
     }
 
     /// Whether the task has enough plain text to pack: a block of at least
-    /// `min_block` bytes, and at least a quarter of what is packed already,
-    /// so that a task that keeps growing is walked a number of times
-    /// logarithmic in its size, not linear.
+    /// `min_block` bytes, and at least `BYTES_PER_LINE_WALKED` per line of
+    /// the task, as packing walks the whole tree: a task that keeps growing
+    /// costs a walk per so many bytes packed, never a walk per line.
     pub(crate) fn worth_packing(&self, min_block: usize) -> bool {
-        self.plain_bytes >= min_block.max(self.blocks.plain_len() / 4)
+        const BYTES_PER_LINE_WALKED: usize = 8;
+        self.plain_bytes >= min_block.max(BYTES_PER_LINE_WALKED * self.lines)
     }
 
-    /// Packs the texts of the messages not packed yet into one block, and
-    /// gives back the spare room of the tree's lists of children; returns
-    /// how many bytes of plain text were packed.
+    /// Packs the texts of the messages not packed yet into one block;
+    /// returns how many bytes of plain text were packed.
     pub(crate) fn pack(&mut self, dictionary: &mut Dictionary) -> usize {
         let mut texts = Vec::with_capacity(self.lines);
         self.root.texts_mut(&mut texts);
         let packed = self.blocks.pack(texts, dictionary);
         self.plain_bytes -= packed;
-        self.root.shrink_children();
         packed
     }
 
@@ -299,17 +298,6 @@ impl Node {
                 for child in action.children.iter_mut().chain(action.late.values_mut()) {
                     child.texts_mut(out);
                 }
-            }
-        }
-    }
-
-    /// Frees the room reserved for more children in the subtree (a task
-    /// being packed is one that stays open for long).
-    fn shrink_children(&mut self) {
-        if let Node::Action(action) = self {
-            action.children.shrink_to_fit();
-            for child in action.children.iter_mut().chain(action.late.values_mut()) {
-                child.shrink_children();
             }
         }
     }
