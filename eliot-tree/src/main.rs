@@ -468,7 +468,7 @@ fn read_all(
 }
 
 /// The lines of the tasks a drawing thread gets at a time.
-const BATCH_LINES: usize = 2_000;
+const BATCH_LINES: usize = 500;
 
 /// Reads every event of `reader` on this thread and draws its tasks on
 /// `threads` in all (this one included); what is printed comes in the
