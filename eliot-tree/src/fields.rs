@@ -8,13 +8,26 @@
 //! skipped without being built.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+
+/// The keys not shown as fields: looked up for every field of every message
+/// drawn, with foldhash (std's SipHash took 3 % of drawing a log; foldhash
+/// is seeded at random too).
+pub(crate) type HiddenKeys = foldhash::HashSet<String>;
+
+/// Eliot's own keys, which each node's name shows, and `ignored` ones.
+pub(crate) fn hidden_keys(ignored: &[String]) -> HiddenKeys {
+    eliot_parse::RESERVED_KEYS
+        .iter()
+        .map(|k| (*k).to_owned())
+        .chain(ignored.iter().cloned())
+        .collect()
+}
 
 /// A JSON value, its strings borrowed from the line where possible.
 #[derive(Debug, PartialEq)]
@@ -32,10 +45,7 @@ pub(crate) enum Val<'a> {
 
 /// The fields of the message `line` that are not in `hidden`, sorted by key
 /// (a key given twice keeps its last value, as JSON readers do).
-pub(crate) fn shown_fields<'a>(
-    line: &'a str,
-    hidden: &HashSet<String>,
-) -> Vec<(Cow<'a, str>, Val<'a>)> {
+pub(crate) fn shown_fields<'a>(line: &'a str, hidden: &HiddenKeys) -> Vec<(Cow<'a, str>, Val<'a>)> {
     fields_of(line, hidden)
 }
 
@@ -44,12 +54,12 @@ pub(crate) fn shown_fields<'a>(
 /// line.
 pub(crate) fn raw_fields<'a>(
     line: &'a str,
-    hidden: &HashSet<String>,
+    hidden: &HiddenKeys,
 ) -> Vec<(Cow<'a, str>, &'a RawValue)> {
     fields_of(line, hidden)
 }
 
-fn fields_of<'a, V: Deserialize<'a>>(line: &'a str, hidden: &HashSet<String>) -> Fields<'a, V> {
+fn fields_of<'a, V: Deserialize<'a>>(line: &'a str, hidden: &HiddenKeys) -> Fields<'a, V> {
     let mut deserializer = serde_json::Deserializer::from_str(line);
     // The line was read as a JSON object when it was parsed.
     ObjectSeed {
@@ -78,7 +88,7 @@ fn sort_entries<T>(entries: &mut Vec<(Cow<'_, str>, T)>) {
 
 /// Reads an object's entries, values as `V`.
 struct ObjectSeed<'h, V> {
-    hidden: Option<&'h HashSet<String>>,
+    hidden: Option<&'h HiddenKeys>,
     values: PhantomData<V>,
 }
 
@@ -171,7 +181,7 @@ mod tests {
 
     #[test]
     fn fields_are_sorted_hidden_keys_skipped_and_the_last_duplicate_kept() {
-        let hidden: HashSet<String> = ["task_uuid".to_owned()].into();
+        let hidden: HiddenKeys = ["task_uuid".to_owned()].into_iter().collect();
         let line = r#"{"b":1,"task_uuid":"x","a":{"z":null,"y":[true,-2,0.5]},"b":"last","s":"tab\there"}"#;
         let fields = shown_fields(line, &hidden);
         let keys: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
@@ -191,7 +201,7 @@ mod tests {
 
     #[test]
     fn keys_are_borrowed_from_the_line_unless_they_have_escapes() {
-        let fields = shown_fields(r#"{"plain":1,"tab\tkey":2}"#, &HashSet::new());
+        let fields = shown_fields(r#"{"plain":1,"tab\tkey":2}"#, &HiddenKeys::default());
         assert!(matches!(&fields[0].0, Cow::Borrowed("plain")));
         assert!(matches!(&fields[1].0, Cow::Owned(key) if key == "tab\tkey"));
     }
@@ -203,7 +213,7 @@ mod tests {
             line += &format!(r#""k{:04}":{i},"k{:04}":"last","#, 999 - i, 999 - i);
         }
         line += r#""a":1,"a":2,"a":3}"#;
-        let fields = shown_fields(&line, &HashSet::new());
+        let fields = shown_fields(&line, &HiddenKeys::default());
         assert_eq!(fields.len(), 1001);
         assert_eq!(fields[0], ("a".into(), Val::U64(3)));
         assert_eq!(fields[1], ("k0000".into(), Val::Str("last".into())));

@@ -19,12 +19,11 @@
 //! the field limit or their first newline.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt::Write;
 
-use eliot_parse::{ActionStatus, Node, RESERVED_KEYS, Task, WrittenAction, WrittenMessage};
+use eliot_parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
 
-use crate::fields::{Val, shown_fields};
+use crate::fields::{HiddenKeys, Val, hidden_keys, shown_fields};
 use crate::format::{
     cut, duration_into, escape_into, escape_lines_into, python_float_into, timestamp_into,
 };
@@ -35,7 +34,7 @@ pub struct RenderOptions {
     /// Cut values after this many characters (and at their first newline);
     /// 0 shows values whole.
     pub field_limit: usize,
-    /// Keys to hide, besides Eliot's own ([`RESERVED_KEYS`]), which are
+    /// Keys to hide, besides Eliot's own ([`RESERVED_KEYS`](eliot_parse::RESERVED_KEYS)), which are
     /// never shown as fields: the node's name shows them.
     pub ignored_keys: Vec<String>,
     /// Show timestamps as UTC dates and durations as `0.013s`; when false,
@@ -129,7 +128,7 @@ pub struct Renderer {
     /// The local time zone, with `local_timezone`.
     local: Option<crate::clock::Clock>,
     glyphs: &'static Glyphs,
-    hidden: HashSet<String>,
+    hidden: HiddenKeys,
 }
 
 /// One line of the tree, before it is drawn.
@@ -151,11 +150,7 @@ type Fields<'a> = Vec<(Cow<'a, str>, Val<'a>)>;
 impl Renderer {
     /// A renderer with these options.
     pub fn new(options: RenderOptions) -> Self {
-        let hidden = RESERVED_KEYS
-            .iter()
-            .map(|k| (*k).to_owned())
-            .chain(options.ignored_keys.iter().cloned())
-            .collect();
+        let hidden = hidden_keys(&options.ignored_keys);
         Renderer {
             glyphs: if options.ascii { &ASCII } else { &UNICODE },
             local: options.local_timezone.then(crate::clock::Clock::local),

@@ -26,16 +26,16 @@
 //! keep every digit. The text is made safe to sit inside a `<script>`
 //! element: see [`push_script_safe`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use eliot_parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
 
-use crate::fields::raw_fields;
+use crate::fields::{HiddenKeys, raw_fields};
 
 /// Builds the data of a report, one task at a time.
 pub(crate) struct Encoder {
-    hidden: HashSet<String>,
+    hidden: HiddenKeys,
     /// The distinct values, as JSON texts separated by commas.
     values: String,
     value_count: u32,
@@ -51,7 +51,7 @@ pub(crate) struct Encoder {
 }
 
 impl Encoder {
-    pub(crate) fn new(hidden: HashSet<String>) -> Self {
+    pub(crate) fn new(hidden: HiddenKeys) -> Self {
         Encoder {
             hidden,
             values: String::new(),

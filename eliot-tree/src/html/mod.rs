@@ -57,14 +57,15 @@
 
 mod encode;
 
-use std::collections::HashSet;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Write};
 
-use eliot_parse::{RESERVED_KEYS, Task};
+use eliot_parse::Task;
 
 use encode::{Encoder, push_json_string};
+
+use crate::fields::hidden_keys;
 
 const TEMPLATE: &str = include_str!("page.html");
 const STYLE: &str = include_str!("page.css");
@@ -93,13 +94,8 @@ impl HtmlReport {
     /// An empty report whose fields panel leaves out these keys (Eliot's
     /// own keys are always left out of the fields: each row shows them).
     pub fn hiding(ignored_keys: &[String]) -> Self {
-        let hidden: HashSet<String> = RESERVED_KEYS
-            .iter()
-            .map(|k| (*k).to_owned())
-            .chain(ignored_keys.iter().cloned())
-            .collect();
         HtmlReport {
-            encoder: Encoder::new(hidden),
+            encoder: Encoder::new(hidden_keys(ignored_keys)),
             title: String::new(),
             notes: Vec::new(),
             malformed: 0,
