@@ -26,7 +26,12 @@
 
 pub use eliot_core::*;
 
-pub use eliot_macros::{MessageType, capture_logging, inline_actions, log_call};
+// The derives share their names with the traits they implement
+// (`eliot_core::{ActionType, Fields, MessageType}`), as serde's do: one
+// `use` brings both.
+pub use eliot_macros::{
+    ActionType, Fields, MessageType, capture_logging, inline_actions, log_call,
+};
 
 #[cfg(feature = "tokio")]
 pub use eliot_tokio as tokio_integration;

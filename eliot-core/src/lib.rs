@@ -161,6 +161,7 @@ pub use action::{
     start_task,
 };
 pub use context::{ContextGuard, context_misuse_count, current_action, preserve_context};
+pub use declared::{ActionType, Fields, MessageType};
 pub use destination::{Destination, DestinationError, FnDestination, destination_fn};
 pub use fail_action::{Described, DescribedThroughDeref, FailActionExt};
 pub use failure::{
@@ -191,9 +192,10 @@ pub use task_id::{TaskId, TaskIdError};
 /// What the `eliot-macros` and `eliot-tokio` crates build on. Not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    // What `#[derive(MessageType)]` expands to.
+    // What `#[derive(MessageType)]`, `#[derive(ActionType)]` and
+    // `#[derive(Fields)]` expand to.
     pub use crate::context::SavedContext;
-    pub use crate::declared::{Declaration, DeclaredField, FieldKind};
+    pub use crate::declared::{Declaration, DeclaredField, DeclaredKind, FieldKind};
     pub use crate::macro_support::declared_field;
     pub use inventory;
     // What eliot-tracing's `EliotLayer` needs: the context a `tracing` span

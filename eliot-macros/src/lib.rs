@@ -481,7 +481,7 @@ pub fn capture_logging(args: TokenStream, item: TokenStream) -> TokenStream {
 /// assert_eq!(error.problems().len(), 2);
 ///
 /// let declared = eliot::declared::declarations()
-///     .find(|d| d.message_type == "app:db:row")
+///     .find(|d| d.name == "app:db:row")
 ///     .unwrap();
 /// assert_eq!(declared.description, "A row read from the database");
 /// assert_eq!(declared.fields[0].rust_type, "u64");
@@ -491,5 +491,154 @@ pub fn capture_logging(args: TokenStream, item: TokenStream) -> TokenStream {
 /// attribute macros.
 #[proc_macro_derive(MessageType, attributes(eliot))]
 pub fn message_type(input: TokenStream) -> TokenStream {
-    declared::message_type(input.into()).into()
+    declared::derive(declared::Derive::MessageType, input.into()).into()
+}
+
+/// Declares an action type (Eliot's `ActionType`): the struct's fields are
+/// the action's start fields, logged with `serde::Serialize`;
+/// `#[eliot(action_type = "..", success = Type, description = "..")]`
+/// names it, names the `#[derive(Fields)]` struct that holds its success
+/// fields (none when `success` is left out), and describes it. The struct
+/// implements `eliot::ActionType` (imported together with the derive by
+/// `use eliot::ActionType;`), which starts the action through the
+/// declaration:
+///
+/// - `start()` returns a guard, `eliot::declared::DeclaredAction`, that
+///   keeps the action current and finishes it when dropped, like
+///   `start_action!`'s; `succeed(success)` finishes it with the success
+///   fields, `add_success(success)` adds them for later;
+/// - `run(|action| ..)` runs a closure in the action, and `within(|action|
+///   ..)` finishes the action from the closure's `Result`;
+/// - `run_async(|action| async move { .. })` and `within_async` do the same
+///   for a future, which runs inside the action wherever it is polled.
+///
+/// The declaration is registered, so that `eliot::declared::declarations()`
+/// lists it and `eliot::testing::validate_declared` (and
+/// `MemoryLogger::validate`) report starts with missing, extra or mistyped
+/// start fields, and successes with missing, extra or mistyped success
+/// fields.
+///
+/// ```
+/// use eliot::testing::{MemoryLogger, validate_declared};
+/// use eliot::{ActionType, Fields};
+///
+/// /// A query sent to the database.
+/// #[derive(ActionType)]
+/// #[eliot(action_type = "app:db:query", success = QueryDone, description = "A database query")]
+/// struct Query<'a> {
+///     sql: &'a str,
+/// }
+///
+/// /// What a query found.
+/// #[derive(Fields)]
+/// struct QueryDone {
+///     rows: u64,
+/// }
+///
+/// let logger = MemoryLogger::new();
+/// logger.run(|| {
+///     let query = Query { sql: "SELECT * FROM users" }.start();
+///     query.succeed(QueryDone { rows: 3 });
+///
+///     // Or finished from a closure's `Result`:
+///     let parsed = Query { sql: "SELECT 'x'" }.within(|query| {
+///         let rows: u64 = "x".parse()?;
+///         query.add_success(QueryDone { rows });
+///         Ok::<_, std::num::ParseIntError>(rows)
+///     });
+///     assert!(parsed.is_err());
+/// });
+/// let messages = logger.messages();
+/// assert_eq!(messages[0]["sql"], "SELECT * FROM users");
+/// assert_eq!(messages[1]["rows"], 3);
+/// assert_eq!(messages[3]["action_status"], "failed");
+/// validate_declared(&logger).unwrap();
+///
+/// let declared = eliot::declared::declarations()
+///     .find(|d| d.name == "app:db:query")
+///     .unwrap();
+/// assert_eq!(declared.fields[0].rust_type, "&str");
+/// assert_eq!(declared.success_fields[0].name, "rows");
+/// ```
+///
+/// Async, with the action current inside the future wherever it is polled:
+///
+/// ```
+/// use eliot::{ActionType, Fields, current_action};
+///
+/// #[derive(ActionType)]
+/// #[eliot(action_type = "app:fetch", success = Fetched)]
+/// struct Fetch {
+///     url: String,
+/// }
+///
+/// #[derive(Fields)]
+/// struct Fetched {
+///     bytes: usize,
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let body = Fetch { url: "https://example.com".into() }
+///     .within_async(|fetch| async move {
+///         let body = tokio::task::yield_now().await; // the network, say
+///         assert_eq!(current_action().unwrap().action_type(), "app:fetch");
+///         let body = format!("{body:?}");
+///         fetch.add_success(Fetched { bytes: body.len() });
+///         Ok::<_, std::io::Error>(body)
+///     })
+///     .await;
+/// assert!(body.is_ok());
+/// # }
+/// ```
+///
+/// In an `#[inline_actions]` or `#[log_call]` function that returns a
+/// `Result`, a guard from `start()` bound by a top-level `let` fails with
+/// the function's `Err`, as one from `start_action!` does. `crate = path`
+/// in `#[eliot(..)]` says where the library is, as for the attribute
+/// macros. The success type is named as it is written, so it cannot use
+/// the struct's generic parameters.
+#[proc_macro_derive(ActionType, attributes(eliot))]
+pub fn action_type(input: TokenStream) -> TokenStream {
+    declared::derive(declared::Derive::ActionType, input.into()).into()
+}
+
+/// Declares a set of fields (implements `eliot::Fields`): the struct's
+/// named fields, logged with `serde::Serialize`. Most often the success
+/// fields of a declared action type (`#[eliot(success = Type)]` on
+/// `#[derive(ActionType)]`), which one set may serve for several action
+/// types.
+///
+/// ```
+/// use eliot::testing::MemoryLogger;
+/// use eliot::{ActionType, Fields};
+///
+/// #[derive(Fields)]
+/// struct Written {
+///     bytes: u64,
+/// }
+///
+/// #[derive(ActionType)]
+/// #[eliot(action_type = "app:save", success = Written)]
+/// struct Save {
+///     path: String,
+/// }
+///
+/// #[derive(ActionType)]
+/// #[eliot(action_type = "app:upload", success = Written)]
+/// struct Upload {
+///     url: String,
+/// }
+///
+/// let logger = MemoryLogger::new();
+/// logger.run(|| {
+///     Save { path: "a.txt".into() }.start().succeed(Written { bytes: 12 });
+///     Upload { url: "s3://b".into() }.run(|upload| upload.add_success(Written { bytes: 7 }));
+/// });
+/// assert_eq!(logger.messages()[1]["bytes"], 12);
+/// assert_eq!(logger.messages()[3]["bytes"], 7);
+/// ```
+#[proc_macro_derive(Fields, attributes(eliot))]
+pub fn fields(input: TokenStream) -> TokenStream {
+    declared::derive(declared::Derive::Fields, input.into()).into()
 }

@@ -60,7 +60,7 @@ fn drifted_messages_are_reported_missing_extra_and_mistyped() {
 #[test]
 fn declarations_are_listed_with_their_fields_and_description() {
     let row = eliot::declared::declarations()
-        .find(|d| d.message_type == "test:db:row")
+        .find(|d| d.name == "test:db:row")
         .expect("registered");
     assert_eq!(row.rust_type, "DbRow");
     assert_eq!(row.description, "A row");
@@ -69,5 +69,5 @@ fn declarations_are_listed_with_their_fields_and_description() {
         fields,
         [("id", "u64"), ("name", "String"), ("score", "Option<f64>")]
     );
-    assert!(eliot::declared::declarations().any(|d| d.message_type == "test:tick"));
+    assert!(eliot::declared::declarations().any(|d| d.name == "test:tick"));
 }

@@ -1,129 +1,90 @@
-//! Declared message types (Eliot's `MessageType`): a message type declared
-//! once, with its fields, their types and a description, so that names and
-//! types cannot drift between the places that log it, the tests can check
-//! a log against the declarations, and the declarations can be listed for
-//! documentation.
+//! Declared message and action types (Eliot's `MessageType` and
+//! `ActionType`): a type declared once, with its fields, their types and a
+//! description, so that names and types cannot drift between the places
+//! that log it, the tests can check a log against the declarations, and
+//! the declarations can be listed for documentation.
 //!
-//! Declare one with `#[derive(eliot::MessageType)]` on a struct whose
-//! fields are the message's fields (each `serde::Serialize`), and log it
-//! with its `log` method (runnable in the derive's documentation, and in
-//! `examples/declared_types.rs`):
+//! A struct declares one with a derive; its fields are the message's
+//! fields, or the action's start fields (each `serde::Serialize`). An
+//! action type names a second struct, `#[derive(Fields)]`, for its success
+//! fields. Runnable in the derives' documentation (`eliot::MessageType`,
+//! `eliot::ActionType`, `eliot::Fields`) and in
+//! `examples/declared_types.rs`:
 //!
 //! ```text
-//! use eliot::MessageType;
+//! use eliot::{ActionType, Fields, MessageType};
 //!
-//! /// A row read from the database.
 //! #[derive(MessageType)]
 //! #[eliot(message_type = "app:db:row", description = "A row read from the database")]
-//! struct DbRow {
-//!     id: u64,
-//!     name: String,
-//! }
+//! struct DbRow { id: u64, name: String }
 //!
-//! DbRow { id: 7, name: "ann".into() }.log(); // {"id":7,"name":"ann",..,"message_type":"app:db:row"}
+//! #[derive(ActionType)]
+//! #[eliot(action_type = "app:db:query", success = QueryDone, description = "A query")]
+//! struct Query { sql: String }
 //!
-//! let declared = eliot::declared::declarations()
-//!     .find(|d| d.message_type == "app:db:row")
-//!     .unwrap();
-//! assert_eq!(declared.fields[1].name, "name");
-//! assert_eq!(declared.fields[1].rust_type, "String");
+//! #[derive(Fields)]
+//! struct QueryDone { rows: u64 }
+//!
+//! let query = Query { sql: "SELECT 1".into() }.start(); // {"sql":"SELECT 1","action_status":"started",..}
+//! DbRow { id: 7, name: "ann".into() }.log();            // {"id":7,"name":"ann",..,"message_type":"app:db:row"}
+//! query.succeed(QueryDone { rows: 1 });                 // {"rows":1,"action_status":"succeeded",..}
+//!
+//! let declared = eliot::declared::declarations().find(|d| d.name == "app:db:query").unwrap();
+//! assert_eq!(declared.success_fields[0].name, "rows");
 //! ```
 //!
 //! `eliot::testing::validate_declared` (and `MemoryLogger::validate`)
 //! report a logged message of a declared type with missing, extra or
-//! mistyped fields, as Python's `validate_logging` does.
+//! mistyped fields, as Python's `validate_logging` does: the fields of a
+//! message, the start fields of an action's start, the success fields of
+//! its success.
 
+mod action_type;
 mod check;
+mod field_kind;
+mod fields;
+mod message_type;
 
+pub use action_type::{
+    ActionType, Declared, DeclaredAction, Finish, FinishesAction, FromResult, Succeeds,
+};
 pub(crate) use check::check_message;
+pub use field_kind::{DeclaredField, FieldKind};
+pub use fields::Fields;
+pub use message_type::MessageType;
 
-/// A declared message type, as the derive registers it.
+/// A declared message or action type, as its derive registers it.
 #[derive(Debug)]
 pub struct Declaration {
-    /// The `message_type` its messages carry.
-    pub message_type: &'static str,
+    /// A message type or an action type.
+    pub kind: DeclaredKind,
+    /// Its `message_type` or `action_type`.
+    pub name: &'static str,
     /// The Rust type that declares it.
     pub rust_type: &'static str,
     /// What it means, for documentation.
     pub description: &'static str,
-    /// Its fields, in order.
+    /// The fields of its messages, or the start fields of its actions, in
+    /// order.
     pub fields: &'static [DeclaredField],
+    /// The success fields of its actions, in order (none for a message
+    /// type).
+    pub success_fields: &'static [DeclaredField],
 }
 
-/// One field of a [`Declaration`].
-#[derive(Debug)]
-pub struct DeclaredField {
-    /// The field's key.
-    pub name: &'static str,
-    /// Its Rust type, as written in the declaration.
-    pub rust_type: &'static str,
-    /// The JSON values the type serializes to, as far as its name tells.
-    pub kind: FieldKind,
-}
-
-/// The JSON values a declared field may hold, from its Rust type's name:
-/// what the test helpers check a logged value against.
+/// What a [`Declaration`] declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FieldKind {
-    /// An integer (`u8` .. `u128`, `i8` .. `i128`, `usize`, `isize`).
-    Integer,
-    /// Any number (`f32`, `f64`).
-    Number,
-    /// A string (`String`, `&str`, `char`, `Cow<str>`).
-    String,
-    /// `true` or `false`.
-    Boolean,
-    /// An array (`Vec<T>`, slices, arrays, sets).
-    Array,
-    /// `null` or the kind of `T` (`Option<T>`): only `null` is checked.
-    Optional,
-    /// Anything (a type whose JSON form its name does not tell).
-    Any,
-}
-
-impl FieldKind {
-    /// Whether `value` can be a value of this kind.
-    pub fn accepts(self, value: &serde_json::Value) -> bool {
-        use serde_json::Value;
-        match self {
-            FieldKind::Integer => value.is_i64() || value.is_u64(),
-            FieldKind::Number => value.is_number() || value.is_null(),
-            FieldKind::String => value.is_string(),
-            FieldKind::Boolean => value.is_boolean(),
-            FieldKind::Array => value.is_array(),
-            FieldKind::Optional | FieldKind::Any => {
-                let _: &Value = value;
-                true
-            }
-        }
-    }
-
-    /// The kind's name, for problems reported.
-    pub fn describe(self) -> &'static str {
-        match self {
-            FieldKind::Integer => "an integer",
-            FieldKind::Number => "a number",
-            FieldKind::String => "a string",
-            FieldKind::Boolean => "a boolean",
-            FieldKind::Array => "an array",
-            FieldKind::Optional => "an optional value",
-            FieldKind::Any => "any value",
-        }
-    }
+pub enum DeclaredKind {
+    /// A message type (`#[derive(MessageType)]`).
+    Message,
+    /// An action type (`#[derive(ActionType)]`).
+    Action,
 }
 
 inventory::collect!(Declaration);
 
-/// Every message type declared in the program (by any crate linked into
-/// it), in no particular order.
+/// Every message and action type declared in the program (by any crate
+/// linked into it), in no particular order.
 pub fn declarations() -> impl Iterator<Item = &'static Declaration> {
     inventory::iter::<Declaration>.into_iter()
-}
-
-/// A message type declared with `#[derive(eliot::MessageType)]`.
-pub trait MessageType {
-    /// Its `message_type`.
-    const MESSAGE_TYPE: &'static str;
-    /// Logs it in the current action.
-    fn log(&self);
 }

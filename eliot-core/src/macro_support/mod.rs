@@ -151,11 +151,11 @@ impl<E: ?Sized> ErrorRef<'_, E> {
     }
 }
 
-/// A field of a `#[derive(MessageType)]` struct, logged as a field of its
-/// message.
+/// A field of a `#[derive(MessageType)]`, `#[derive(ActionType)]` or
+/// `#[derive(Fields)]` struct, logged as a field of its message.
 #[diagnostic::on_unimplemented(
-    message = "`#[derive(MessageType)]` cannot log this field: `{Self}` does not implement `serde::Serialize`",
-    label = "logged as a field of the declared message",
+    message = "a declared field is logged with `serde::Serialize`, and `{Self}` does not implement it",
+    label = "a field of the declared type",
     note = "derive or implement `serde::Serialize` for the field's type"
 )]
 pub trait DeclaredValue {
@@ -169,7 +169,7 @@ impl<T: Serialize> DeclaredValue for T {
     }
 }
 
-/// The field value of a `#[derive(MessageType)]` struct's field.
+/// The field value of a declaring struct's field.
 pub fn declared_field<T: DeclaredValue>(value: &T) -> &dyn FieldValue {
     value.as_field_value()
 }

@@ -224,6 +224,13 @@ impl WatchBinding<'_, ActionGuard> {
     }
 }
 
+impl<A: crate::declared::ActionType> WatchBinding<'_, crate::declared::DeclaredAction<A>> {
+    /// Watches the guard of the declared action.
+    pub fn watch_in(&self, scope: &ReturnScope) {
+        scope.watch(&self.0.guard);
+    }
+}
+
 /// See [`WatchBinding`]: a binding that is not an action's guard.
 pub trait NotAGuard {
     /// Does nothing.

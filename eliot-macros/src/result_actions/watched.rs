@@ -5,12 +5,15 @@
 //! - from a call that starts an action: the macros `start_action!` and
 //!   `start_task!`, or the functions `start_action`, `start_task`,
 //!   `continue_task` and `continue_task_with` (by the last segment of
-//!   their path), possibly followed by `?`, `.unwrap()` or `.expect(..)`,
+//!   their path), or a `.start()` method call (a declared action type's,
+//!   `Query { .. }.start()`), possibly followed by `?`, `.unwrap()` or
+//!   `.expect(..)`,
 //! - and never moved afterwards (see [`super::moves`]).
 //!
 //! A watch statement is inserted after each such `let`. It watches the
-//! binding only if it is an `ActionGuard` (a `start_action` of another
-//! library is left alone), by method resolution on its type.
+//! binding only if it is an `ActionGuard` or a declared action's guard (a
+//! `start_action` of another library, or any other `start()`, is left
+//! alone), by method resolution on its type.
 
 use syn::{Expr, Ident, Pat, Path, Stmt};
 
@@ -76,6 +79,7 @@ fn starts_an_action(expr: &Expr) -> bool {
         Expr::MethodCall(call) if call.method == "unwrap" || call.method == "expect" => {
             starts_an_action(&call.receiver)
         }
+        Expr::MethodCall(call) => call.method == "start" && call.args.is_empty(),
         _ => false,
     }
 }
@@ -122,10 +126,11 @@ mod tests {
             let c = continue_task(id)?;
             let d = eliot::continue_task_with(id, route).unwrap();
             let e = (start_action!("app:e"));
+            let f = Query { sql }.start();
             b.log("app:b:note", fields!());
             Ok(())
         });
-        assert_eq!(watched_names(stmts), ["a", "b", "c", "d", "e"]);
+        assert_eq!(watched_names(stmts), ["a", "b", "c", "d", "e", "f"]);
     }
 
     #[test]
