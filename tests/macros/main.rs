@@ -7,6 +7,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod declared_actions;
 mod dependency_shapes;
 mod inline_actions_context;
 mod inline_actions_debug;

@@ -7,10 +7,8 @@
 
 use std::time::Duration;
 
-use crate::support::tasks::{Capture, Msg, Task, runtime, status};
-use eliot::{
-    ActionGuard, FailActionExt, inline_actions, log_call, log_message, start_action, start_task,
-};
+use crate::support::tasks::{Msg, Task, in_task, status};
+use eliot::{ActionGuard, FailActionExt, inline_actions, log_call, log_message, start_action};
 
 #[derive(Debug)]
 struct DbError;
@@ -160,25 +158,6 @@ fn manual(text: &str) -> Result<u16, Box<dyn std::error::Error>> {
         .map_err(Box::<dyn std::error::Error>::from)
         .fail_action(&action)?;
     Ok(port)
-}
-
-/// Runs `f` on a 4-worker runtime inside a fresh task, and returns it.
-fn in_task<F: std::future::Future<Output = ()> + Send + 'static>(
-    name: &'static str,
-    f: impl FnOnce() -> F,
-) -> Task {
-    let capture = Capture::start();
-    let rt = runtime(4);
-    let uuid = {
-        let task = start_task!(name);
-        let future = eliot::FutureContextExt::in_current_context(f());
-        rt.block_on(async move { tokio::spawn(future).await.ok() });
-        task.task_uuid().to_owned()
-    };
-    drop(rt);
-    let task = capture.finish().task(&uuid);
-    task.assert_complete();
-    task
 }
 
 fn end<'a>(task: &'a Task, action_type: &str) -> &'a Msg {

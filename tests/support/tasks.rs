@@ -11,6 +11,26 @@ use serde_json::{Map, Value};
 
 pub use super::capture::{kind, level, runtime};
 
+/// Runs the future `f` makes on a 4-worker runtime, spawned inside a
+/// fresh task `name`, and returns that task, checked complete.
+pub fn in_task<F: std::future::Future<Output = ()> + Send + 'static>(
+    name: &'static str,
+    f: impl FnOnce() -> F,
+) -> Task {
+    let capture = Capture::start();
+    let rt = runtime(4);
+    let uuid = {
+        let task = eliot::start_task!(name);
+        let future = eliot::FutureContextExt::in_current_context(f());
+        rt.block_on(async move { tokio::spawn(future).await.ok() });
+        task.task_uuid().to_owned()
+    };
+    drop(rt);
+    let task = capture.finish().task(&uuid);
+    task.assert_complete();
+    task
+}
+
 /// One parsed log line.
 pub type Msg = Map<String, Value>;
 

@@ -6,15 +6,13 @@
 //! fields). Async cases run on a multi-threaded runtime with the bodies
 //! resuming on other threads.
 
-mod inline_actions_support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use crate::support::tasks::{Msg, assert_send, in_task, level, own_level, status};
 use eliot::declared::{DeclaredKind, declarations};
 use eliot::testing::{MemoryLogger, validate_declared};
-use eliot::{ActionType, Fields, current_action, inline_actions, log_message, start_task};
-use inline_actions_support::{Capture, Msg, Task, assert_send, level, runtime, status};
+use eliot::{ActionType, Fields, current_action, inline_actions, log_message};
 
 /// A query sent to the database.
 #[derive(ActionType)]
@@ -123,7 +121,10 @@ fn run_and_within_run_inside_the_action_and_within_fails_it_on_err() {
     assert_eq!(messages[1]["rows"], 2);
     assert_eq!(messages[3]["rows"], 3);
     assert_eq!(status(&messages[5]), Some("failed"));
-    assert_eq!(messages[5]["exception"], "declared_actions::DbError");
+    assert_eq!(
+        messages[5]["exception"],
+        "macros::declared_actions::DbError"
+    );
     assert_eq!(messages[5]["reason"], "connection reset");
     assert!(messages[5].get("rows").is_none());
     logger.validate().unwrap();
@@ -137,25 +138,6 @@ fn a_panic_in_run_fails_the_action() {
     let messages = logger.messages();
     assert_eq!(status(&messages[1]), Some("failed"));
     assert_eq!(messages[1]["reason"], "disk on fire");
-}
-
-/// Runs `f` on a 4-worker runtime inside a fresh task, and returns it.
-fn in_task<F: std::future::Future<Output = ()> + Send + 'static>(
-    name: &'static str,
-    f: impl FnOnce() -> F,
-) -> Task {
-    let capture = Capture::start();
-    let rt = runtime(4);
-    let uuid = {
-        let task = start_task!(name);
-        let future = eliot::FutureContextExt::in_current_context(f());
-        rt.block_on(async move { tokio::spawn(future).await.ok() });
-        task.task_uuid().to_owned()
-    };
-    drop(rt);
-    let task = capture.finish().task(&uuid);
-    task.assert_complete();
-    task
 }
 
 /// Many declared actions at once, each spawned (so each future is `Send`)
@@ -214,7 +196,7 @@ fn async_actions_keep_their_context_across_awaits_and_threads() {
         let path = task.path(step);
         assert_eq!(path, ["test:declared:many", "test:db:query"], "{step:?}");
         // The step's own action is the query with the same number.
-        let mut start = inline_actions_support::own_level(step);
+        let mut start = own_level(step);
         start.push(1);
         let own = task.messages.iter().find(|m| level(m) == start).unwrap();
         let i = step["i"].as_u64().unwrap();
