@@ -25,7 +25,8 @@ use eliot_parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
 
 use crate::fields::{HiddenKeys, Val, hidden_keys, shown_fields};
 use crate::format::{
-    cut, duration_into, escape_into, escape_lines_into, python_float_into, timestamp_into,
+    cut, decimal_into, duration_into, escape_into, escape_lines_into, level_into,
+    python_float_into, timestamp_into,
 };
 
 /// How to draw trees.
@@ -266,9 +267,7 @@ impl Renderer {
             Item::Field(key, value) => {
                 self.paint(out, sgr::KEY, |out| match key {
                     Key::Name(name) => escape_into(out, name, false),
-                    Key::Index(index) => {
-                        let _ = write!(out, "{index}");
-                    }
+                    Key::Index(index) => decimal_into(out, *index as u64),
                 });
                 out.push_str(": ");
                 self.value_into(out, continuation, value);
@@ -299,11 +298,12 @@ impl Renderer {
             Val::Null => out.push_str("None"),
             Val::Bool(true) => out.push_str("True"),
             Val::Bool(false) => out.push_str("False"),
-            Val::U64(n) => {
-                let _ = write!(out, "{n}");
-            }
+            Val::U64(n) => decimal_into(out, *n),
             Val::I64(n) => {
-                let _ = write!(out, "{n}");
+                if *n < 0 {
+                    out.push('-');
+                }
+                decimal_into(out, n.unsigned_abs());
             }
             Val::F64(f) => python_float_into(out, *f),
             Val::Arr(_) | Val::Obj(_) => return, // Shown as children.
@@ -331,7 +331,7 @@ impl Renderer {
             }
             None => {
                 self.paint(out, sgr::TYPE, |out| out.push_str("<action not in log>"));
-                let _ = write!(out, "{}", action.task_level());
+                level_into(out, action.task_level().as_slice());
             }
         }
     }
@@ -350,7 +350,7 @@ impl Renderer {
             .or(message.message_type())
             .unwrap_or("<unnamed>");
         self.paint(out, sgr::TYPE, |out| escape_into(out, name, false));
-        let _ = write!(out, "{}", message.task_level());
+        level_into(out, message.task_level().as_slice());
         if let Some(status) = message.action_status() {
             out.push(' ');
             out.push_str(self.glyphs.arrow);
