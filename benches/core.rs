@@ -22,6 +22,7 @@
 //!
 //! ```text
 //! cargo bench --bench core
+//! cargo bench --bench core -- console --events 20000   # one part, shorter
 //! ```
 
 use std::hint::black_box;
@@ -36,8 +37,15 @@ use eliot::{
     remove_destination, start_action,
 };
 
-const EVENTS: u64 = 200_000;
 const ROUNDS: usize = 9;
+
+/// Events per round: 200,000, or `--events N` (smaller, to run the bench
+/// under a profiler such as callgrind).
+static EVENTS_PER_ROUND: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+fn events() -> u64 {
+    *EVENTS_PER_ROUND.get().unwrap_or(&200_000)
+}
 
 /// Counts lines and bytes on their way to the sink, so the figures can show
 /// that every event was formatted and written.
@@ -86,7 +94,7 @@ impl io::Write for CountingSink {
 fn eliot_round(in_action: bool) -> f64 {
     let _action = in_action.then(|| start_action!("bench:request", id = 1));
     let start = Instant::now();
-    for i in 0..EVENTS {
+    for i in 0..events() {
         log_message!(
             "bench:event",
             i = black_box(i),
@@ -94,14 +102,14 @@ fn eliot_round(in_action: bool) -> f64 {
             value = black_box(1.5)
         );
     }
-    start.elapsed().as_nanos() as f64 / EVENTS as f64
+    start.elapsed().as_nanos() as f64 / events() as f64
 }
 
 fn tracing_round(in_span: bool) -> f64 {
     let span = tracing::info_span!("bench:request", id = 1);
     let _entered = in_span.then(|| span.enter());
     let start = Instant::now();
-    for i in 0..EVENTS {
+    for i in 0..events() {
         tracing::info!(
             i = black_box(i),
             name = black_box("short"),
@@ -109,7 +117,7 @@ fn tracing_round(in_span: bool) -> f64 {
             "bench:event"
         );
     }
-    start.elapsed().as_nanos() as f64 / EVENTS as f64
+    start.elapsed().as_nanos() as f64 / events() as f64
 }
 
 /// The same line as `log_message!` inside the action writes, serialized
@@ -126,14 +134,14 @@ struct LimitLine<'a> {
 }
 
 /// The limit: the line built by `serde_json` into a reused buffer and
-/// written to `io::sink()`, `EVENTS` times, with a fresh timestamp each (as
+/// written to `io::sink()`, `events()` times, with a fresh timestamp each (as
 /// eliot takes one per message); counts the lines and bytes in `written`.
 fn limit_round(written: &mut (u64, u64)) -> f64 {
     let mut sink = io::sink();
     let task_uuid = "33eb52ae-a906-4532-b550-dbf7c91a0806";
     let mut line = Vec::with_capacity(256);
     let start = Instant::now();
-    for i in 0..EVENTS {
+    for i in 0..events() {
         line.clear();
         let timestamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -153,7 +161,7 @@ fn limit_round(written: &mut (u64, u64)) -> f64 {
         written.0 += 1;
         written.1 += line.len() as u64;
     }
-    start.elapsed().as_nanos() as f64 / EVENTS as f64
+    start.elapsed().as_nanos() as f64 / events() as f64
 }
 
 fn median(mut xs: Vec<f64>) -> f64 {
@@ -161,9 +169,26 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
+/// `cargo bench --bench core [-- [json|console] [--events N]]`: both parts
+/// by default, or the one named.
 fn main() {
-    json_lines();
-    console();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "--events") {
+        let events = args
+            .get(at + 1)
+            .and_then(|n| n.parse().ok())
+            .expect("--events takes a number of events per round");
+        EVENTS_PER_ROUND.set(events).expect("set once");
+    }
+    let only = |part: &str| {
+        !args.iter().any(|a| a == "json" || a == "console") || args.iter().any(|a| a == part)
+    };
+    if only("json") {
+        json_lines();
+    }
+    if only("console") {
+        console();
+    }
 }
 
 fn json_lines() {
@@ -184,7 +209,8 @@ fn json_lines() {
         .finish();
 
     println!(
-        "core: {EVENTS} events x {ROUNDS} rounds per case, 3 fields, JSON to io::sink(), one thread"
+        "core: {} events x {ROUNDS} rounds per case, 3 fields, JSON to io::sink(), one thread",
+        events()
     );
     println!(
         "{:<34} {:>10} {:>10} {:>8}",
@@ -224,7 +250,7 @@ fn json_lines() {
 
     let eliot_lines = eliot_dest.lines.load(Ordering::Relaxed);
     let tracing_lines = tracing_sink.0.0.load(Ordering::Relaxed);
-    let expected_events = 2 * (ROUNDS as u64 + 1) * EVENTS;
+    let expected_events = 2 * (ROUNDS as u64 + 1) * events();
     // Eliot also writes each action's start and end.
     let expected_eliot = expected_events + 2 * (ROUNDS as u64 + 1);
     println!(
@@ -278,8 +304,9 @@ fn console() {
 
     println!();
     println!(
-        "console: {EVENTS} events x {ROUNDS} rounds, 3 fields, inside one action / span, \
-         compact text to a counting sink, no colour, one thread"
+        "console: {} events x {ROUNDS} rounds, 3 fields, inside one action / span, \
+         compact text to a counting sink, no colour, one thread",
+        events()
     );
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     tracing::subscriber::with_default(subscriber, || {
@@ -302,7 +329,7 @@ fn console() {
         ours / theirs
     );
 
-    let expected_events = (ROUNDS as u64 + 1) * EVENTS;
+    let expected_events = (ROUNDS as u64 + 1) * events();
     let expected_eliot = expected_events + 2 * (ROUNDS as u64 + 1);
     let (eliot_lines, eliot_bytes) = eliot_sink.totals();
     let (tracing_lines, tracing_bytes) = tracing_sink.totals();
