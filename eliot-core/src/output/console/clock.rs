@@ -45,14 +45,17 @@ impl Timestamp {
             if b[at] != b'.' || at + 1 == b.len() {
                 return None;
             }
-            let mut scale = 100_000_000;
-            for &digit in &b[at + 1..] {
+            // Digits past the nanosecond are checked, not counted.
+            let fraction = &b[at + 1..];
+            for (place, &digit) in fraction.iter().enumerate() {
                 if !digit.is_ascii_digit() {
                     return None;
                 }
-                nanos += u32::from(digit - b'0') * scale;
-                scale /= 10;
+                if place < 9 {
+                    nanos = nanos * 10 + u32::from(digit - b'0');
+                }
             }
+            nanos *= 10u32.pow(9u32.saturating_sub(fraction.len() as u32));
         }
         Some(Timestamp { secs, nanos })
     }
@@ -84,17 +87,21 @@ impl Timestamp {
         let millis = micros / 1000;
         let of_day = millis / 1000 % 86_400;
         let ms = millis % 1000;
-        let two = |n: u64| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
-        out.extend_from_slice(&two(of_day / 3600));
-        out.push(b':');
-        out.extend_from_slice(&two(of_day % 3600 / 60));
-        out.push(b':');
-        out.extend_from_slice(&two(of_day % 60));
+        let digit = |n: u64| b'0' + (n % 10) as u8;
+        let (hours, minutes, seconds) = (of_day / 3600, of_day % 3600 / 60, of_day % 60);
         out.extend_from_slice(&[
+            digit(hours / 10),
+            digit(hours),
+            b':',
+            digit(minutes / 10),
+            digit(minutes),
+            b':',
+            digit(seconds / 10),
+            digit(seconds),
             b'.',
-            b'0' + (ms / 100) as u8,
-            b'0' + (ms / 10 % 10) as u8,
-            b'0' + (ms % 10) as u8,
+            digit(ms / 100),
+            digit(ms / 10),
+            digit(ms),
             b'Z',
         ]);
     }
@@ -184,6 +191,11 @@ mod tests {
         assert_eq!(time("86399.9999996"), "00:00:00.000Z");
         assert_eq!(time("86399.9996"), "23:59:59.999Z");
         assert_eq!(time("1.7956827091e9"), "08:45:09.100Z");
+        assert_eq!(
+            time("3600.0004999999999"),
+            "01:00:00.000Z",
+            "digits past the nanosecond do not count"
+        );
     }
 
     #[test]

@@ -98,21 +98,25 @@ impl Role {
     fn of(key: &[u8]) -> Option<Role> {
         // By length first: most keys are the user's, and are told apart
         // from all nine by one comparison.
-        let (name, role): (&[u8], Role) = match key.len() {
-            6 => (b"reason", Role::Reason),
-            9 => match key[0] {
-                b't' if key[1] == b'i' => (b"timestamp", Role::Timestamp),
-                b't' if key[1] == b'a' => (b"task_uuid", Role::TaskUuid),
-                b't' => (b"traceback", Role::Traceback),
-                _ => (b"exception", Role::Exception),
+        // Each name is compared in the arm that knows its length, as a
+        // fixed-size array: a few word compares, no call.
+        fn is<const N: usize>(key: &[u8], name: &[u8; N], role: Role) -> Option<Role> {
+            (<&[u8; N]>::try_from(key).ok()? == name).then_some(role)
+        }
+        match key.len() {
+            6 => is(key, b"reason", Role::Reason),
+            9 => match key[..2] {
+                [b't', b'i'] => is(key, b"timestamp", Role::Timestamp),
+                [b't', b'a'] => is(key, b"task_uuid", Role::TaskUuid),
+                [b't', _] => is(key, b"traceback", Role::Traceback),
+                _ => is(key, b"exception", Role::Exception),
             },
-            10 => (b"task_level", Role::TaskLevel),
-            11 => (b"action_type", Role::ActionType),
-            12 => (b"message_type", Role::MessageType),
-            13 => (b"action_status", Role::ActionStatus),
-            _ => return None,
-        };
-        (key == name).then_some(role)
+            10 => is(key, b"task_level", Role::TaskLevel),
+            11 => is(key, b"action_type", Role::ActionType),
+            12 => is(key, b"message_type", Role::MessageType),
+            13 => is(key, b"action_status", Role::ActionStatus),
+            _ => None,
+        }
     }
 }
 

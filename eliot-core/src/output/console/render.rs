@@ -5,7 +5,9 @@ use super::color::{self, BOLD, BOLD_RED, DIM, GREEN, RED, RESET};
 use super::head::{Head, Kind};
 use super::open_actions::OpenActions;
 use super::scan::{FieldSpan, scan, string_contents};
-use super::text::{has_line_break, write_json_lines, write_json_text, write_plain};
+use super::text::{
+    has_line_break, is_printable_ascii, write_json_lines, write_json_text, write_plain,
+};
 
 /// How a message is laid out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +137,7 @@ impl Renderer {
     }
 
     /// Writes what `write` writes in `style`, when colouring.
+    #[inline(always)]
     fn paint(&self, out: &mut Vec<u8>, style: &str, write: impl FnOnce(&mut Vec<u8>)) {
         if self.color && !style.is_empty() {
             out.extend_from_slice(style.as_bytes());
@@ -147,10 +150,10 @@ impl Renderer {
 }
 
 /// The fields that [`Draw::fields`] does not show in the line's order.
-fn set_apart(head: &Head<'_>, kind: Kind, traceback: Option<usize>) -> [usize; 8] {
+fn set_apart(head: &Head<'_>, kind: Kind, traceback: Option<usize>) -> SetApart {
     let failure = matches!(kind, Kind::Failed | Kind::Traceback);
     let status_in_mark = matches!(kind, Kind::Started | Kind::Succeeded | Kind::Failed);
-    [
+    let indices = [
         head.timestamp.map(|(i, _)| i),
         head.task_uuid.map(|(i, _)| i),
         head.task_level,
@@ -160,7 +163,29 @@ fn set_apart(head: &Head<'_>, kind: Kind, traceback: Option<usize>) -> [usize; 8
         head.reason.filter(|_| failure),
         traceback,
     ]
-    .map(|i| i.unwrap_or(usize::MAX))
+    .map(|i| i.unwrap_or(usize::MAX));
+    let low = indices
+        .iter()
+        .filter(|&&i| i < 64)
+        .fold(0, |mask, &i| mask | 1 << i);
+    SetApart { low, indices }
+}
+
+/// Field indices, tested by one bit for the first 64 fields (every
+/// message but the largest).
+struct SetApart {
+    low: u64,
+    indices: [usize; 8],
+}
+
+impl SetApart {
+    fn contains(&self, i: usize) -> bool {
+        if i < 64 {
+            self.low & 1 << i != 0
+        } else {
+            self.indices.contains(&i)
+        }
+    }
 }
 
 /// Remembers an action's start, or finds how long an ended action took.
@@ -205,8 +230,8 @@ struct Draw<'r, 'a> {
     /// The traceback text of an `eliot:traceback`, shown as a block.
     traceback: Option<usize>,
     /// The fields not shown in the line's order: those of the head line,
-    /// those shown first, the traceback block (`usize::MAX` for none).
-    set_apart: [usize; 8],
+    /// those shown first, the traceback block.
+    set_apart: SetApart,
 }
 
 impl Draw<'_, '_> {
@@ -278,7 +303,7 @@ impl Draw<'_, '_> {
             }
         }
         for i in 0..self.fields.len() {
-            if !self.set_apart.contains(&i) {
+            if !self.set_apart.contains(i) {
                 self.field(i, "", out);
             }
         }
@@ -294,6 +319,23 @@ impl Draw<'_, '_> {
         let key = &self.line[span.key.clone()];
         let value = self.value(i);
         match r.layout {
+            // The common case: `key=value` is the field's own text, the
+            // quotes around the key and the colon aside. One test of the
+            // line from key to value, then copies.
+            Layout::Compact
+                if !r.color
+                    && !span.key_escaped
+                    && !span.value_escaped
+                    && is_printable_ascii(
+                        &self.line.as_bytes()[span.key.start..span.value.end],
+                    ) =>
+            {
+                out.reserve(key.len() + value.len() + 2);
+                out.push(b' ');
+                out.extend_from_slice(key.as_bytes());
+                out.push(b'=');
+                out.extend_from_slice(value.as_bytes());
+            }
             Layout::Compact => {
                 out.push(b' ');
                 r.paint(out, DIM, |out| {
@@ -431,6 +473,20 @@ mod tests {
             "--:--:--.---Z -------- ? [1, \"\\x1b[2J\"]\n"
         );
         assert_eq!(drawn("{\"cut\":"), "--:--:--.---Z -------- ? {\"cut\":\n");
+    }
+
+    #[test]
+    fn raw_characters_that_drive_a_terminal_are_escaped_in_keys_and_values() {
+        // As serde_json writes them: non-ASCII characters unescaped. Control
+        // characters are not valid JSON raw, but a line may hold them.
+        let line = "{\"bidi\":\"abc\u{202e}dcba\",\"k\u{1b}[1m\":1,\"ctl\":\"a\u{1b}[2Jb\",\
+                    \"nested\":{\"x\":\"\u{202e}\"},\"n\":12,\"plain\":\"ok\",\
+                    \"timestamp\":0,\"task_uuid\":\"t\",\"task_level\":[1],\"message_type\":\"m\"}";
+        assert_eq!(
+            drawn(line),
+            "00:00:00.000Z t        • m/1 bidi=\"abc\\u{202e}dcba\" k\\x1b[1m=1 \
+             ctl=\"a\\x1b[2Jb\" nested={\"x\":\"\\u{202e}\"} n=12 plain=\"ok\"\n"
+        );
     }
 
     #[test]

@@ -68,11 +68,22 @@ fn push_char(out: &mut Vec<u8>, c: char) {
 
 /// Writes `text` with the characters that drive a terminal escaped; the
 /// rest, backslashes included, as they are.
+#[inline]
 pub(super) fn write_plain(out: &mut Vec<u8>, text: &str) {
+    // Inline: most texts are short printable ASCII, copied as they are,
+    // where a call would cost more than the copy.
     let bytes = text.as_bytes();
     if is_printable_ascii(bytes) {
-        return out.extend_from_slice(bytes);
+        out.extend_from_slice(bytes);
+    } else {
+        write_escaping(out, text);
     }
+}
+
+/// [`write_plain`] for text that holds something to escape, or may.
+#[inline(never)]
+fn write_escaping(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
     let mut copied = 0;
     let mut at = 0;
     while at < bytes.len() {
@@ -102,7 +113,8 @@ pub(super) fn write_plain(out: &mut Vec<u8>, text: &str) {
 
 /// Whether `bytes` are all printable ASCII, the common case: tested eight
 /// at a time.
-fn is_printable_ascii(bytes: &[u8]) -> bool {
+#[inline]
+pub(super) fn is_printable_ascii(bytes: &[u8]) -> bool {
     let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or_default());
     match bytes.len() {
         0..8 => bytes.iter().all(|b| (0x20..0x7f).contains(b)),
@@ -119,12 +131,20 @@ fn is_printable_ascii(bytes: &[u8]) -> bool {
 /// escapes and all) as text: decoded, then escaped for the terminal. When
 /// `quoted`, quotes and backslashes are escaped too, as inside quotes.
 /// `escaped` says whether `raw` holds a backslash.
+#[inline]
 pub(super) fn write_json_text(out: &mut Vec<u8>, raw: &str, escaped: bool, quoted: bool) {
     // Without a backslash, the contents are the text itself, and hold no
     // quote either.
-    if !escaped {
-        return write_plain(out, raw);
+    if escaped {
+        write_decoded(out, raw, quoted);
+    } else {
+        write_plain(out, raw);
     }
+}
+
+/// [`write_json_text`] for contents that hold a JSON escape.
+#[inline(never)]
+fn write_decoded(out: &mut Vec<u8>, raw: &str, quoted: bool) {
     for c in JsonChars::new(raw) {
         if quoted && (c == '"' || c == '\\') {
             out.push(b'\\');
