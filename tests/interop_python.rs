@@ -1,6 +1,8 @@
 //! The real Python tools judge our format: every example is run, and every log
 //! it writes must be rebuilt by `eliot.parse` into complete tasks and rendered
-//! by `eliot-tree` (pinned in scripts/interop/requirements.txt).
+//! by `eliot-tree` (pinned in scripts/interop/requirements.txt), and our
+//! `eliot-prettyprint` must print it exactly as the pinned Python
+//! `eliot-prettyprint` does, in both layouts.
 //!
 //! The README's claim that our `eliot-tree` draws the reference logs byte for
 //! byte as Python's does rests on tests/data/reference-logs/*.tree.txt, which
@@ -16,8 +18,10 @@ mod support;
 
 use crate::support::python::{check_logs, fresh_run_dir, run_check_logs, venv_python, workspace};
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
 fn example_names() -> Vec<String> {
@@ -82,8 +86,14 @@ fn examples_dir(names: &[String]) -> PathBuf {
     target.join("debug/examples")
 }
 
-#[test]
-fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
+/// The `.log` files the examples wrote, each example run once (in its own
+/// directory) for all the tests that read them.
+fn example_logs() -> &'static [PathBuf] {
+    static LOGS: OnceLock<Vec<PathBuf>> = OnceLock::new();
+    LOGS.get_or_init(run_examples)
+}
+
+fn run_examples() -> Vec<PathBuf> {
     let names = example_names();
     assert!(names.contains(&"quickstart".to_owned()), "{names:?}");
     let binaries = examples_dir(&names);
@@ -119,7 +129,13 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
         written.sort();
         logs.extend(written);
     }
-    let report = check_logs(&logs);
+    logs
+}
+
+#[test]
+fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
+    let logs = example_logs();
+    let report = check_logs(logs);
     eprintln!("{report}");
     assert_eq!(
         report.lines().filter(|l| l.starts_with("ok: ")).count(),
@@ -130,6 +146,81 @@ fn every_example_log_is_complete_for_eliot_parse_and_eliot_tree() {
         .find(|log| log.ends_with("axum_service.log"))
         .expect("the axum example writes axum_service.log");
     check_axum_service_log(axum);
+}
+
+/// Our `eliot-prettyprint`, built now into the interop target directory
+/// (the outer cargo holds the lock on ours); cargo rebuilds it only when
+/// its sources changed, so it is never stale.
+fn our_prettyprint() -> PathBuf {
+    let target = workspace().join("target/interop-build");
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "eliot-tree",
+            "--bin",
+            "eliot-prettyprint",
+        ])
+        .arg("--target-dir")
+        .arg(&target)
+        .current_dir(workspace())
+        .status()
+        .unwrap();
+    assert!(status.success(), "building eliot-prettyprint failed");
+    target.join("debug/eliot-prettyprint")
+}
+
+/// What `program args` prints with `log` on its standard input.
+fn printed(program: &Path, args: &[&str], log: &Path) -> Vec<u8> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = std::fs::read(log).unwrap();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    assert!(
+        output.status.success(),
+        "{} {args:?} < {}: {}",
+        program.display(),
+        log.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
+}
+
+#[test]
+fn every_example_log_prettyprints_exactly_as_python_prints_it() {
+    let python = venv_python().with_file_name("eliot-prettyprint");
+    let ours = our_prettyprint();
+    for log in example_logs() {
+        for args in [&[][..], &["--compact"][..]] {
+            let want = printed(&python, args, log);
+            assert!(
+                !want.is_empty(),
+                "Python printed nothing for {}",
+                log.display()
+            );
+            let got = printed(&ours, args, log);
+            if got != want {
+                let at = got.iter().zip(&want).take_while(|(a, b)| a == b).count();
+                let from = at.saturating_sub(200);
+                panic!(
+                    "eliot-prettyprint {args:?} < {}: differs from Python at byte {at}:\n\
+                     ours:   {:?}\npython: {:?}",
+                    log.display(),
+                    String::from_utf8_lossy(&got[from..(at + 200).min(got.len())]),
+                    String::from_utf8_lossy(&want[from..(at + 200).min(want.len())]),
+                );
+            }
+        }
+    }
 }
 
 /// The axum example: one task per request (8 of them), rooted at
