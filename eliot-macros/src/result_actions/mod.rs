@@ -32,7 +32,7 @@ mod moves;
 mod watched;
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Path, Stmt, Type};
 
@@ -97,6 +97,7 @@ pub(crate) fn scoped(
     // Spanned at the return type: a type that is not a `Result` is
     // reported there, once.
     let span = output.map_or_else(Span::call_site, Spanned::span);
+    let krate = respanned(krate, span);
     let settle = quote_spanned! {span=>
         match #krate::__private::ReturnedResult::as_result(&__eliot_result) {
             ::core::result::Result::Ok(_) => __eliot_scope.succeed(),
@@ -120,4 +121,18 @@ pub(crate) fn scoped(
         #settle
         __eliot_result
     }}
+}
+
+/// `krate` with every token at `span`: a path left at the call site makes
+/// the expression that holds it span the whole attribute, and rustc then
+/// reports a missing trait there a second time.
+fn respanned(krate: &Path, span: Span) -> TokenStream {
+    krate
+        .to_token_stream()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
