@@ -13,7 +13,7 @@ use syn::{Block, Expr, FnArg, Pat, Path, ReturnType, Signature, Stmt, Type};
 
 use crate::attr::{Format, InlineActionsArgs};
 use crate::awaits;
-use crate::item::{FnItem, find_inner_async};
+use crate::item::{FnItem, InnerAsync, boxed_future_output, find_inner_async};
 use crate::result_actions::{self, Run};
 use crate::validate::{Kind, LogCallPlan, ResultPlan};
 
@@ -67,11 +67,36 @@ pub(crate) fn inline_actions(
         }
         Kind::InnerAsync => {
             let mut inner = find_inner_async(body).expect("validated: the body has an async block");
+            // The future's output: `Pin<Box<dyn Future<Output = T>>>`'s `T`
+            // under `#[async_trait]`, the function's own return type under
+            // `#[tokio::main]` / `#[tokio::test]`.
+            let output = match (&inner, &item.sig.output) {
+                (_, ReturnType::Default) => None,
+                (InnerAsync::BoxPin(_), ReturnType::Type(_, ty)) => {
+                    boxed_future_output(ty).cloned()
+                }
+                (InnerAsync::TokioBody(_), ReturnType::Type(_, ty)) => Some((**ty).clone()),
+            };
             let expr = inner.expr();
             if args.debug
                 && let Expr::Async(async_block) = expr
             {
                 awaits::log_yields(krate, &mut async_block.block);
+            }
+            if result_actions::applies(output.as_ref(), args.result)
+                && let Expr::Async(async_block) = expr
+            {
+                let block = &mut async_block.block;
+                let user_block = match async_trait_ret(block) {
+                    Some(index) => async_trait_user_block(&mut block.stmts[index])
+                        .expect("async_trait_ret found it"),
+                    None => block,
+                };
+                let stmts = std::mem::take(&mut user_block.stmts);
+                let prelude = output.as_ref().map(fake_return).unwrap_or_default();
+                let scoped =
+                    result_actions::scoped(krate, Run::Async, prelude, stmts, output.as_ref());
+                user_block.stmts = vec![Stmt::Expr(Expr::Verbatim(scoped), None)];
             }
             let in_context = with_context(krate, expr.to_token_stream());
             *expr = Expr::Verbatim(in_context);
@@ -377,6 +402,35 @@ fn desugar_signature(sig: &mut Signature) -> (Vec<TokenStream>, Type) {
 /// and `return` inside it infer as in the function, and a mismatched tail
 /// is reported on the user's expression. Left out when `T` cannot be
 /// written in an expression (`impl Trait`) or is `!`.
+/// Where the user's own block is inside an `#[async_trait]` body, which
+/// that macro writes as `let __ret: T = { .. };` in its `async move` block:
+/// the statements whose top-level actions a `Result` ends.
+fn async_trait_ret(block: &mut Block) -> Option<usize> {
+    block
+        .stmts
+        .iter_mut()
+        .position(|stmt| async_trait_user_block(stmt).is_some())
+}
+
+/// The block of `let __ret: T = { .. };`.
+fn async_trait_user_block(stmt: &mut Stmt) -> Option<&mut Block> {
+    let Stmt::Local(local) = stmt else {
+        return None;
+    };
+    let named_ret = match &local.pat {
+        Pat::Type(typed) => matches!(&*typed.pat, Pat::Ident(ident) if ident.ident == "__ret"),
+        Pat::Ident(ident) => ident.ident == "__ret",
+        _ => false,
+    };
+    match (named_ret, local.init.as_mut()) {
+        (true, Some(init)) => match &mut *init.expr {
+            Expr::Block(user) => Some(&mut user.block),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn fake_return(output: &Type) -> TokenStream {
     if matches!(output, Type::Never(_)) || contains_impl_trait(output) {
         return TokenStream::new();

@@ -187,9 +187,11 @@ mod validate;
 ///
 /// - functions already desugared by `#[async_trait]` (put `#[async_trait]`
 ///   on the `impl` or trait and `#[inline_actions]` on the method): a body
-///   ending in `Box::pin(async move { .. })` has its `async` block wrapped;
-/// - `#[tokio::main]` and `#[tokio::test]` in either order; put
-///   `#[inline_actions]` first to keep the function `async fn` for them;
+///   ending in `Box::pin(async move { .. })` has its `async` block wrapped,
+///   and a `Result` (the future's `Output`) ends its actions as above;
+/// - `#[tokio::main]` and `#[tokio::test]` in either order, a `Result`
+///   ending the actions in both; put `#[inline_actions]` first to keep the
+///   function `async fn` for them;
 /// - `#[tracing::instrument]` in either order: the span's action (with
 ///   `eliot-tracing`'s `EliotLayer`) encloses the body's actions and messages,
 ///   which survive every `.await`. Written above `#[tracing::instrument]`,

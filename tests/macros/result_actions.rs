@@ -338,3 +338,86 @@ fn fail_action_fails_an_action_outside_the_macros() {
     assert_eq!(ends[0]["exception"], "core::num::error::ParseIntError");
     assert_eq!(status(ends[1]), Some("succeeded"));
 }
+
+/// A store behind a trait, as services write it with `#[async_trait]`: the
+/// methods' actions end with their `Result` as an `async fn`'s do.
+#[async_trait::async_trait]
+trait Store {
+    async fn get(&self, id: u64) -> Result<u64, DbError>;
+    async fn check(&self, id: u64) -> Result<(), DbError>;
+}
+
+struct Db {
+    scale: u64,
+}
+
+#[async_trait::async_trait]
+impl Store for Db {
+    #[inline_actions]
+    async fn get(&self, id: u64) -> Result<u64, DbError> {
+        let _action = start_action!("app:store:get", id = id);
+        let found = lookup(id).await?;
+        Ok(found * self.scale)
+    }
+
+    #[inline_actions]
+    async fn check(&self, id: u64) -> Result<(), DbError> {
+        let _action = start_action!("app:store:check", id = id);
+        tokio::task::yield_now().await;
+        if id == 0 {
+            return Err(DbError);
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn async_trait_methods_fail_their_actions_on_err() {
+    let task = in_task("test:async_trait_err", || async {
+        let db = Db { scale: 2 };
+        assert!(db.get(0).await.is_err());
+        assert!(db.check(0).await.is_err());
+    });
+    assert_failed(&task, "app:store:get", DB_ERROR, "no such row");
+    assert_failed(&task, "app:store:check", DB_ERROR, "no such row");
+    let task = in_task("test:async_trait_ok", || async {
+        let db = Db { scale: 2 };
+        assert_eq!(db.get(3).await.unwrap(), 60);
+        db.check(3).await.unwrap();
+    });
+    assert_succeeded(&task, "app:store:get");
+    assert_succeeded(&task, "app:store:check");
+}
+
+/// `#[tokio::main]` above `#[inline_actions]` ran first: the attribute wraps
+/// the `async` body it left, and the `Result` still ends the actions.
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+#[inline_actions]
+async fn blocking_handle(id: u64) -> Result<u64, DbError> {
+    let _action = start_action!("app:blocking", id = id);
+    let found = tokio::spawn(lookup(id)).await.expect("lookup ran")?;
+    Ok(found)
+}
+
+#[test]
+fn a_runtime_attribute_above_keeps_the_result_path() {
+    for (id, succeeds) in [(0, false), (5, true)] {
+        let capture = crate::support::tasks::Capture::start();
+        let uuid = {
+            let task = eliot::start_task!("test:tokio_main");
+            assert_eq!(blocking_handle(id).is_ok(), succeeds);
+            task.task_uuid().to_owned()
+        };
+        let task = capture.finish().task(&uuid);
+        task.assert_complete();
+        if succeeds {
+            assert_succeeded(&task, "app:blocking");
+        } else {
+            assert_failed(&task, "app:blocking", DB_ERROR, "no such row");
+        }
+        assert_eq!(
+            task.path(task.one("app:blocking")),
+            ["test:tokio_main", "app:blocking"]
+        );
+    }
+}
