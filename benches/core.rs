@@ -33,8 +33,8 @@ use std::time::Instant;
 
 use eliot::console::{ColorChoice, ConsoleDestination};
 use eliot::{
-    Destination, DestinationError, FileDestination, Message, add_destination, log_message,
-    remove_destination, start_action,
+    Destination, DestinationError, FieldValue, FileDestination, Message, add_destination,
+    log_message, remove_destination, start_action,
 };
 
 const ROUNDS: usize = 9;
@@ -169,7 +169,7 @@ fn median(mut xs: Vec<f64>) -> f64 {
     xs[xs.len() / 2]
 }
 
-/// `cargo bench --bench core [-- [json|console] [--events N]]`: both parts
+/// `cargo bench --bench core [-- [json|console|values] [--events N]]`: both parts
 /// by default, or the one named.
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -181,13 +181,16 @@ fn main() {
         EVENTS_PER_ROUND.set(events).expect("set once");
     }
     let only = |part: &str| {
-        !args.iter().any(|a| a == "json" || a == "console") || args.iter().any(|a| a == part)
+        !args.iter().any(|a| a == "json" || a == "console" || a == "values") || args.iter().any(|a| a == part)
     };
     if only("json") {
         json_lines();
     }
     if only("console") {
         console();
+    }
+    if only("values") {
+        field_values();
     }
 }
 
@@ -345,5 +348,64 @@ fn console() {
     println!(
         "console: console_ns={ours:.0} tracing_fmt_ns={theirs:.0} ratio_vs_tracing_fmt={:.2} lost={lost}",
         ours / theirs
+    );
+}
+
+/// What cutting huge collections (`MAX_COLLECTION_LEN`) costs a flat
+/// message: its three values (an int, a short string, a float) written by
+/// `FieldValue::write_json`, which serializes through the adapter that
+/// counts each collection's items, beside `serde_json::to_writer` writing
+/// the same values, into one reused buffer. Rounds alternate; the bytes
+/// written by both are compared.
+fn field_values() {
+    fn round(write: fn(&mut Vec<u8>, u64), bytes: &mut u64) -> f64 {
+        let mut buf = Vec::with_capacity(64);
+        let start = Instant::now();
+        for i in 0..events() {
+            buf.clear();
+            write(&mut buf, black_box(i));
+            *bytes += buf.len() as u64;
+        }
+        start.elapsed().as_nanos() as f64 / events() as f64
+    }
+    fn ours(buf: &mut Vec<u8>, i: u64) {
+        i.write_json(buf).expect("an int");
+        black_box("short").write_json(buf).expect("a string");
+        black_box(1.5_f64).write_json(buf).expect("a float");
+    }
+    fn plain(buf: &mut Vec<u8>, i: u64) {
+        serde_json::to_writer(&mut *buf, &i).expect("an int");
+        serde_json::to_writer(&mut *buf, black_box("short")).expect("a string");
+        serde_json::to_writer(&mut *buf, &black_box(1.5_f64)).expect("a float");
+    }
+
+    println!();
+    println!(
+        "field values: {} x 3 values (int, short string, float) x {ROUNDS} rounds into a reused buffer, one thread",
+        events()
+    );
+    let (mut ours_ns, mut plain_ns) = (Vec::new(), Vec::new());
+    let (mut ours_bytes, mut plain_bytes) = (0, 0);
+    round(ours, &mut 0);
+    round(plain, &mut 0);
+    for _ in 0..ROUNDS {
+        ours_ns.push(round(ours, &mut ours_bytes));
+        plain_ns.push(round(plain, &mut plain_bytes));
+    }
+    let (ours_ns, plain_ns) = (median(ours_ns), median(plain_ns));
+    println!(
+        "{:<34} {:>10} {:>10} {:>8}",
+        "case", "eliot ns", "serde ns", "ratio"
+    );
+    println!(
+        "{:<34} {ours_ns:>10.1} {plain_ns:>10.1} {:>8.2}",
+        "write_json / serde_json::to_writer",
+        ours_ns / plain_ns
+    );
+    println!("bytes written: eliot {ours_bytes}, serde_json {plain_bytes}");
+    println!(
+        "field values: write_json_ns={ours_ns:.1} serde_json_ns={plain_ns:.1} ratio_vs_serde_json={:.2} same_bytes={}",
+        ours_ns / plain_ns,
+        ours_bytes == plain_bytes
     );
 }

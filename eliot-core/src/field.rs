@@ -34,7 +34,7 @@ pub trait FieldValue {
 
 impl<T: Serialize + ?Sized> FieldValue for T {
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(out, self)
+        crate::util::cut::write_cut(self, out)
     }
 
     fn type_name(&self) -> &'static str {

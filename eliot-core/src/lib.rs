@@ -114,7 +114,10 @@
 //! - a field named like one of Eliot's own keys (`timestamp`, `task_uuid`,
 //!   `task_level`, `action_status`, `action_type`, `message_type`) is kept as
 //!   `user:<key>`;
-//! - global fields never override a message's own fields.
+//! - global fields never override a message's own fields;
+//! - a list or map of more than [`MAX_COLLECTION_LEN`] items, at any depth of
+//!   a field's value, is written with its first items and its length, as
+//!   Python Eliot writes a huge NumPy array, instead of megabytes.
 
 #![deny(missing_docs)]
 #![deny(unsafe_code)]
@@ -188,6 +191,7 @@ pub use registry::{
 };
 pub use relay::relay;
 pub use task_id::{TaskId, TaskIdError};
+pub use util::cut::MAX_COLLECTION_LEN;
 
 /// What the `eliot-macros` and `eliot-tokio` crates build on. Not a stable API.
 #[doc(hidden)]

@@ -14,6 +14,7 @@ mod context;
 mod declared_types;
 mod failures;
 mod format;
+mod huge_values;
 mod parse_interleaved_tasks;
 mod parse_streaming;
 mod slots;
