@@ -181,7 +181,10 @@ fn main() {
         EVENTS_PER_ROUND.set(events).expect("set once");
     }
     let only = |part: &str| {
-        !args.iter().any(|a| a == "json" || a == "console" || a == "values") || args.iter().any(|a| a == part)
+        !args
+            .iter()
+            .any(|a| a == "json" || a == "console" || a == "values")
+            || args.iter().any(|a| a == part)
     };
     if only("json") {
         json_lines();

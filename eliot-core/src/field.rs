@@ -3,6 +3,8 @@
 //! A field's value is anything that implements [`serde::Serialize`]. Values are
 //! serialized straight into the message's JSON line when the message is
 //! created, so a field borrows its value only for the duration of the call.
+//! A list or map of more than [`MAX_COLLECTION_LEN`](crate::MAX_COLLECTION_LEN)
+//! items is cut to its first items and its length (see [`FieldValue`]).
 
 use std::cell::Cell;
 use std::fmt;
@@ -15,12 +17,23 @@ use serde::Serialize;
 /// It exists so that a slice of fields can hold values of different types
 /// without boxing them.
 ///
+/// A list or map of more than [`MAX_COLLECTION_LEN`](crate::MAX_COLLECTION_LEN)
+/// items, at any depth of the value, is written with its first
+/// `MAX_COLLECTION_LEN` items and its length, in the form Python Eliot writes
+/// a huge NumPy array: `{"array_start":[..],"original_shape":[n]}` for a list,
+/// `{"map_start":{..},"original_size":n}` for a map. Strings are never cut.
+///
 /// ```
-/// use eliot_core::FieldValue;
+/// use eliot_core::{FieldValue, MAX_COLLECTION_LEN};
 ///
 /// let mut out = Vec::new();
 /// vec![1, 2].write_json(&mut out).unwrap();
 /// assert_eq!(out, b"[1,2]");
+///
+/// out.clear();
+/// vec![0_u8; MAX_COLLECTION_LEN + 1].write_json(&mut out).unwrap();
+/// assert!(out.starts_with(b"{\"array_start\":[0,0,"));
+/// assert!(out.ends_with(b"],\"original_shape\":[10001]}"));
 /// ```
 pub trait FieldValue {
     /// Appends the value's JSON to `out`. On error, `out` may hold a partial
@@ -34,7 +47,7 @@ pub trait FieldValue {
 
 impl<T: Serialize + ?Sized> FieldValue for T {
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        crate::util::cut::write_cut(self, out)
+        crate::util::cut::write_field(self, out)
     }
 
     fn type_name(&self) -> &'static str {

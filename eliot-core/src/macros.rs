@@ -5,7 +5,10 @@
 /// Each value is borrowed and serialized with [`serde::Serialize`]. Keys are
 /// identifiers or string literals. `key = ?value` writes the value's `Debug`
 /// form and `key = %value` its `Display` form, as strings; a bare `key` means
-/// `key = key`.
+/// `key = key`. A list or map of more than
+/// [`MAX_COLLECTION_LEN`](crate::MAX_COLLECTION_LEN) items, at any depth of a
+/// value, is written cut to its first items and its length (see
+/// [`FieldValue`](crate::FieldValue)).
 ///
 /// The list borrows temporaries, so build it where it is used:
 ///

@@ -86,6 +86,43 @@ fn lists_and_maps_up_to_the_limit_are_written_whole() {
     );
 }
 
+/// A list of `n` one-digit numbers is the shortest JSON a list of `n` items
+/// can have (`2n + 1` bytes): at 10,001 items it is the shortest value that
+/// holds a collection to cut, and it is cut; at 10,000 it is written whole.
+#[test]
+fn the_shortest_list_over_the_limit_is_cut_and_one_at_the_limit_is_not() {
+    let at_limit = vec![0_u8; MAX_COLLECTION_LEN];
+    let over = vec![0_u8; MAX_COLLECTION_LEN + 1];
+    let nested_over = vec![vec![0_u8; MAX_COLLECTION_LEN + 1]];
+    let (message, _) = logged(|| {
+        log_message!(
+            "test:boundary",
+            at_limit = at_limit,
+            over = over,
+            nested_over = nested_over
+        )
+    });
+    assert_eq!(message["at_limit"], json!(vec![0; MAX_COLLECTION_LEN]));
+    assert_cut_list(&message["over"], MAX_COLLECTION_LEN + 1, &[json!(0)]);
+    assert_cut_list(
+        &message["nested_over"][0],
+        MAX_COLLECTION_LEN + 1,
+        &[json!(0)],
+    );
+}
+
+/// Long values that are no huge collection are written whole: a string of
+/// 100,000 characters, and a list at the limit whose items are long strings.
+#[test]
+fn long_values_without_a_huge_collection_are_written_whole() {
+    let text = "x".repeat(100_000);
+    let words = vec!["word"; MAX_COLLECTION_LEN];
+    let (message, line_len) = logged(|| log_message!("test:long", text = text, words = words));
+    assert_eq!(message["text"].as_str().unwrap().len(), 100_000);
+    assert_eq!(message["words"], json!(vec!["word"; MAX_COLLECTION_LEN]));
+    assert!(line_len > 160_000, "{line_len} bytes");
+}
+
 #[test]
 fn a_huge_map_is_cut_to_its_first_entries_and_its_size() {
     let map: BTreeMap<String, u32> = (0..12_000).map(|n| (format!("k{n:05}"), n)).collect();

@@ -41,11 +41,41 @@ pub const MAX_COLLECTION_LEN: usize = 10_000;
 const ARRAY_START: &[u8] = b"{\"array_start\":";
 const MAP_START: &[u8] = b"{\"map_start\":";
 
+/// The shortest JSON a value holding a collection of more than
+/// [`MAX_COLLECTION_LEN`] items can have, at any depth.
+///
+/// A list or map of `n` items takes at least `2n + 1` bytes: at least one
+/// byte per item (a map's entry takes more: `"":0`), a comma between two
+/// items, and its two brackets. A value's JSON holds each of its
+/// collections' JSON whole, so if it is shorter than
+/// `2 * (MAX_COLLECTION_LEN + 1) + 1` bytes, none of its collections, at any
+/// depth, has more than `MAX_COLLECTION_LEN` items and there is nothing to
+/// cut.
+const SHORTEST_CUT_JSON: usize = 2 * (MAX_COLLECTION_LEN + 1) + 1;
+
 /// Appends `value`'s JSON to `out`, huge collections cut.
-pub(crate) fn write_cut<T: Serialize + ?Sized>(
+///
+/// Serializes with serde_json as is, then checks the length written: only a
+/// value whose JSON is at least [`SHORTEST_CUT_JSON`] bytes long can hold a
+/// collection to cut, and only then is its JSON taken back and written
+/// again through [`Cut`]. Every usual field thus pays one comparison, not
+/// the counting serializer; a huge one is serialized twice and its first,
+/// whole JSON lives in the buffer until it is taken back.
+pub(crate) fn write_field<T: Serialize + ?Sized>(
     value: &T,
     out: &mut Vec<u8>,
 ) -> Result<(), serde_json::Error> {
+    let start = out.len();
+    serde_json::to_writer(&mut *out, value)?;
+    if out.len() - start < SHORTEST_CUT_JSON {
+        return Ok(());
+    }
+    out.truncate(start);
+    write_cut(value, out)
+}
+
+/// Appends `value`'s JSON to `out` through [`Cut`], huge collections cut.
+fn write_cut<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
     let line = Shared {
         buffer: RefCell::new(std::mem::take(out)),
         out,
