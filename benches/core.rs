@@ -356,9 +356,9 @@ fn console() {
 
 /// What cutting huge collections (`MAX_COLLECTION_LEN`) costs a flat
 /// message: its three values (an int, a short string, a float) written by
-/// `FieldValue::write_json`, which serializes through the adapter that
-/// counts each collection's items, beside `serde_json::to_writer` writing
-/// the same values, into one reused buffer. Rounds alternate; the bytes
+/// `FieldValue::write_json`, which checks each value's JSON length to know
+/// whether it could hold a collection to cut, beside `serde_json::to_writer`
+/// writing the same values, into one reused buffer. Rounds alternate; the bytes
 /// written by both are compared.
 fn field_values() {
     fn round(write: fn(&mut Vec<u8>, u64), bytes: &mut u64) -> f64 {

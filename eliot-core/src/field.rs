@@ -46,6 +46,7 @@ pub trait FieldValue {
 }
 
 impl<T: Serialize + ?Sized> FieldValue for T {
+    #[inline]
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         crate::util::cut::write_field(self, out)
     }

@@ -61,6 +61,7 @@ const SHORTEST_CUT_JSON: usize = 2 * (MAX_COLLECTION_LEN + 1) + 1;
 /// again through [`Cut`]. Every usual field thus pays one comparison, not
 /// the counting serializer; a huge one is serialized twice and its first,
 /// whole JSON lives in the buffer until it is taken back.
+#[inline]
 pub(crate) fn write_field<T: Serialize + ?Sized>(
     value: &T,
     out: &mut Vec<u8>,
@@ -70,6 +71,18 @@ pub(crate) fn write_field<T: Serialize + ?Sized>(
     if out.len() - start < SHORTEST_CUT_JSON {
         return Ok(());
     }
+    rewrite_cut(value, out, start)
+}
+
+/// Replaces `value`'s JSON written from `start` on by its cut form. Kept
+/// out of line so that the usual path stays as small as serde_json's own.
+#[cold]
+#[inline(never)]
+fn rewrite_cut<T: Serialize + ?Sized>(
+    value: &T,
+    out: &mut Vec<u8>,
+    start: usize,
+) -> Result<(), serde_json::Error> {
     out.truncate(start);
     write_cut(value, out)
 }
