@@ -4,7 +4,9 @@
 //! (Python Eliot writes a NumPy array of more than 10,000 items the same
 //! way, Eliot issue 410).
 //!
-//! Serialization goes through [`Cut`], a `serde::Serializer` that forwards
+//! A field is serialized with serde_json as is; only one whose JSON is long
+//! enough to hold such a collection ([`SHORTEST_CUT_JSON`]) is written again
+//! through [`Cut`], a `serde::Serializer` that forwards
 //! everything to serde_json's and counts the items of each sequence and
 //! map on the way. It writes the marker's own bytes into the line's buffer
 //! directly, which serde_json's writer shares through a `RefCell`: a
