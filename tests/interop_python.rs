@@ -16,87 +16,24 @@
 
 mod support;
 
+use crate::support::examples;
 use crate::support::python::{check_logs, fresh_run_dir, run_check_logs, venv_python, workspace};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-fn example_names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(workspace().join("examples"))
-        .unwrap()
-        .filter_map(|entry| {
-            let path = entry.unwrap().path();
-            match path.extension() {
-                Some(ext) if ext == "rs" => Some(path.file_stem()?.to_str()?.to_owned()),
-                None if path.join("main.rs").exists() => {
-                    Some(path.file_name()?.to_str()?.to_owned())
-                }
-                _ => None,
-            }
-        })
-        .collect();
-    names.sort();
-    names
-}
-
-fn newest_source(dir: &Path, newest: &mut SystemTime) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if name == "target" || name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            newest_source(&path, newest);
-        } else if path.extension().is_some_and(|e| e == "rs" || e == "toml") {
-            let modified = entry.metadata().unwrap().modified().unwrap();
-            *newest = (*newest).max(modified);
-        }
-    }
-}
-
-/// The directory holding up-to-date example binaries.
-fn examples_dir(names: &[String]) -> PathBuf {
-    // This test runs from <target>/<profile>/deps/; cargo test puts examples
-    // in <target>/<profile>/examples/.
-    let exe = std::env::current_exe().unwrap();
-    let built = exe.parent().unwrap().parent().unwrap().join("examples");
-    let mut newest = SystemTime::UNIX_EPOCH;
-    newest_source(&workspace(), &mut newest);
-    let fresh = names.iter().all(|name| {
-        std::fs::metadata(built.join(name))
-            .and_then(|m| m.modified())
-            .is_ok_and(|modified| modified >= newest)
-    });
-    if fresh {
-        return built;
-    }
-    // Built here in a separate target dir: the outer cargo holds the lock on ours.
-    let target = workspace().join("target/interop-build");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--examples", "--target-dir"])
-        .arg(&target)
-        .current_dir(workspace())
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the examples failed");
-    target.join("debug/examples")
-}
-
-/// The `.log` files the examples wrote, each example run once (in its own
-/// directory) for all the tests that read them.
 fn example_logs() -> &'static [PathBuf] {
     static LOGS: OnceLock<Vec<PathBuf>> = OnceLock::new();
     LOGS.get_or_init(run_examples)
 }
 
 fn run_examples() -> Vec<PathBuf> {
-    let names = example_names();
+    let names = examples::names();
     assert!(names.contains(&"quickstart".to_owned()), "{names:?}");
-    let binaries = examples_dir(&names);
+    let binaries = examples::binaries(&names);
     let mut logs = Vec::new();
     for name in &names {
         let dir = fresh_run_dir(name);

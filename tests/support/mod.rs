@@ -12,6 +12,8 @@ pub mod all_messages;
 pub mod capture;
 /// A fixed log and a console writing into memory.
 pub mod console;
+/// The workspace's examples: names and up-to-date binaries.
+pub mod examples;
 /// The hyper plumbing of the HTTP services tests.
 pub mod http_services;
 /// Polling futures by hand, for per-poll costs.

@@ -9,26 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::SystemTime;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
-}
+#[path = "../../../tests/support/examples.rs"]
+mod workspace_examples;
 
 /// The names of the examples.
 pub fn names() -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(workspace().join("examples"))
-        .unwrap()
-        .filter_map(|entry| {
-            let path = entry.ok()?.path();
-            (path.extension()? == "rs").then(|| path.file_stem()?.to_str().map(str::to_owned))?
-        })
-        .collect();
-    names.sort();
-    names
+    workspace_examples::names()
 }
 
 /// Every example's logs, each example run once per test binary.
@@ -48,7 +35,7 @@ pub fn log(name: &str) -> &'static Path {
 
 fn run_all() -> Vec<(String, PathBuf)> {
     let names = names();
-    let binaries = binaries(&names);
+    let binaries = workspace_examples::binaries(&names);
     let mut logs = Vec::new();
     for name in &names {
         let dir = super::scratch_dir(&format!("example-{name}"));
@@ -74,45 +61,4 @@ fn run_all() -> Vec<(String, PathBuf)> {
         logs.extend(written.into_iter().map(|log| (name.clone(), log)));
     }
     logs
-}
-
-/// The directory of up-to-date example binaries.
-fn binaries(names: &[String]) -> PathBuf {
-    // This test runs from <target>/<profile>/deps/.
-    let exe = std::env::current_exe().unwrap();
-    let built = exe.parent().unwrap().parent().unwrap().join("examples");
-    let mut newest = SystemTime::UNIX_EPOCH;
-    newest_source(&workspace(), &mut newest);
-    let fresh = names.iter().all(|name| {
-        std::fs::metadata(built.join(name))
-            .and_then(|m| m.modified())
-            .is_ok_and(|modified| modified >= newest)
-    });
-    if fresh {
-        return built;
-    }
-    let target = workspace().join("target/interop-build");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--examples", "--target-dir"])
-        .arg(&target)
-        .current_dir(workspace())
-        .status()
-        .unwrap();
-    assert!(status.success(), "building the examples failed");
-    target.join("debug/examples")
-}
-
-fn newest_source(dir: &Path, newest: &mut SystemTime) {
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        if name == "target" || name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        if path.is_dir() {
-            newest_source(&path, newest);
-        } else if path.extension().is_some_and(|e| e == "rs" || e == "toml") {
-            *newest = (*newest).max(entry.metadata().unwrap().modified().unwrap());
-        }
-    }
 }
