@@ -488,76 +488,47 @@ struct Forward<'a, S> {
     line: &'a RefCell<Vec<u8>>,
 }
 
-impl<S: SerializeTuple> SerializeTuple for Forward<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
-        let line = self.line;
-        self.inner.serialize_element(&Nested { value, line })
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
+/// The forwarding impls differ only in the trait and the method that takes
+/// one value (with a key, for structs); one macro writes all five.
+macro_rules! forward {
+    ($($trait:ident :: $method:ident),+) => {$(
+        impl<S: $trait> $trait for Forward<'_, S> {
+            type Ok = S::Ok;
+            type Error = S::Error;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
+                let line = self.line;
+                self.inner.$method(&Nested { value, line })
+            }
+            fn end(self) -> Result<S::Ok, S::Error> {
+                self.inner.end()
+            }
+        }
+    )+};
+    (keyed $($trait:ident),+) => {$(
+        impl<S: $trait> $trait for Forward<'_, S> {
+            type Ok = S::Ok;
+            type Error = S::Error;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), S::Error> {
+                let line = self.line;
+                self.inner.serialize_field(key, &Nested { value, line })
+            }
+            fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
+                self.inner.skip_field(key)
+            }
+            fn end(self) -> Result<S::Ok, S::Error> {
+                self.inner.end()
+            }
+        }
+    )+};
 }
 
-impl<S: SerializeTupleStruct> SerializeTupleStruct for Forward<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
-        let line = self.line;
-        self.inner.serialize_field(&Nested { value, line })
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
-}
-
-impl<S: SerializeTupleVariant> SerializeTupleVariant for Forward<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
-        let line = self.line;
-        self.inner.serialize_field(&Nested { value, line })
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
-}
-
-impl<S: SerializeStruct> SerializeStruct for Forward<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), S::Error> {
-        let line = self.line;
-        self.inner.serialize_field(key, &Nested { value, line })
-    }
-    fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
-        self.inner.skip_field(key)
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
-}
-
-impl<S: SerializeStructVariant> SerializeStructVariant for Forward<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), S::Error> {
-        let line = self.line;
-        self.inner.serialize_field(key, &Nested { value, line })
-    }
-    fn skip_field(&mut self, key: &'static str) -> Result<(), S::Error> {
-        self.inner.skip_field(key)
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
-}
+forward!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
+forward!(keyed SerializeStruct, SerializeStructVariant);
