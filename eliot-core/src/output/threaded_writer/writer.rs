@@ -193,6 +193,11 @@ impl ThreadedWriter {
     /// one ring per thread that logged to the writer (freed when the thread
     /// exits), plus the batch being written, plus a queue of [`MAX_BATCH`]
     /// lines too large for a ring.
+    ///
+    /// A thread's ring is written through once, on its first message, so
+    /// that no later call waits for the system to map a page: each thread
+    /// that has logged holds its whole ring from then on. With many logging
+    /// threads (tokio's blocking pool, say), choose a smaller capacity.
     pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
         self
