@@ -17,7 +17,9 @@
 mod support;
 
 use crate::support::examples;
-use crate::support::python::{check_logs, fresh_run_dir, run_check_logs, venv_python, workspace};
+use crate::support::python::{
+    check_logs, fresh_run_dir, run_check_logs, stdout_with_input, venv_python, workspace,
+};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -110,26 +112,8 @@ fn our_prettyprint() -> PathBuf {
 
 /// What `program args` prints with `log` on its standard input.
 fn printed(program: &Path, args: &[&str], log: &Path) -> Vec<u8> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
-    let mut stdin = child.stdin.take().unwrap();
     let input = std::fs::read(log).unwrap();
-    let feeder = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().unwrap();
-    feeder.join().unwrap().unwrap();
-    assert!(
-        output.status.success(),
-        "{} {args:?} < {}: {}",
-        program.display(),
-        log.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    stdout_with_input(program, args, &input)
 }
 
 #[test]

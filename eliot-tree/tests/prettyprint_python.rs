@@ -17,25 +17,7 @@ use std::process::{Command, Stdio};
 
 /// Runs a command with `input` on stdin; its stdout.
 fn run(program: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
-    let mut stdin = child.stdin.take().unwrap();
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    assert!(
-        output.status.success(),
-        "{} {args:?} failed:\n{}",
-        program.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.stdout
+    python::stdout_with_input(program, args, input)
 }
 
 fn assert_same_as_python(name: &str, log: &[u8]) {

@@ -3,8 +3,9 @@
 //! (scripts/interop/requirements.txt), created on first use and reused, and
 //! the log checker that runs them (scripts/interop/check_logs.py).
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// The workspace's root, found from the crate whose tests include this file
 /// (the workspace's own `tests/`, or a member crate's, such as eliot-tree's).
@@ -102,4 +103,28 @@ pub fn check_logs<P: AsRef<Path>>(logs: &[P]) -> String {
     let (passed, report) = run_check_logs(logs);
     assert!(passed, "the Python tools rejected the logs:\n{report}");
     report
+}
+
+/// What `program args` prints with `input` on its standard input; the
+/// program must succeed (the panic names it, its arguments and its stderr).
+pub fn stdout_with_input(program: &Path, args: &[&str], input: &[u8]) -> Vec<u8> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", program.display()));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap().unwrap();
+    assert!(
+        output.status.success(),
+        "{} {args:?} failed:\n{}",
+        program.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.stdout
 }
