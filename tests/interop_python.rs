@@ -21,9 +21,8 @@ use crate::support::python::{
     check_logs, fresh_run_dir, run_check_logs, stdout_with_input, venv_python, workspace,
 };
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
