@@ -121,112 +121,48 @@ pub fn python_float_into(out: &mut String, f: f64) {
         });
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits, e.g. "-1.25e-7".
-    let scientific = format!("{f:e}");
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => (true, m),
-        None => (false, mantissa),
+    // Ryu finds the shortest round-trip digits, on a tie the even ones as
+    // Python (David Gay's dtoa) does, and lays them out positionally for
+    // 1e-5 <= |f| < 1e16 ("0.00001", "1e16", "-1.5e-7"): Python's layout
+    // but for the exponent's sign and two digits, and for 1e-5 <= |f| <
+    // 1e-4, which Python writes as "1e-05".
+    let mut buffer = ryu::Buffer::new();
+    let shortest = buffer.format_finite(f);
+    let (sign, unsigned) = match shortest.strip_prefix('-') {
+        Some(unsigned) => ("-", unsigned),
+        None => ("", shortest),
     };
-    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if let Some(even) = even_digits_on_a_tie(f, &digits, exponent) {
-        digits = even;
-    }
-    if negative {
-        out.push('-');
-    }
-    if (-4..16).contains(&exponent) {
-        if exponent < 0 {
-            out.push_str("0.");
-            for _ in 0..(-exponent - 1) {
-                out.push('0');
-            }
-            out.push_str(&digits);
-        } else {
-            let point = exponent as usize + 1;
-            if digits.len() <= point {
-                out.push_str(&digits);
-                for _ in digits.len()..point {
-                    out.push('0');
-                }
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..point]);
-                out.push('.');
-                out.push_str(&digits[point..]);
-            }
-        }
-    } else {
+    if let Some((mantissa, exponent)) = unsigned.split_once('e') {
+        out.push_str(sign);
+        out.push_str(mantissa);
+        push_python_exponent(out, exponent);
+    } else if let Some(digits) = unsigned.strip_prefix("0.0000") {
+        // Below 1e-4, Ryu's "0.0000123": Python's "1.23e-05".
+        out.push_str(sign);
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let _ = write!(
-            out,
-            "e{}{:02}",
-            if exponent < 0 { '-' } else { '+' },
-            exponent.abs()
-        );
+        out.push_str("e-05");
+    } else {
+        out.push_str(shortest);
     }
 }
 
-/// The other shortest digits of `f` when Rust's choice (`digits`, the
-/// first at `10^exponent`) is odd and exactly as close to `f` as an even
-/// one that reads back the same: Python (David Gay's algorithm) rounds such
-/// a tie to even, Rust up or down. `772923967271795.25` is written
-/// `772923967271795.2` by Python, `772923967271795.3` by Rust.
-fn even_digits_on_a_tie(f: f64, digits: &str, exponent: i32) -> Option<String> {
-    let last = *digits.as_bytes().last()?;
-    if last % 2 == 0 {
-        return None;
-    }
-    // A tie needs the exact value of f to end, in decimal, one digit after
-    // `digits`, with a 5. With f = m * 2^e (m odd) and e < 0, the exact
-    // value's last digit is at 10^e: a cheap test that rules out nearly
-    // every float before the exact expansion is written.
-    let place = exponent - i32::try_from(digits.len()).ok()?;
-    let bits = f.abs().to_bits();
-    let (mantissa, binary_exponent) = match (bits >> 52) as i32 {
-        0 => (bits, -1074),
-        biased => ((bits & ((1 << 52) - 1)) | (1 << 52), biased - 1075),
+/// Appends Ryu's exponent `exponent` ("16", "-7") as Python writes it:
+/// `e`, its sign always, at least two digits ("e+16", "e-07").
+fn push_python_exponent(out: &mut String, exponent: &str) {
+    let (sign, digits) = match exponent.strip_prefix('-') {
+        Some(digits) => ('-', digits),
+        None => ('+', exponent),
     };
-    let binary_exponent = binary_exponent + mantissa.trailing_zeros() as i32;
-    let possible = if binary_exponent < 0 {
-        binary_exponent == place
-    } else {
-        place >= 0
-    };
-    if !possible {
-        return None;
+    out.push('e');
+    out.push(sign);
+    if digits.len() < 2 {
+        out.push('0');
     }
-    // 800 digits hold any double exactly (it has at most 767).
-    let exact = format!("{:.800e}", f.abs());
-    let (exact_digits, exact_exponent) = exact.split_once('e')?;
-    let exact_digits: String = exact_digits.chars().filter(char::is_ascii_digit).collect();
-    if exact_exponent.parse::<i32>().ok()? != exponent
-        || !exact_digits[digits.len() + 1..].bytes().all(|d| d == b'0')
-        || exact_digits.as_bytes()[digits.len()] != b'5'
-    {
-        return None;
-    }
-    let exact_head = &exact_digits[..digits.len()];
-    let mut other = digits.as_bytes().to_vec();
-    if exact_head == digits && last != b'9' {
-        *other.last_mut()? += 1; // f lies halfway up to the next digits.
-    } else if exact_head.as_bytes()[..digits.len() - 1] == digits.as_bytes()[..digits.len() - 1]
-        && exact_head.as_bytes().last() == Some(&(last - 1))
-    {
-        *other.last_mut()? -= 1; // f lies halfway down to the previous ones.
-    } else {
-        return None;
-    }
-    let other = String::from_utf8(other).ok()?;
-    let reads_back = format!("{}.{}e{exponent}", &other[..1], &other[1..])
-        .parse::<f64>()
-        .is_ok_and(|g| g == f.abs());
-    reads_back.then_some(other)
+    out.push_str(digits);
 }
 
 /// Cuts `text` at its first newline or after `limit` characters, whichever
@@ -349,6 +285,127 @@ pub fn duration_into(out: &mut String, seconds: f64) {
 mod tests {
     use super::*;
 
+    /// The `fmt`-based `repr(float)` that `python_float_into` replaced, kept as
+    /// an independent oracle: Rust's shortest digits, ties fixed up to even.
+    fn python_float_by_fmt(out: &mut String, f: f64) {
+        if !f.is_finite() {
+            out.push_str(if f.is_nan() {
+                "nan"
+            } else if f > 0.0 {
+                "inf"
+            } else {
+                "-inf"
+            });
+            return;
+        }
+        // Rust's `{:e}` gives the shortest round-trip digits, e.g. "-1.25e-7".
+        let scientific = format!("{f:e}");
+        let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+        let exponent: i32 = exponent.parse().unwrap_or(0);
+        let (negative, mantissa) = match mantissa.strip_prefix('-') {
+            Some(m) => (true, m),
+            None => (false, mantissa),
+        };
+        let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        if let Some(even) = even_digits_on_a_tie(f, &digits, exponent) {
+            digits = even;
+        }
+        if negative {
+            out.push('-');
+        }
+        if (-4..16).contains(&exponent) {
+            if exponent < 0 {
+                out.push_str("0.");
+                for _ in 0..(-exponent - 1) {
+                    out.push('0');
+                }
+                out.push_str(&digits);
+            } else {
+                let point = exponent as usize + 1;
+                if digits.len() <= point {
+                    out.push_str(&digits);
+                    for _ in digits.len()..point {
+                        out.push('0');
+                    }
+                    out.push_str(".0");
+                } else {
+                    out.push_str(&digits[..point]);
+                    out.push('.');
+                    out.push_str(&digits[point..]);
+                }
+            }
+        } else {
+            out.push_str(&digits[..1]);
+            if digits.len() > 1 {
+                out.push('.');
+                out.push_str(&digits[1..]);
+            }
+            let _ = write!(
+                out,
+                "e{}{:02}",
+                if exponent < 0 { '-' } else { '+' },
+                exponent.abs()
+            );
+        }
+    }
+
+    /// The other shortest digits of `f` when Rust's choice (`digits`, the
+    /// first at `10^exponent`) is odd and exactly as close to `f` as an even
+    /// one that reads back the same: Python (David Gay's algorithm) rounds such
+    /// a tie to even, Rust up or down. `772923967271795.25` is written
+    /// `772923967271795.2` by Python, `772923967271795.3` by Rust.
+    fn even_digits_on_a_tie(f: f64, digits: &str, exponent: i32) -> Option<String> {
+        let last = *digits.as_bytes().last()?;
+        if last % 2 == 0 {
+            return None;
+        }
+        // A tie needs the exact value of f to end, in decimal, one digit after
+        // `digits`, with a 5. With f = m * 2^e (m odd) and e < 0, the exact
+        // value's last digit is at 10^e: a cheap test that rules out nearly
+        // every float before the exact expansion is written.
+        let place = exponent - i32::try_from(digits.len()).ok()?;
+        let bits = f.abs().to_bits();
+        let (mantissa, binary_exponent) = match (bits >> 52) as i32 {
+            0 => (bits, -1074),
+            biased => ((bits & ((1 << 52) - 1)) | (1 << 52), biased - 1075),
+        };
+        let binary_exponent = binary_exponent + mantissa.trailing_zeros() as i32;
+        let possible = if binary_exponent < 0 {
+            binary_exponent == place
+        } else {
+            place >= 0
+        };
+        if !possible {
+            return None;
+        }
+        // 800 digits hold any double exactly (it has at most 767).
+        let exact = format!("{:.800e}", f.abs());
+        let (exact_digits, exact_exponent) = exact.split_once('e')?;
+        let exact_digits: String = exact_digits.chars().filter(char::is_ascii_digit).collect();
+        if exact_exponent.parse::<i32>().ok()? != exponent
+            || !exact_digits[digits.len() + 1..].bytes().all(|d| d == b'0')
+            || exact_digits.as_bytes()[digits.len()] != b'5'
+        {
+            return None;
+        }
+        let exact_head = &exact_digits[..digits.len()];
+        let mut other = digits.as_bytes().to_vec();
+        if exact_head == digits && last != b'9' {
+            *other.last_mut()? += 1; // f lies halfway up to the next digits.
+        } else if exact_head.as_bytes()[..digits.len() - 1] == digits.as_bytes()[..digits.len() - 1]
+            && exact_head.as_bytes().last() == Some(&(last - 1))
+        {
+            *other.last_mut()? -= 1; // f lies halfway down to the previous ones.
+        } else {
+            return None;
+        }
+        let other = String::from_utf8(other).ok()?;
+        let reads_back = format!("{}.{}e{exponent}", &other[..1], &other[1..])
+            .parse::<f64>()
+            .is_ok_and(|g| g == f.abs());
+        reads_back.then_some(other)
+    }
+
     fn repr(f: f64) -> String {
         let mut s = String::new();
         python_float_into(&mut s, f);
@@ -381,6 +438,82 @@ mod tests {
         ];
         for (f, want) in cases {
             assert_eq!(repr(f), want, "repr({f:?})");
+        }
+    }
+
+    /// The floats where layouts and rounding change: powers of ten and the
+    /// numbers either side of them, the layout boundaries, subnormals,
+    /// extremes and rounding ties.
+    // The ties and the largest subnormal are written as their exact values.
+    #[allow(clippy::excessive_precision)]
+    fn edge_floats() -> Vec<f64> {
+        let mut floats = vec![
+            0.0,
+            f64::MIN_POSITIVE,
+            f64::MAX,
+            f64::EPSILON,
+            5e-324,
+            2.2250738585072009e-308, // The largest subnormal.
+            772923967271795.25,
+            717374533582110.25,
+            0.5000000000000001,
+            9.5367431640625e-07,
+            123456789.125,
+            9999999999999998.0,
+            0.30000000000000004,
+        ];
+        for exponent in -324..=308 {
+            let power: f64 = format!("1e{exponent}").parse().unwrap();
+            for f in [power, 5.0 * power, 9.5 * power, 1.25 * power] {
+                floats.extend([f, f.next_up(), f.next_down()]);
+            }
+        }
+        for bits in 0..2000u64 {
+            floats.push(f64::from_bits(bits)); // Subnormals.
+            floats.push(f64::from_bits((1 << 52) + bits * 977)); // Their neighbours.
+        }
+        // Two shortest digits as close as each other: between 2^49 and
+        // 2^50 the floats are eighths, and each odd quarter (17 digits) is
+        // halfway between two 16-digit neighbours that both read back.
+        for n in 0..2000u64 {
+            let whole = ((1u64 << 49) + n * 7_919_111_123) as f64;
+            floats.extend([whole + 0.25, whole + 0.75, whole + 0.125]);
+            floats.push((1u64 << 53) as f64 + (n * 2) as f64);
+        }
+        floats.extend(floats.clone().into_iter().map(|f: f64| -f));
+        floats
+    }
+
+    /// A reproducible stream of random floats over every exponent (a
+    /// xorshift generator: the tests need no random crate).
+    fn random_floats(count: usize) -> impl Iterator<Item = f64> {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        std::iter::repeat_with(move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        })
+        .map(f64::from_bits)
+        .filter(|f| f.is_finite())
+        .take(count)
+    }
+
+    #[test]
+    fn floats_written_by_ryu_read_as_the_fmt_ones() {
+        let mut by_fmt = String::new();
+        for f in edge_floats().into_iter().chain(random_floats(300_000)) {
+            by_fmt.clear();
+            python_float_by_fmt(&mut by_fmt, f);
+            assert_eq!(repr(f), by_fmt, "{f:e}");
+            assert_eq!(repr(f).parse::<f64>().unwrap().to_bits(), f.to_bits());
+        }
+        for (f, want) in [
+            (f64::NAN, "nan"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            assert_eq!(repr(f), want);
         }
     }
 
