@@ -591,6 +591,12 @@ fn main() {
         child(system, producers, nested, Path::new(&args[5]));
         return;
     }
+    if args.get(1).map(String::as_str) == Some("--limit") {
+        // The limit alone, to profile it beside a child's run.
+        let dir = std::env::temp_dir();
+        println!("{:.0} lines/s", limit(&dir));
+        return;
+    }
     if args.get(1).map(String::as_str) == Some("--placement") {
         placement();
         return;
