@@ -12,7 +12,7 @@ use std::task::Waker;
 use crossbeam_channel::Receiver;
 
 use super::WriterReport;
-use super::rings::{self, Rings};
+use super::rings::Rings;
 use crate::destination::{Destination, DestinationError};
 use crate::failure::Failure;
 use crate::message::Message;
@@ -115,13 +115,13 @@ impl Shared {
         std::mem::take(&mut *self.own.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Writes lines taken from the rings (each ending with `\n`); counts
-    /// and reports failures, never panics.
-    pub(super) fn write_lines(&self, lines: &[u8]) {
+    /// Writes the `n` lines taken from the rings (each ending with `\n`),
+    /// as `Rings::drain_into` counted them; counts and reports failures,
+    /// never panics.
+    pub(super) fn write_lines(&self, lines: &[u8], n: u64) {
         if lines.is_empty() {
             return;
         }
-        let n = rings::count_lines(lines);
         // Whole lines of messages: valid UTF-8 (checked, not assumed).
         let outcome = match std::str::from_utf8(lines) {
             Ok(text) => catch_unwind(AssertUnwindSafe(|| self.inner.write_lines(text))),
@@ -240,22 +240,22 @@ impl Shared {
             .unwrap_or_else(PoisonError::into_inner);
         // Every line left in the rings (a drain takes a part of each).
         let mut lines = Vec::new();
-        let mut n = 0;
+        let mut in_lines = 0;
         loop {
             let taken = self.rings.drain_into(&mut lines);
             if taken == 0 {
                 break;
             }
-            n += taken;
+            in_lines += taken;
         }
         let mut batch: Vec<Message> = self.receiver.try_iter().collect();
         batch.extend(message.cloned());
         batch.extend(self.take_own());
-        n += batch.len() as u64;
+        let n = in_lines + batch.len() as u64;
         if n == 0 {
             return;
         }
-        self.write_lines(&lines);
+        self.write_lines(&lines, in_lines);
         self.write_batch(&batch);
         self.flush();
         self.counters.late.fetch_add(n, Ordering::Relaxed);

@@ -61,7 +61,7 @@ pub(super) fn writer_thread(shared: &Arc<Shared>) {
         shared.note_drops(&mut drops_reported, &mut batch);
         if taken > 0 || !batch.is_empty() {
             let small = lines.len() < SMALL_BATCH_BYTES;
-            shared.write_lines(&lines);
+            shared.write_lines(&lines, taken);
             forget_large(&mut lines);
             batch.extend(shared.take_own());
             shared.write_batch(&batch);
@@ -127,7 +127,7 @@ pub(super) fn writer_thread(shared: &Arc<Shared>) {
         if taken == 0 && batch.is_empty() {
             break;
         }
-        shared.write_lines(&lines);
+        shared.write_lines(&lines, taken);
         forget_large(&mut lines);
         batch.extend(shared.take_own());
         shared.write_batch(&batch);
