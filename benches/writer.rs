@@ -26,12 +26,16 @@
 //!
 //! ```text
 //! writer: throughput_vs_tracing=<x> p50_vs_tracing=<x> p99_vs_tracing=<x>
-//!         vs_limit=<x> p999_ns=<n> two_producers_vs_one=<x> max_rss_mib=<x> lost=<n>
+//!         vs_limit=<x> vs_limit_cpu=<x> p999_ns=<n> two_producers_vs_one=<x>
+//!         max_rss_mib=<x> lost=<n>
 //! ```
 //!
 //! (eliot / tracing, 1 producer, flat; `vs_limit` is eliot's throughput
 //! over the limit's, 1 producer, flat, the median of its rounds, each
-//! measured beside the limit; `p999_ns` is eliot's caller p99.9 there;
+//! measured beside the limit; `vs_limit_cpu` the same comparison in CPU
+//! time per message, the limit thread's (its writes included) over eliot's
+//! producer thread's, which other processes on a busy machine hardly move;
+//! `p999_ns` is eliot's caller p99.9 there;
 //! `two_producers_vs_one` eliot's throughput flat with 2 producers over 1;
 //! `max_rss_mib` eliot's peak RSS over the flat workloads; `lost` sums
 //! eliot's lost lines over all workloads). Both competitors get a `BufWriter<File>` (their workers
@@ -154,6 +158,17 @@ fn timed(histogram: &mut Histogram, call: impl FnOnce()) {
     histogram.record(start.elapsed().as_nanos() as u64);
 }
 
+/// The CPU time this thread has run, in ns (the scheduler's own count, in
+/// `/proc/thread-self/schedstat`): unlike the wall time, it hardly changes
+/// when other processes share the machine, so per-message costs compare
+/// across runs of a busy machine. 0 where there is no such file.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -168,12 +183,13 @@ fn peak_rss_kib() -> u64 {
 
 /// Runs `producers` threads, each logging its share with `log(&nest, i)`
 /// after `nest = setup()` (which opens the nest and returns its guards, or
-/// for slog the nest's logger).
+/// for slog the nest's logger). Returns the calls' times and the CPU time
+/// the producers ran, in ns.
 fn produce<G>(
     producers: usize,
     setup: impl Fn() -> G + Sync,
     log: impl Fn(&G, u64) + Sync,
-) -> Histogram {
+) -> (Histogram, u64) {
     let per = MESSAGES / producers as u64;
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..producers)
@@ -181,35 +197,39 @@ fn produce<G>(
                 let (setup, log) = (&setup, &log);
                 s.spawn(move || {
                     let mut histogram = Histogram::new();
+                    let cpu = thread_cpu_ns();
                     let guards = setup();
                     for i in 0..per {
                         timed(&mut histogram, || log(&guards, i));
                     }
                     drop(guards);
-                    histogram
+                    (histogram, thread_cpu_ns() - cpu)
                 })
             })
             .collect();
         let mut all = Histogram::new();
+        let mut cpu = 0;
         for h in handles {
-            all.merge(&h.join().unwrap());
+            let (histogram, ns) = h.join().unwrap();
+            all.merge(&histogram);
+            cpu += ns;
         }
-        all
+        (all, cpu)
     })
 }
 
 /// One system, one workload, in this (child) process. Prints
-/// `elapsed_ns p50 p99 p999 max peak_rss_kib`.
+/// `elapsed_ns p50 p99 p999 max peak_rss_kib producers_cpu_ns`.
 fn child(system: System, producers: usize, nested: bool, path: &Path) {
     let start;
-    let histogram;
+    let (histogram, producers_cpu);
     match system {
         System::Eliot => {
             let writer = eliot::ThreadedWriter::new(eliot::FileDestination::create(path).unwrap())
                 .with_capacity(QUEUE);
             writer.start().unwrap();
             start = Instant::now();
-            histogram = produce(
+            (histogram, producers_cpu) = produce(
                 producers,
                 || {
                     nested.then(|| {
@@ -239,7 +259,7 @@ fn child(system: System, producers: usize, nested: bool, path: &Path) {
                 .finish();
             tracing::subscriber::set_global_default(subscriber).unwrap();
             start = Instant::now();
-            histogram = produce(
+            (histogram, producers_cpu) = produce(
                 producers,
                 || {
                     nested.then(|| {
@@ -267,7 +287,7 @@ fn child(system: System, producers: usize, nested: bool, path: &Path) {
                 .build_with_guard();
             let root = slog::Logger::root(drain.fuse(), slog::o!());
             start = Instant::now();
-            histogram = produce(
+            (histogram, producers_cpu) = produce(
                 producers,
                 || {
                     if nested {
@@ -290,13 +310,14 @@ fn child(system: System, producers: usize, nested: bool, path: &Path) {
     }
     let elapsed = start.elapsed();
     println!(
-        "{} {} {} {} {} {}",
+        "{} {} {} {} {} {} {}",
         elapsed.as_nanos(),
         histogram.percentile(0.5),
         histogram.percentile(0.99),
         histogram.percentile(0.999),
         histogram.max,
-        peak_rss_kib()
+        peak_rss_kib(),
+        producers_cpu
     );
 }
 
@@ -317,6 +338,8 @@ struct Figures {
     bytes_per_line: f64,
     rss_mib: f64,
     lost: u64,
+    /// The producers' CPU time per message, in ns.
+    cpu_ns: f64,
 }
 
 impl Figures {
@@ -338,6 +361,7 @@ impl Figures {
             bytes_per_line: of(|f| f.bytes_per_line),
             rss_mib: of(|f| f.rss_mib),
             lost: rounds.iter().map(|f| f.lost).sum(),
+            cpu_ns: of(|f| f.cpu_ns),
         }
     }
 }
@@ -399,6 +423,7 @@ fn run_child(system: System, producers: usize, nested: bool, dir: &Path) -> Figu
         bytes_per_line: marked_bytes as f64 / marked.max(1) as f64,
         rss_mib: n[5] as f64 / 1024.0,
         lost: expected.saturating_sub(marked),
+        cpu_ns: n[6] as f64 / expected as f64,
     }
 }
 
@@ -406,12 +431,14 @@ fn run_child(system: System, producers: usize, nested: bool, dir: &Path) -> Figu
 /// a timestamp, a fresh task UUID) straight into a `BufWriter<File>`. Each
 /// line is timed as the systems' logging calls are (two `Instant::now()`
 /// calls and a histogram record), so that the limit pays the benchmark's
-/// own costs alike.
-fn limit(dir: &Path) -> f64 {
+/// own costs alike. Returns lines per second and the thread's CPU time per
+/// line in ns (its writes' system time included).
+fn limit(dir: &Path) -> (f64, f64) {
     let path = dir.join("limit.log");
     let mut out = BufWriter::new(File::create(&path).unwrap());
     let mut line = Vec::with_capacity(256);
     let mut histogram = Histogram::new();
+    let cpu = thread_cpu_ns();
     let start = Instant::now();
     for i in 0..MESSAGES {
         let call = Instant::now();
@@ -441,8 +468,9 @@ fn limit(dir: &Path) -> f64 {
     std::hint::black_box(&histogram);
     let rate = MESSAGES as f64 / start.elapsed().as_secs_f64();
     drop(out);
+    let cpu_per_line = (thread_cpu_ns() - cpu) as f64 / MESSAGES as f64;
     let _ = std::fs::remove_file(&path);
-    rate
+    (rate, cpu_per_line)
 }
 
 /// Where to serialize: what the caller pays to build the line (what
@@ -594,7 +622,8 @@ fn main() {
     if args.get(1).map(String::as_str) == Some("--limit") {
         // The limit alone, to profile it beside a child's run.
         let dir = std::env::temp_dir();
-        println!("{:.0} lines/s", limit(&dir));
+        let (rate, cpu_ns) = limit(&dir);
+        println!("{rate:.0} lines/s, {cpu_ns:.1} ns of CPU per line");
         return;
     }
     if args.get(1).map(String::as_str) == Some("--placement") {
@@ -615,6 +644,10 @@ fn main() {
     let mut limits = Vec::new();
     // eliot's throughput over the limit's, round by round.
     let mut limit_ratios = Vec::new();
+    // The limit's CPU time per line over eliot's producer's per message,
+    // round by round: the same comparison, hardly moved by other processes.
+    let mut cpu_ratios = Vec::new();
+    let mut cpu_per_message = Vec::new();
     let mut eliot_lost = 0;
     for nested in [false, true] {
         for producers in [1, 2] {
@@ -632,9 +665,12 @@ fn main() {
                 // The limit is measured in the rounds of the workload it is
                 // compared with, so that both see the same machine.
                 if !nested && producers == 1 {
-                    limits.push(limit(&dir));
+                    let (rate, cpu_ns) = limit(&dir);
+                    limits.push(rate);
                     let eliot = &rounds[0][rounds[0].len() - 1];
-                    limit_ratios.push(eliot.msgs_per_s / limits[limits.len() - 1]);
+                    limit_ratios.push(eliot.msgs_per_s / rate);
+                    cpu_ratios.push(cpu_ns / eliot.cpu_ns);
+                    cpu_per_message.push((eliot.cpu_ns, cpu_ns));
                 }
             }
             let lost: Vec<u64> = rounds
@@ -690,6 +726,16 @@ fn main() {
         100.0 * low,
         100.0 * high
     );
+    let vs_limit_cpu = median(&cpu_ratios);
+    println!(
+        "CPU time per message (ns, eliot's producer / the limit, per round): {}; the limit's over \
+         eliot's = {vs_limit_cpu:.2} (median)",
+        cpu_per_message
+            .iter()
+            .map(|(e, l)| format!("{e:.0}/{l:.0}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     let status = Command::new(std::env::current_exe().unwrap())
         .arg("--placement")
         .status()
@@ -698,7 +744,7 @@ fn main() {
     let two_vs_one = eliot_flat[1].msgs_per_s / eliot_flat[0].msgs_per_s;
     println!(
         "writer: throughput_vs_tracing={:.2} p50_vs_tracing={:.2} p99_vs_tracing={:.2} \
-         vs_limit={vs_limit:.2} p999_ns={} two_producers_vs_one={two_vs_one:.2} max_rss_mib={:.1} lost={}",
+         vs_limit={vs_limit:.2} vs_limit_cpu={vs_limit_cpu:.2} p999_ns={} two_producers_vs_one={two_vs_one:.2} max_rss_mib={:.1} lost={}",
         e.msgs_per_s / t.msgs_per_s,
         e.p50 as f64 / t.p50 as f64,
         e.p99 as f64 / t.p99 as f64,
