@@ -13,6 +13,9 @@
 //! - `shared.rs`: what both sides share (the rings, the queue of lines too
 //!   large for a ring, the counters, the `closed` flag, the finished report)
 //!   and the writing of a batch;
+//! - `fences.rs`: the fence pair of the stop protocol and of the writer
+//!   thread's sleep (on Linux, a system call on the writer's side and none
+//!   on the logging threads');
 //! - `shutdown.rs`: the [`Shutdown`] future of the final report.
 //!
 //! # The stop protocol
@@ -25,16 +28,18 @@
 //!
 //! 1. `ThreadedWriter::shutdown` unregisters the handle, sets `closed`
 //!    (SeqCst) and unparks the writer thread.
-//! 2. The writer thread, once it sees `closed`, runs a SeqCst fence, drains
+//! 2. The writer thread, once it sees `closed`, runs its side of the fence
+//!    pair (`fences.rs`; a SeqCst fence, and on Linux `membarrier`), drains
 //!    the rings and the queue until they run dry, flushes, writes (in up to
 //!    `FINAL_OWN_ROUNDS` rounds) what was logged on its own thread
 //!    meanwhile, and publishes its report: that wakes the [`Shutdown`]
 //!    future and every thread waiting on `finished`.
-//! 3. A producer (`Handle::write`) queues its line, runs a SeqCst fence,
-//!    then loads `closed`. The two fences come in one total order: if the
-//!    producer's comes first, the final drain sees the line; if the
-//!    writer's does, the producer sees `closed` (which the writer saw before
-//!    its fence) and writes the message itself. Without the fences the
+//! 3. A producer (`Handle::write`) queues its line, runs its side of the
+//!    fence pair (a SeqCst fence, or on Linux one the writer's `membarrier`
+//!    imposes), then loads `closed`. The two fences come in one total
+//!    order: if the producer's comes first, the final drain sees the line;
+//!    if the writer's does, the producer sees `closed` (which the writer
+//!    saw before its fence) and writes the message itself. Without the fences the
 //!    queueing (a store) and the load, to another location, may be
 //!    reordered, even on x86: the producer would miss `closed` while the
 //!    drain misses the line. A ring made after the final drain took the
@@ -53,6 +58,7 @@
 //! Dropping a running [`ThreadedWriter`] runs the same stop and waits while
 //! the destination makes progress ([`DROP_PATIENCE`]).
 
+mod fences;
 mod producer;
 mod rings;
 mod shared;

@@ -3,7 +3,7 @@
 //!
 //! [`ThreadedWriter::start`]: super::ThreadedWriter::start
 
-use std::sync::atomic::{Ordering, fence};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -50,7 +50,7 @@ impl Destination for Handle {
         // Step 3 of the stop protocol (module doc): pairs with the fence
         // the writer thread runs before its final drain, and with the one
         // it runs before it sleeps (a sleeping writer is woken).
-        fence(Ordering::SeqCst);
+        shared.fences.logging_side();
         if shared.closed.load(Ordering::Relaxed) {
             shared.write_late(None);
         } else if shared.sleeping.load(Ordering::Relaxed) {

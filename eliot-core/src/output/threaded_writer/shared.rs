@@ -12,6 +12,7 @@ use std::task::Waker;
 use crossbeam_channel::Receiver;
 
 use super::WriterReport;
+use super::fences::Fences;
 use super::rings::Rings;
 use crate::destination::{Destination, DestinationError};
 use crate::failure::Failure;
@@ -36,6 +37,9 @@ pub(super) struct Shared {
     /// writer thread's writes to its neighbours (`failing`, the counters)
     /// never take that line away from the producers' caches.
     pub(super) closed: OwnLine<AtomicBool>,
+    /// The fence pair between queueing a line and reading `closed` or
+    /// `sleeping`.
+    pub(super) fences: Fences,
     /// Messages logged on the writer thread itself (by the destination, or a
     /// failure report): written with the next batch, never queued, so the
     /// writer never waits on its own queue.

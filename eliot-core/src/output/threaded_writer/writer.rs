@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 
+use super::fences::Fences;
 use super::producer::Handle;
 use super::rings::Rings;
 use super::shared::{Counters, Finish, OwnLine, Shared};
@@ -235,6 +236,7 @@ impl ThreadedWriter {
             sleeping: AtomicBool::new(false),
             receiver,
             closed: OwnLine(AtomicBool::new(false)),
+            fences: Fences::new(),
             own: Mutex::new(Vec::new()),
             counters: Counters::default(),
             failing: AtomicBool::new(false),

@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::sync::Arc;
-use std::sync::atomic::{Ordering, fence};
+use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -100,7 +100,7 @@ pub(super) fn writer_thread(shared: &Arc<Shared>) {
             // Pairs with the fence of `Handle::write` between queueing a
             // line and reading `sleeping`: either the look below finds the
             // line, or its producer sees `sleeping` and wakes this thread.
-            fence(Ordering::SeqCst);
+            shared.fences.writer_side();
             while shared.sleeping.load(Ordering::Relaxed)
                 && shared.rings.queued_lines() == 0
                 && receiver.is_empty()
@@ -116,7 +116,7 @@ pub(super) fn writer_thread(shared: &Arc<Shared>) {
     }
     // `closed` is set: step 2 of the stop protocol (module doc). Pairs with
     // the fence in `Handle::write`.
-    fence(Ordering::SeqCst);
+    shared.fences.writer_side();
     // Final drain. Late messages wait for its report before they are
     // written, so they come after everything drained here. The queues run
     // dry: a producer that queues now sees `closed` before it logs again.
