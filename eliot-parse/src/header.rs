@@ -25,7 +25,7 @@ use super::shape::Shapes;
 const MAX_LEVEL_DEPTH: usize = 512;
 
 /// A reserved field as found on a line.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) enum Found<T> {
     #[default]
     Missing,
@@ -35,14 +35,14 @@ pub(crate) enum Found<T> {
 }
 
 /// The reserved fields of one line; every other field is skipped unparsed.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct Header<'a> {
-    task_uuid: Found<Cow<'a, str>>,
-    task_level: Found<Box<[u32]>>,
-    timestamp: Found<f64>,
-    message_type: Found<Cow<'a, str>>,
-    action_type: Found<Cow<'a, str>>,
-    action_status: Found<Cow<'a, str>>,
+    pub(super) task_uuid: Found<Cow<'a, str>>,
+    pub(super) task_level: Found<Box<[u32]>>,
+    pub(super) timestamp: Found<f64>,
+    pub(super) message_type: Found<Cow<'a, str>>,
+    pub(super) action_type: Found<Cow<'a, str>>,
+    pub(super) action_status: Found<Cow<'a, str>>,
     /// Whether one of the other fields may be one that serde_json cannot
     /// read back (see [`unreadable_fields`]).
     pub(crate) suspect: bool,

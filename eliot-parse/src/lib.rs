@@ -85,6 +85,7 @@ mod message;
 mod packing;
 mod parser;
 mod problem;
+mod quick_header;
 mod reader;
 mod scan;
 mod shape;

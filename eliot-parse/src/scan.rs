@@ -6,12 +6,26 @@ use serde_json::{Map, Value};
 
 use super::header::Header;
 use super::problem::Problem;
+use super::quick_header::single_object;
 
 /// Calls `each` with the text and header of every JSON object on `line`, and
 /// returns the problem that stopped the scan, if any. A line normally holds
 /// one object; a writer that crashed mid-line can leave two glued together,
 /// and every complete one is still worth reading.
 pub(crate) fn split_objects<'a>(
+    line: &'a str,
+    mut each: impl FnMut(&'a str, Header<'a>),
+) -> Option<Problem> {
+    if let Some((object, header)) = single_object(line) {
+        each(object, header);
+        return None;
+    }
+    split_objects_with_serde(line, each)
+}
+
+/// [`split_objects`] by serde_json alone: the reference for the lines the
+/// hand-written [`single_object`] reads, and the reader of every other.
+pub(super) fn split_objects_with_serde<'a>(
     line: &'a str,
     mut each: impl FnMut(&'a str, Header<'a>),
 ) -> Option<Problem> {
@@ -147,7 +161,7 @@ pub(crate) fn might_be_unreadable(value: &str) -> bool {
 /// Whether the JSON number `number` may be beyond an `f64`: it has 300
 /// digits or more, or its exponent with its digits reaches 300. (A tiny
 /// number reads as 0.)
-fn huge_number(number: &[u8]) -> bool {
+pub(super) fn huge_number(number: &[u8]) -> bool {
     let (mantissa, exponent) = match number.iter().position(|b| matches!(b, b'e' | b'E')) {
         Some(at) => (&number[..at], &number[at + 1..]),
         None => (number, &b""[..]),

@@ -1,0 +1,316 @@
+//! The header of an ordinary line, read in one pass by hand: one JSON
+//! object, its reserved fields plain, every other value skipped while it is
+//! checked to be valid JSON.
+//!
+//! Only the shapes it reads exactly are taken; anything else (a key or a
+//! reserved value with escapes, a reserved field twice, a reserved value of
+//! an unusual kind or form, a second object, a value that
+//! [`might_be_unreadable`](super::scan::might_be_unreadable), or JSON that
+//! is not valid) is left to serde_json, which reports each problem with its
+//! own words. So a header read here is the one serde_json's path reads, and
+//! a line refused here costs one partial pass more.
+
+use std::borrow::Cow;
+
+use super::header::{Found, Header};
+use super::scan::huge_number;
+
+/// Deeper nesting is what `might_be_unreadable` marks suspect; such lines
+/// go to serde_json.
+const MAX_NESTING: u32 = 100;
+
+/// The one JSON object on `line` (between JSON whitespace) with its header,
+/// or `None` when the line is not of the shapes read here.
+pub(crate) fn single_object(line: &str) -> Option<(&str, Header<'_>)> {
+    let mut scan = Scan {
+        line,
+        bytes: line.as_bytes(),
+        at: 0,
+    };
+    scan.skip_whitespace();
+    let start = scan.at;
+    scan.expect(b'{')?;
+    let mut header = Header::default();
+    scan.skip_whitespace();
+    if !scan.eat(b'}') {
+        loop {
+            scan.expect(b'"')?;
+            let key = scan.plain_string()?;
+            scan.skip_whitespace();
+            scan.expect(b':')?;
+            scan.skip_whitespace();
+            match key.as_bytes() {
+                b"task_uuid" => set(&mut header.task_uuid, scan.string_value()?)?,
+                b"task_level" => set(&mut header.task_level, scan.task_level()?)?,
+                b"timestamp" => set(&mut header.timestamp, scan.timestamp()?)?,
+                b"message_type" => set(&mut header.message_type, scan.string_value()?)?,
+                b"action_type" => set(&mut header.action_type, scan.string_value()?)?,
+                b"action_status" => set(&mut header.action_status, scan.string_value()?)?,
+                _ => scan.skip_value()?,
+            }
+            scan.skip_whitespace();
+            match scan.next()? {
+                b',' => scan.skip_whitespace(),
+                b'}' => break,
+                _ => return None,
+            }
+        }
+    }
+    let end = scan.at;
+    scan.skip_whitespace();
+    (scan.at == line.len()).then(|| (&line[start..end], header))
+}
+
+/// Fills a reserved field found once; `None` for one found again (serde's
+/// path keeps the last, and is left to do so).
+fn set<T>(slot: &mut Found<T>, value: T) -> Option<()> {
+    match slot {
+        Found::Missing => {
+            *slot = Found::Valid(value);
+            Some(())
+        }
+        _ => None,
+    }
+}
+
+struct Scan<'a> {
+    line: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.at += 1;
+        Some(byte)
+    }
+
+    fn eat(&mut self, byte: u8) -> bool {
+        let found = self.peek() == Some(byte);
+        self.at += usize::from(found);
+        found
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.eat(byte).then_some(())
+    }
+
+    /// JSON's whitespace, which is not Unicode's.
+    fn skip_whitespace(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// The rest of a string whose opening quote was read, if it has no
+    /// escape: it is then its own value, as it is on the line.
+    fn plain_string(&mut self) -> Option<&'a str> {
+        let start = self.at;
+        let length = self.bytes[start..]
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        self.at += length;
+        self.expect(b'"')?;
+        // Quotes are ASCII: the string is whole characters.
+        self.line.get(start..start + length)
+    }
+
+    /// A reserved string value, without escapes.
+    fn string_value(&mut self) -> Option<Cow<'a, str>> {
+        self.expect(b'"')?;
+        self.plain_string().map(Cow::Borrowed)
+    }
+
+    /// A task level of plain positive integers that fit a `u32`, as written.
+    fn task_level(&mut self) -> Option<Box<[u32]>> {
+        self.expect(b'[')?;
+        let mut level = Vec::with_capacity(4);
+        self.skip_whitespace();
+        loop {
+            let start = self.at;
+            while let Some(b'0'..=b'9') = self.peek() {
+                self.at += 1;
+            }
+            let digits = &self.bytes[start..self.at];
+            if digits.is_empty() || digits[0] == b'0' || digits.len() > 10 {
+                return None;
+            }
+            let slot = digits
+                .iter()
+                .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            level.push(u32::try_from(slot).ok()?);
+            self.skip_whitespace();
+            match self.next()? {
+                b',' => self.skip_whitespace(),
+                b']' => return Some(level.into_boxed_slice()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// A timestamp: a number without a sign (and within an `f64`: see
+    /// [`skip_number`](Self::skip_number)), read as serde_json reads it,
+    /// correctly rounded.
+    fn timestamp(&mut self) -> Option<f64> {
+        let start = self.at;
+        if self.peek() == Some(b'-') {
+            return None;
+        }
+        self.skip_number()?;
+        self.line.get(start..self.at)?.parse().ok()
+    }
+
+    /// Skips a JSON number (checked against JSON's grammar); `None` for one
+    /// that is not, or that might be beyond an `f64`.
+    fn skip_number(&mut self) -> Option<()> {
+        let start = self.at;
+        self.eat(b'-');
+        match self.next()? {
+            b'0' => {}
+            b'1'..=b'9' => self.skip_digits(),
+            _ => return None,
+        }
+        if self.eat(b'.') {
+            self.digits()?;
+        }
+        let exponent = matches!(self.peek(), Some(b'e' | b'E'));
+        if exponent {
+            self.at += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.at += 1;
+            }
+            self.digits()?;
+        }
+        // Without an exponent only 300 digits and more can be huge.
+        let may_be_huge = exponent || self.at - start >= 300;
+        (!(may_be_huge && huge_number(&self.bytes[start..self.at]))).then_some(())
+    }
+
+    fn skip_digits(&mut self) {
+        while let Some(b'0'..=b'9') = self.peek() {
+            self.at += 1;
+        }
+    }
+
+    /// One digit or more.
+    fn digits(&mut self) -> Option<()> {
+        let start = self.at;
+        self.skip_digits();
+        (self.at > start).then_some(())
+    }
+
+    /// Skips the rest of a string whose opening quote was read, checking
+    /// its escapes as serde_json does for a value it skips (lone
+    /// surrogates included: it does not decode them).
+    fn skip_string(&mut self) -> Option<()> {
+        loop {
+            let rest = &self.bytes[self.at..];
+            let length = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            self.at += length;
+            match self.next()? {
+                b'"' => return Some(()),
+                b'\\' => match self.next()? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
+                    b'u' => {
+                        let digits = self.bytes.get(self.at..self.at + 4)?;
+                        if !digits.iter().all(u8::is_ascii_hexdigit) {
+                            return None;
+                        }
+                        self.at += 4;
+                    }
+                    _ => return None,
+                },
+                _ => return None, // A control character.
+            }
+        }
+    }
+
+    /// In an object, after its `{` or a `,`: a key and its colon.
+    fn skip_key(&mut self) -> Option<()> {
+        self.expect(b'"')?;
+        self.skip_string()?;
+        self.skip_whitespace();
+        self.expect(b':')?;
+        self.skip_whitespace();
+        Some(())
+    }
+
+    /// Skips one JSON value (checked to be valid), starting at its first
+    /// byte; `None` if it is not valid, or might be unreadable.
+    fn skip_value(&mut self) -> Option<()> {
+        // One bit per open container, the innermost lowest: set for an
+        // object.
+        let mut objects: u128 = 0;
+        let mut depth = 0;
+        loop {
+            // At the start of a value.
+            match self.next()? {
+                b'"' => self.skip_string()?,
+                b'-' | b'0'..=b'9' => {
+                    self.at -= 1;
+                    self.skip_number()?;
+                }
+                b't' => self.literal(b"rue")?,
+                b'f' => self.literal(b"alse")?,
+                b'n' => self.literal(b"ull")?,
+                open @ (b'{' | b'[') => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return None;
+                    }
+                    let object = open == b'{';
+                    objects = objects << 1 | u128::from(object);
+                    self.skip_whitespace();
+                    let close = if object { b'}' } else { b']' };
+                    if !self.eat(close) {
+                        if object {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                    depth -= 1;
+                    objects >>= 1;
+                }
+                _ => return None,
+            }
+            // After a value: close containers until one goes on.
+            loop {
+                if depth == 0 {
+                    return Some(());
+                }
+                self.skip_whitespace();
+                let object = objects & 1 == 1;
+                match self.next()? {
+                    b',' => {
+                        self.skip_whitespace();
+                        if object {
+                            self.skip_key()?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => return None,
+                }
+                depth -= 1;
+                objects >>= 1;
+            }
+        }
+    }
+
+    fn literal(&mut self, rest: &[u8]) -> Option<()> {
+        let found = self.bytes[self.at..].starts_with(rest);
+        self.at += rest.len();
+        found.then_some(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
