@@ -111,13 +111,11 @@ impl<'a> Scan<'a> {
     /// escape: it is then its own value, as it is on the line.
     fn plain_string(&mut self) -> Option<&'a str> {
         let start = self.at;
-        let length = self.bytes[start..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        self.at += length;
+        self.at += string_stop(&self.bytes[start..])?;
+        let end = self.at;
         self.expect(b'"')?;
         // Quotes are ASCII: the string is whole characters.
-        self.line.get(start..start + length)
+        self.line.get(start..end)
     }
 
     /// A reserved string value, without escapes.
@@ -209,11 +207,7 @@ impl<'a> Scan<'a> {
     /// surrogates included: it does not decode them).
     fn skip_string(&mut self) -> Option<()> {
         loop {
-            let rest = &self.bytes[self.at..];
-            let length = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-            self.at += length;
+            self.at += string_stop(&self.bytes[self.at..])?;
             match self.next()? {
                 b'"' => return Some(()),
                 b'\\' => match self.next()? {
@@ -310,6 +304,42 @@ impl<'a> Scan<'a> {
         self.at += rest.len();
         found.then_some(())
     }
+}
+
+/// Where the string that `bytes` starts inside stops being plain: the
+/// offset of its first quote, backslash or control character, if any.
+///
+/// Eight bytes at a time, as serde_json skips strings: most strings are
+/// longer than that, and a byte at a time was most of the scan's cost.
+fn string_stop(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::MAX / 255;
+    const HIGH_BITS: u64 = ONES << 7;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let word = u64::from_le_bytes(word);
+        // The high bit of each byte below 0x20, or zero once xored with a
+        // quote or a backslash (Mycroft's test for a zero byte). A byte
+        // found can set the bits of the bytes above it, never below: the
+        // lowest bit set is the first byte that stops the string.
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let backslash = word ^ (ONES * u64::from(b'\\'));
+        let stops = (word.wrapping_sub(ONES * 0x20) & !word)
+            | (quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash);
+        let stops = stops & HIGH_BITS;
+        if stops != 0 {
+            return Some(offset + (stops.trailing_zeros() / 8) as usize);
+        }
+        offset += 8;
+    }
+    let rest = chunks.remainder();
+    let found = rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    Some(offset + found)
 }
 
 #[cfg(test)]
