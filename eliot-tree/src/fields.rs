@@ -1,24 +1,42 @@
-//! A message's fields, read for drawing: borrowed from the line where
-//! possible, with hidden keys skipped unread.
+//! A message's fields, read for drawing: each key with its value's JSON
+//! text, borrowed from the line, sorted, with hidden keys skipped.
 //!
-//! Drawing a large log parses every message's fields once. Building
-//! `serde_json::Value` maps for that would allocate a map node, a key and a
-//! string per field; here keys and strings without escapes borrow from the
-//! line, entries are a sorted `Vec`, and hidden keys (Eliot's own) are
-//! skipped without being built.
+//! Drawing a large log reads every message's fields once. Building a tree
+//! of values for that would allocate a node per string, array and object;
+//! here the line is read once in place ([`crate::json_text`]), and each
+//! value is drawn from its text.
 
 use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
 
-use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
+use crate::json_text::{Check, Reader};
 
-/// The keys not shown as fields: looked up for every field of every message
-/// drawn, with foldhash, faster than std's SipHash on such short keys and
-/// seeded at random as it is.
-pub(crate) type HiddenKeys = foldhash::HashSet<String>;
+/// The keys not shown as fields, looked up for every field of every message
+/// drawn.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HiddenKeys {
+    /// With foldhash, faster than std's SipHash on such short keys and
+    /// seeded at random as it is.
+    keys: foldhash::HashSet<String>,
+    /// Bit `n % 64` is set when a hidden key has `n` bytes: most shown keys
+    /// are told apart by their length alone, without hashing.
+    lengths: u64,
+}
+
+impl HiddenKeys {
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        self.lengths & (1 << (key.len() % 64)) != 0 && self.keys.contains(key)
+    }
+}
+
+impl FromIterator<String> for HiddenKeys {
+    fn from_iter<I: IntoIterator<Item = String>>(keys: I) -> Self {
+        let keys: foldhash::HashSet<String> = keys.into_iter().collect();
+        let lengths = keys
+            .iter()
+            .fold(0, |lengths, key| lengths | 1 << (key.len() % 64));
+        HiddenKeys { keys, lengths }
+    }
+}
 
 /// Eliot's own keys, which each node's name shows, and `ignored` ones.
 pub(crate) fn hidden_keys(ignored: &[String]) -> HiddenKeys {
@@ -29,49 +47,53 @@ pub(crate) fn hidden_keys(ignored: &[String]) -> HiddenKeys {
         .collect()
 }
 
-/// A JSON value, its strings borrowed from the line where possible.
-#[derive(Debug, PartialEq)]
-pub(crate) enum Val<'a> {
-    Null,
-    Bool(bool),
-    U64(u64),
-    I64(i64),
-    F64(f64),
-    Str(Cow<'a, str>),
-    Arr(Vec<Val<'a>>),
-    /// Entries sorted by key, as they are shown.
-    Obj(Vec<(Cow<'a, str>, Val<'a>)>),
+/// Entries of an object sorted by key (the key unescaped), each value as
+/// its JSON text.
+pub(crate) type Fields<'a> = Vec<(Cow<'a, str>, &'a str)>;
+
+/// The fields of the message `line` that are not in `hidden`, sorted by key
+/// (a key given twice keeps its last value, as JSON readers do). None when
+/// serde_json could not read them into values (nesting past its limit, a
+/// number beyond an `f64`), as the drawing has always shown such fields.
+pub(crate) fn shown_fields<'a>(line: &'a str, hidden: &HiddenKeys) -> Fields<'a> {
+    entries(line, Some(hidden), Check::AsRead)
 }
 
 /// The fields of the message `line` that are not in `hidden`, sorted by key
-/// (a key given twice keeps its last value, as JSON readers do).
-pub(crate) fn shown_fields<'a>(line: &'a str, hidden: &HiddenKeys) -> Vec<(Cow<'a, str>, Val<'a>)> {
-    fields_of(line, hidden)
+/// (the last of a repeated key kept), each value as it was logged, whatever
+/// its depth or size.
+pub(crate) fn raw_fields<'a>(line: &'a str, hidden: &HiddenKeys) -> Fields<'a> {
+    entries(line, Some(hidden), Check::Syntax)
 }
 
-/// The fields of the message `line` that are not in `hidden`, sorted by key
-/// (the last of a repeated key kept), each value as its JSON text in the
-/// line.
-pub(crate) fn raw_fields<'a>(
-    line: &'a str,
-    hidden: &HiddenKeys,
-) -> Vec<(Cow<'a, str>, &'a RawValue)> {
-    fields_of(line, hidden)
+/// The entries of `object`, the JSON text of a value already read with its
+/// message's fields, sorted by key.
+pub(crate) fn object_entries(object: &str) -> Fields<'_> {
+    entries(object, None, Check::Syntax)
 }
 
-fn fields_of<'a, V: Deserialize<'a>>(line: &'a str, hidden: &HiddenKeys) -> Fields<'a, V> {
-    let mut deserializer = serde_json::Deserializer::from_str(line);
-    // The line was read as a JSON object when it was parsed.
-    ObjectSeed {
-        hidden: Some(hidden),
-        values: PhantomData,
+/// The elements of `array`, the JSON text of a value already read with its
+/// message's fields, each as its JSON text.
+pub(crate) fn array_elements(array: &str) -> impl Iterator<Item = &str> {
+    Reader::new(array).elements()
+}
+
+fn entries<'a>(object: &'a str, hidden: Option<&HiddenKeys>, check: Check) -> Fields<'a> {
+    let mut entries = Vec::with_capacity(8);
+    let read = Reader::new(object).object(|key, reader| {
+        if hidden.is_some_and(|hidden| hidden.contains(&key)) {
+            reader.value(Check::Syntax)?;
+        } else {
+            entries.push((key, reader.value(check)?));
+        }
+        Ok(())
+    });
+    if read.is_err() {
+        return Vec::new();
     }
-    .deserialize(&mut deserializer)
-    .unwrap_or_default()
+    sort_entries(&mut entries);
+    entries
 }
-
-/// Entries of an object, sorted by key.
-type Fields<'a, V> = Vec<(Cow<'a, str>, V)>;
 
 /// Sorts entries by key; of equal keys, the last one logged wins.
 fn sort_entries<T>(entries: &mut Vec<(Cow<'_, str>, T)>) {
@@ -86,95 +108,6 @@ fn sort_entries<T>(entries: &mut Vec<(Cow<'_, str>, T)>) {
     entries.dedup_by(|later, first| later.0 == first.0);
 }
 
-/// Reads an object's entries, values as `V`.
-struct ObjectSeed<'h, V> {
-    hidden: Option<&'h HiddenKeys>,
-    values: PhantomData<V>,
-}
-
-impl<'de, V: Deserialize<'de>> DeserializeSeed<'de> for ObjectSeed<'_, V> {
-    type Value = Fields<'de, V>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de, V: Deserialize<'de>> Visitor<'de> for ObjectSeed<'_, V> {
-    type Value = Fields<'de, V>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
-            if self.hidden.is_some_and(|hidden| hidden.contains(&*key)) {
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            }
-            entries.push((key, map.next_value::<V>()?));
-        }
-        sort_entries(&mut entries);
-        Ok(entries)
-    }
-}
-
-/// A key, borrowed from the line when it has no escapes (serde's
-/// `borrow` of a `Cow<str>`; eliot-tokio reads keys the same way).
-#[derive(Deserialize)]
-struct Key<'a>(#[serde(borrow)] Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Val<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ValVisitor;
-        impl<'de> Visitor<'de> for ValVisitor {
-            type Value = Val<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON value")
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Val<'de>, E> {
-                Ok(Val::Null)
-            }
-            fn visit_bool<E: de::Error>(self, b: bool) -> Result<Val<'de>, E> {
-                Ok(Val::Bool(b))
-            }
-            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Val<'de>, E> {
-                Ok(Val::U64(n))
-            }
-            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Val<'de>, E> {
-                Ok(Val::I64(n))
-            }
-            fn visit_f64<E: de::Error>(self, n: f64) -> Result<Val<'de>, E> {
-                Ok(Val::F64(n))
-            }
-            fn visit_borrowed_str<E: de::Error>(self, s: &'de str) -> Result<Val<'de>, E> {
-                Ok(Val::Str(Cow::Borrowed(s)))
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<Val<'de>, E> {
-                Ok(Val::Str(Cow::Owned(s.to_owned())))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Val<'de>, A::Error> {
-                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(4));
-                while let Some(item) = seq.next_element::<Val<'de>>()? {
-                    items.push(item);
-                }
-                Ok(Val::Arr(items))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Val<'de>, A::Error> {
-                ObjectSeed {
-                    hidden: None,
-                    values: PhantomData,
-                }
-                .visit_map(map)
-                .map(Val::Obj)
-            }
-        }
-        deserializer.deserialize_any(ValVisitor)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,19 +117,21 @@ mod tests {
         let hidden: HiddenKeys = ["task_uuid".to_owned()].into_iter().collect();
         let line = r#"{"b":1,"task_uuid":"x","a":{"z":null,"y":[true,-2,0.5]},"b":"last","s":"tab\there"}"#;
         let fields = shown_fields(line, &hidden);
-        let keys: Vec<&str> = fields.iter().map(|(k, _)| &**k).collect();
-        assert_eq!(keys, ["a", "b", "s"]);
-        assert_eq!(fields[1].1, Val::Str("last".into()));
-        assert!(matches!(&fields[2].1, Val::Str(Cow::Owned(s)) if s == "tab\there"));
-        let Val::Obj(nested) = &fields[0].1 else {
-            panic!()
-        };
-        assert_eq!(nested[0].0, "y");
         assert_eq!(
-            nested[0].1,
-            Val::Arr(vec![Val::Bool(true), Val::I64(-2), Val::F64(0.5)])
+            fields,
+            [
+                ("a".into(), r#"{"z":null,"y":[true,-2,0.5]}"#),
+                ("b".into(), r#""last""#),
+                ("s".into(), r#""tab\there""#)
+            ]
         );
-        assert_eq!(nested[1], ("z".into(), Val::Null));
+        let nested = object_entries(fields[0].1);
+        assert_eq!(
+            nested,
+            [("y".into(), "[true,-2,0.5]"), ("z".into(), "null")]
+        );
+        let elements: Vec<&str> = array_elements(nested[0].1).collect();
+        assert_eq!(elements, ["true", "-2", "0.5"]);
     }
 
     #[test]
@@ -204,6 +139,21 @@ mod tests {
         let fields = shown_fields(r#"{"plain":1,"tab\tkey":2}"#, &HiddenKeys::default());
         assert!(matches!(&fields[0].0, Cow::Borrowed("plain")));
         assert!(matches!(&fields[1].0, Cow::Owned(key) if key == "tab\tkey"));
+    }
+
+    #[test]
+    fn hidden_keys_are_found_whatever_their_length() {
+        let hidden: HiddenKeys = ["", "k", "task_level", &"x".repeat(64), &"y".repeat(65)]
+            .map(String::from)
+            .into_iter()
+            .collect();
+        for key in ["", "k", "task_level", &"x".repeat(64), &"y".repeat(65)] {
+            assert!(hidden.contains(key), "{key}");
+        }
+        // Same lengths as hidden ones (65 and 1 share a bit), other keys.
+        for key in ["j", "x", "task_lever", &"x".repeat(65)] {
+            assert!(!hidden.contains(key), "{key}");
+        }
     }
 
     #[test]
@@ -215,13 +165,9 @@ mod tests {
         line += r#""a":1,"a":2,"a":3}"#;
         let fields = shown_fields(&line, &HiddenKeys::default());
         assert_eq!(fields.len(), 1001);
-        assert_eq!(fields[0], ("a".into(), Val::U64(3)));
-        assert_eq!(fields[1], ("k0000".into(), Val::Str("last".into())));
-        assert!(
-            fields[1..]
-                .iter()
-                .all(|(_, v)| *v == Val::Str("last".into()))
-        );
+        assert_eq!(fields[0], ("a".into(), "3"));
+        assert_eq!(fields[1], ("k0000".into(), r#""last""#));
+        assert!(fields[1..].iter().all(|(_, v)| *v == r#""last""#));
         assert!(fields.is_sorted_by(|a, b| a.0 < b.0));
     }
 }

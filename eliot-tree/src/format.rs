@@ -484,19 +484,12 @@ mod tests {
         floats
     }
 
-    /// A reproducible stream of random floats over every exponent (a
-    /// xorshift generator: the tests need no random crate).
+    /// Random floats over every exponent: random bits.
     fn random_floats(count: usize) -> impl Iterator<Item = f64> {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        std::iter::repeat_with(move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        })
-        .map(f64::from_bits)
-        .filter(|f| f.is_finite())
-        .take(count)
+        let mut random = crate::test_random::Xorshift::new(0x9e37_79b9_7f4a_7c15);
+        std::iter::repeat_with(move || f64::from_bits(random.next_u64()))
+            .filter(|f| f.is_finite())
+            .take(count)
     }
 
     #[test]

@@ -41,6 +41,9 @@ mod fields;
 pub mod filter;
 pub mod format;
 pub mod html;
+mod json_text;
 pub mod ordered;
 pub mod prettyprint;
 pub mod render;
+#[cfg(test)]
+mod test_random;

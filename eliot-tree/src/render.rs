@@ -23,11 +23,14 @@ use std::fmt::Write;
 
 use eliot_parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
 
-use crate::fields::{HiddenKeys, Val, hidden_keys, shown_fields};
+use crate::fields::{
+    Fields, HiddenKeys, array_elements, hidden_keys, object_entries, shown_fields,
+};
 use crate::format::{
     cut, decimal_into, duration_into, escape_into, escape_lines_into, level_into,
     python_float_into, timestamp_into,
 };
+use crate::json_text::{Number, read_number, unescape_into};
 
 /// How to draw trees.
 #[derive(Clone, Debug)]
@@ -137,16 +140,14 @@ enum Item<'a> {
     Node(&'a Node),
     /// An action's end message, drawn as a message of its own.
     End(&'a WrittenMessage),
-    Field(Key<'a>, &'a Val<'a>),
+    /// A field's key and its value's JSON text.
+    Field(Key<'a>, &'a str),
 }
 
 enum Key<'a> {
     Name(&'a str),
     Index(usize),
 }
-
-/// The fields of a message, as drawn.
-type Fields<'a> = Vec<(Cow<'a, str>, Val<'a>)>;
 
 impl Renderer {
     /// A renderer with these options.
@@ -229,12 +230,12 @@ impl Renderer {
             }
             Item::Node(Node::Message(message)) => self.draw_fields(out, prefix, depth, message),
             Item::End(message) => self.draw_fields(out, prefix, depth, message),
-            Item::Field(_, Val::Obj(entries)) => {
-                self.draw_children(out, prefix, depth, false, field_items(entries));
+            Item::Field(_, value) if value.starts_with('{') => {
+                let entries = object_entries(value);
+                self.draw_children(out, prefix, depth, false, field_items(&entries));
             }
-            Item::Field(_, Val::Arr(values)) => {
-                let items = values
-                    .iter()
+            Item::Field(_, value) if value.starts_with('[') => {
+                let items = array_elements(value)
                     .enumerate()
                     .map(|(i, v)| Item::Field(Key::Index(i), v));
                 self.draw_children(out, prefix, depth, false, items);
@@ -279,11 +280,25 @@ impl Renderer {
     /// are, `True`/`False`, `None`, integers, floats in Python's `repr` form;
     /// cut at the field limit, control characters neutralised, and the lines
     /// of a multi-line value continued under the tree's prefix.
-    fn value_into(&self, out: &mut String, continuation: &str, value: &Val<'_>) {
+    fn value_into(&self, out: &mut String, continuation: &str, value: &str) {
         let limit = self.options.field_limit;
         let start = out.len();
-        match value {
-            Val::Str(text) => {
+        match value.as_bytes().first() {
+            Some(b'"') => {
+                let inner = &value[1..value.len() - 1];
+                if shown_as_is(inner, limit) {
+                    out.push_str(inner);
+                    return;
+                }
+                let unescaped;
+                let text = if inner.contains('\\') {
+                    let mut owned = String::with_capacity(inner.len());
+                    unescape_into(&mut owned, inner);
+                    unescaped = owned;
+                    &unescaped
+                } else {
+                    inner
+                };
                 let (shown, was_cut) = cut(text, limit);
                 escape_lines_into(out, shown, |out| {
                     out.push_str(self.glyphs.newline);
@@ -295,18 +310,15 @@ impl Renderer {
                 }
                 return;
             }
-            Val::Null => out.push_str("None"),
-            Val::Bool(true) => out.push_str("True"),
-            Val::Bool(false) => out.push_str("False"),
-            Val::U64(n) => decimal_into(out, *n),
-            Val::I64(n) => {
-                if *n < 0 {
-                    out.push('-');
-                }
-                decimal_into(out, n.unsigned_abs());
-            }
-            Val::F64(f) => python_float_into(out, *f),
-            Val::Arr(_) | Val::Obj(_) => return, // Shown as children.
+            Some(b'n') => out.push_str("None"),
+            Some(b't') => out.push_str("True"),
+            Some(b'f') => out.push_str("False"),
+            Some(b'{' | b'[') | None => return, // Shown as children.
+            Some(_) => match read_number(value) {
+                Some(Number::Integer) => out.push_str(value),
+                Some(Number::Float(f)) => python_float_into(out, f),
+                None => {} // Refused when the fields were read.
+            },
         }
         // Numbers and constants are ASCII: one byte per character.
         if limit > 0 && out.len() - start > limit {
@@ -412,7 +424,16 @@ impl Renderer {
     }
 }
 
-fn field_items<'a>(fields: &'a [(Cow<'a, str>, Val<'a>)]) -> impl Iterator<Item = Item<'a>> {
+/// Whether a string value, its JSON text between the quotes `inner`, is
+/// shown as it is written: within `limit`, no escape (so no newline), no
+/// control character. Most are: they are written in one pass.
+fn shown_as_is(inner: &str, limit: usize) -> bool {
+    // Control characters beyond ASCII start with these bytes in UTF-8.
+    let may_be_control = |b: u8| matches!(b, b'\\' | 0x7f | 0xc2 | 0xe2);
+    (limit == 0 || inner.len() <= limit) && !inner.bytes().any(may_be_control)
+}
+
+fn field_items<'a>(fields: &'a [(Cow<'a, str>, &'a str)]) -> impl Iterator<Item = Item<'a>> {
     fields
         .iter()
         .map(|(key, value)| Item::Field(Key::Name(key), value))

@@ -156,7 +156,7 @@ impl Encoder {
                 .enumerate()
             {
                 let key = self.name(Some(key));
-                let value = self.value(value.get());
+                let value = self.value(value);
                 if i > 0 {
                     out.push(',');
                 }
