@@ -7,7 +7,8 @@
 //! - `writer.rs`: the public type: start, stop, shutdown, report;
 //! - `producer.rs`: the destination `start` registers (`Handle`), the
 //!   logging threads' side: one copy into the thread's ring per message;
-//! - `rings.rs`: the logging threads' queues, a byte ring per thread;
+//! - `rings.rs`: the logging threads' queues, a byte ring per thread
+//!   (replaced by a larger one when it fills);
 //! - `writer_thread.rs`: the thread that takes every ring's lines at once,
 //!   writes and flushes them;
 //! - `shared.rs`: what both sides share (the rings, the queue of lines too
@@ -43,8 +44,9 @@
 //!    queueing (a store) and the load, to another location, may be
 //!    reordered, even on x86: the producer would miss `closed` while the
 //!    drain misses the line. A ring made after the final drain took the
-//!    list of rings is made after `closed` was set (the list's lock orders
-//!    them), so its producer sees `closed`. The same fence pairs with the
+//!    list of rings (a thread's first, or a larger one) is made after
+//!    `closed` was set (the list's lock orders them), so its producer sees
+//!    `closed`. The same fence pairs with the
 //!    one the writer thread runs before it sleeps (`sleeping`): either the
 //!    writer's last look finds the line, or the producer wakes it.
 //! 4. A message written late (`Shared::write_late`) waits for the report,
@@ -75,11 +77,12 @@ pub use writer::ThreadedWriter;
 /// How many messages of up to 512 bytes a logging thread's queue holds by
 /// default: see [`ThreadedWriter::with_capacity`].
 ///
-/// Each logging thread's queue is then 8 MiB: about 50,000 lines of a
-/// typical size, a burst of logging at full speed, which a writer thread
+/// Each logging thread's queue is then up to 8 MiB: about 50,000 lines of
+/// a typical size, a burst of logging at full speed, which a writer thread
 /// held up by a slow destination or a busy machine can fall behind by
-/// without making the logging threads wait. Its memory is taken as the ring
-/// fills, and given back when the thread exits.
+/// without making the logging threads wait. A thread starts with a ring of
+/// 256 KiB and moves to larger ones only when it fills one; its memory is
+/// given back when the thread exits.
 pub const DEFAULT_CAPACITY: usize = 16 * 1024;
 
 /// The most messages the writer thread takes at once from the queue of

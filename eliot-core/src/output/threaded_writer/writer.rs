@@ -188,17 +188,20 @@ impl ThreadedWriter {
     }
 
     /// Sets how many messages each logging thread's queue holds (at least
-    /// 1), counted at 512 bytes each: the queue is a ring of `capacity *
-    /// 512` bytes, at least 4 KiB and at most 8 MiB, so it holds `capacity`
-    /// messages of 512 bytes, more smaller ones, or fewer larger ones. Memory is bounded by it:
-    /// one ring per thread that logged to the writer (freed when the thread
-    /// exits), plus the batch being written, plus a queue of [`MAX_BATCH`]
-    /// lines too large for a ring.
+    /// 1), counted at 512 bytes each: the queue is a ring of up to
+    /// `capacity * 512` bytes, at least 4 KiB and at most 8 MiB, so it holds
+    /// `capacity` messages of 512 bytes, more smaller ones, or fewer larger
+    /// ones. Memory is bounded by it: per thread that logged to the writer,
+    /// its ring (freed when the thread exits) and, just after it outgrew
+    /// its ring, the one it left until that is written; plus the batch being
+    /// written, plus a queue of [`MAX_BATCH`] lines too large for a ring.
     ///
-    /// A thread's ring is written through once, on its first message, so
-    /// that no later call waits for the system to map a page: each thread
-    /// that has logged holds its whole ring from then on. With many logging
-    /// threads (tokio's blocking pool, say), choose a smaller capacity.
+    /// A thread's first ring is 256 KiB (or the capacity, if smaller). A
+    /// thread that fills it goes on in a ring four times larger, up to the
+    /// capacity, so a thread holds as much as its bursts of logging needed.
+    /// Each ring is written through once when it is made, so that no later
+    /// call waits for the system to map a page: the thread's first call, and
+    /// a call that outgrew its ring, pay for all its pages at once.
     pub fn with_capacity(mut self, capacity: usize) -> Self {
         self.capacity = capacity.max(1);
         self
