@@ -21,8 +21,10 @@
 //! counted afterwards in the file.
 //!
 //! Then the limit: one thread serializing the same lines straight into a
-//! `BufWriter<File>`, no channel; and the costs behind where eliot-rs
-//! serializes (caller or writer thread). It ends with one line:
+//! `BufWriter<File>`, no channel; the CPU time per message of eliot's
+//! producer and writer thread and of the limit's thread, round by round;
+//! and the costs behind where eliot-rs serializes (caller or writer
+//! thread). It ends with one line:
 //!
 //! ```text
 //! writer: throughput_vs_tracing=<x> p50_vs_tracing=<x> p99_vs_tracing=<x>
@@ -169,6 +171,24 @@ fn thread_cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
+/// The CPU time, in ns, of this process's threads named `name` (as in
+/// `/proc/self/task/*/comm`); 0 where there is no such file.
+fn named_threads_cpu_ns(name: &str) -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim() == name)
+        })
+        .filter_map(|task| {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            stat.split_whitespace().next()?.parse::<u64>().ok()
+        })
+        .sum()
+}
+
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -219,10 +239,13 @@ fn produce<G>(
 }
 
 /// One system, one workload, in this (child) process. Prints
-/// `elapsed_ns p50 p99 p999 max peak_rss_kib producers_cpu_ns`.
+/// `elapsed_ns p50 p99 p999 max peak_rss_kib producers_cpu_ns writer_cpu_ns`
+/// (the last, eliot's writer thread's CPU time until the stop, 0 for the
+/// others).
 fn child(system: System, producers: usize, nested: bool, path: &Path) {
     let start;
     let (histogram, producers_cpu);
+    let mut writer_cpu = 0;
     match system {
         System::Eliot => {
             let writer = eliot::ThreadedWriter::new(eliot::FileDestination::create(path).unwrap())
@@ -245,6 +268,7 @@ fn child(system: System, producers: usize, nested: bool, path: &Path) {
                     eliot::log_message!("bench:msg", i = i, s = "short", f = f);
                 },
             );
+            writer_cpu = named_threads_cpu_ns("eliot-writer");
             let report = writer.stop().unwrap();
             assert_eq!(report.failed, 0);
         }
@@ -310,14 +334,15 @@ fn child(system: System, producers: usize, nested: bool, path: &Path) {
     }
     let elapsed = start.elapsed();
     println!(
-        "{} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {}",
         elapsed.as_nanos(),
         histogram.percentile(0.5),
         histogram.percentile(0.99),
         histogram.percentile(0.999),
         histogram.max,
         peak_rss_kib(),
-        producers_cpu
+        producers_cpu,
+        writer_cpu
     );
 }
 
@@ -340,6 +365,8 @@ struct Figures {
     lost: u64,
     /// The producers' CPU time per message, in ns.
     cpu_ns: f64,
+    /// The writer thread's CPU time per message, in ns (eliot only).
+    writer_cpu_ns: f64,
 }
 
 impl Figures {
@@ -362,6 +389,7 @@ impl Figures {
             rss_mib: of(|f| f.rss_mib),
             lost: rounds.iter().map(|f| f.lost).sum(),
             cpu_ns: of(|f| f.cpu_ns),
+            writer_cpu_ns: of(|f| f.writer_cpu_ns),
         }
     }
 }
@@ -424,6 +452,7 @@ fn run_child(system: System, producers: usize, nested: bool, dir: &Path) -> Figu
         rss_mib: n[5] as f64 / 1024.0,
         lost: expected.saturating_sub(marked),
         cpu_ns: n[6] as f64 / expected as f64,
+        writer_cpu_ns: n[7] as f64 / expected as f64,
     }
 }
 
@@ -670,7 +699,7 @@ fn main() {
                     let eliot = &rounds[0][rounds[0].len() - 1];
                     limit_ratios.push(eliot.msgs_per_s / rate);
                     cpu_ratios.push(cpu_ns / eliot.cpu_ns);
-                    cpu_per_message.push((eliot.cpu_ns, cpu_ns));
+                    cpu_per_message.push((eliot.cpu_ns, eliot.writer_cpu_ns, cpu_ns));
                 }
             }
             let lost: Vec<u64> = rounds
@@ -728,11 +757,12 @@ fn main() {
     );
     let vs_limit_cpu = median(&cpu_ratios);
     println!(
-        "CPU time per message (ns, eliot's producer / the limit, per round): {}; the limit's over \
-         eliot's = {vs_limit_cpu:.2} (median)",
+        "CPU time per message (ns, eliot's producer / eliot's writer thread / the limit, per \
+         round): {}; the limit's over eliot's producer's = {vs_limit_cpu:.2} (median; while the \
+         writer thread needs less than the producer, the producer sets eliot's pace)",
         cpu_per_message
             .iter()
-            .map(|(e, l)| format!("{e:.0}/{l:.0}"))
+            .map(|(e, w, l)| format!("{e:.0}/{w:.0}/{l:.0}"))
             .collect::<Vec<_>>()
             .join(" ")
     );
