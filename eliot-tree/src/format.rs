@@ -41,7 +41,7 @@ pub(crate) fn escape_lines_into(
     text: &str,
     mut newline: impl FnMut(&mut String),
 ) {
-    if !has_control(text.as_bytes()) {
+    if is_printable_ascii(text.as_bytes(), false) || !has_control(text.as_bytes()) {
         out.push_str(text);
         return;
     }
@@ -56,6 +56,36 @@ pub(crate) fn escape_lines_into(
             c => out.push(c),
         }
     }
+}
+
+/// Whether `bytes` are all printable ASCII, space to `~` (and no backslash,
+/// with `no_backslash`). Most keys and values are: they are written as they
+/// are, after this test of eight bytes at a time.
+pub(crate) fn is_printable_ascii(bytes: &[u8], no_backslash: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = ONES * 0x80;
+    let printable = |word: u64| {
+        // A byte's high bit is set in `below_space` when the byte is below
+        // 0x20, in `del_or_above` when it is 0x7F or above, in `backslash`
+        // when it is one (the "has a zero byte" tests: exact for whether any
+        // byte is, which is all that is asked).
+        let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+        let del_or_above = word | word.wrapping_add(ONES);
+        let backslash = if no_backslash {
+            (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES) & !word
+        } else {
+            0
+        };
+        (below_space | del_or_above | backslash) & HIGHS == 0
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let words_printable = chunks
+        .by_ref()
+        .all(|chunk| printable(u64::from_le_bytes(chunk.try_into().unwrap_or_default())));
+    let mut last = [b' '; 8];
+    let rest = chunks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    words_printable && printable(u64::from_le_bytes(last))
 }
 
 /// Whether UTF-8 `bytes` hold a control character: a C0 control or DEL
@@ -599,6 +629,24 @@ mod tests {
         s.clear();
         escape_into(&mut s, "x\ny", false);
         assert_eq!(s, "x␊y");
+    }
+
+    #[test]
+    fn printable_ascii_is_told_apart_at_every_place_of_a_word() {
+        for len in 0..20 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = byte;
+                    let printable = (0x20..0x7f).contains(&byte);
+                    assert_eq!(is_printable_ascii(&bytes, false), printable, "{bytes:?}");
+                    let without = printable && byte != b'\\';
+                    assert_eq!(is_printable_ascii(&bytes, true), without, "{bytes:?}");
+                }
+            }
+            assert!(is_printable_ascii(&vec![b'~'; len], true));
+            assert!(is_printable_ascii(&vec![b' '; len], true));
+        }
     }
 
     #[test]

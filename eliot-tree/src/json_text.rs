@@ -271,7 +271,24 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Skips ASCII digits, eight at a time: every message has a timestamp
+    /// of 17 or so.
     fn digits(&mut self) {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        let bytes = self.bytes();
+        while let Some(chunk) = bytes.get(self.at..self.at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            // Below the first byte that is not a digit, each byte less '0'
+            // is 0 to 9 and neither borrows nor, plus 0x76, carries; that
+            // byte itself gets its high bit set in one of the two.
+            let less_zero = word.wrapping_sub(ONES * u64::from(b'0'));
+            let not_digit = (less_zero | less_zero.wrapping_add(ONES * 0x76)) & (ONES * 0x80);
+            if not_digit != 0 {
+                self.at += (not_digit.trailing_zeros() / 8) as usize;
+                return;
+            }
+            self.at += 8;
+        }
         while self.peek().is_some_and(|b| b.is_ascii_digit()) {
             self.at += 1;
         }
@@ -834,6 +851,30 @@ mod tests {
             let mut ours = String::new();
             unescape_into(&mut ours, &string[1..string.len() - 1]);
             assert_eq!(ours, theirs);
+        }
+    }
+
+    #[test]
+    fn digits_end_at_the_first_other_byte_wherever_it_is() {
+        for len in 0..20 {
+            for at in 0..=len {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![b'7'; len];
+                    if at < len {
+                        bytes[at] = byte;
+                    }
+                    let Ok(text) = std::str::from_utf8(&bytes) else {
+                        continue;
+                    };
+                    let mut reader = Reader::new(text);
+                    reader.digits();
+                    let end = bytes
+                        .iter()
+                        .position(|b| !b.is_ascii_digit())
+                        .unwrap_or(len);
+                    assert_eq!(reader.at, end, "{bytes:?}");
+                }
+            }
         }
     }
 

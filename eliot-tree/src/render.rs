@@ -27,8 +27,8 @@ use crate::fields::{
     Fields, HiddenKeys, array_elements, hidden_keys, object_entries, shown_fields,
 };
 use crate::format::{
-    cut, decimal_into, duration_into, escape_into, escape_lines_into, level_into,
-    python_float_into, timestamp_into,
+    cut, decimal_into, duration_into, escape_into, escape_lines_into, is_printable_ascii,
+    level_into, python_float_into, timestamp_into,
 };
 use crate::json_text::{Number, read_number, unescape_into};
 
@@ -428,9 +428,7 @@ impl Renderer {
 /// shown as it is written: within `limit`, no escape (so no newline), no
 /// control character. Most are: they are written in one pass.
 fn shown_as_is(inner: &str, limit: usize) -> bool {
-    // Control characters beyond ASCII start with these bytes in UTF-8.
-    let may_be_control = |b: u8| matches!(b, b'\\' | 0x7f | 0xc2 | 0xe2);
-    (limit == 0 || inner.len() <= limit) && !inner.bytes().any(may_be_control)
+    (limit == 0 || inner.len() <= limit) && is_printable_ascii(inner.as_bytes(), true)
 }
 
 fn field_items<'a>(fields: &'a [(Cow<'a, str>, &'a str)]) -> impl Iterator<Item = Item<'a>> {
