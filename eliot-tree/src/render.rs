@@ -204,6 +204,12 @@ impl Renderer {
             };
             out.push_str(prefix);
             self.paint_tree(out, tree_color, glyph);
+            if self.is_one_line(&item) {
+                // Most lines: no prefix to extend for what follows.
+                self.draw_label(out, "", &item);
+                out.push('\n');
+                continue;
+            }
             // The prefix of the lines under this item, and of the
             // continuation lines of a multi-line value.
             if last {
@@ -215,6 +221,21 @@ impl Renderer {
             out.push('\n');
             self.draw_subtree(out, prefix, depth + 1, &item);
             prefix.truncate(base);
+        }
+    }
+
+    /// Whether `item` is drawn on one line, with nothing under it: a field
+    /// that is not an object or array, and not a string shown whole (which
+    /// may go on over several lines: with a field limit, a string is cut at
+    /// its first newline).
+    fn is_one_line(&self, item: &Item<'_>) -> bool {
+        match item {
+            Item::Field(_, value) => match value.as_bytes().first() {
+                Some(b'{' | b'[') => false,
+                Some(b'"') => self.options.field_limit > 0,
+                _ => true,
+            },
+            Item::Node(_) | Item::End(_) => false,
         }
     }
 
