@@ -470,7 +470,14 @@ pub(crate) fn read_number(number: &str) -> Option<Number> {
     if is_integer && exact {
         return Some(Number::Integer);
     }
-    serde_json::from_str::<f64>(number).ok().map(Number::Float)
+    // serde_json reads a float as the nearest double (with the
+    // `float_roundtrip` that eliot-parse turns on), as std does, and refuses
+    // one beyond an `f64`, which std reads as infinite.
+    number
+        .parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .map(Number::Float)
 }
 
 /// How a JSON number is shown.
