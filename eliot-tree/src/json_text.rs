@@ -320,7 +320,10 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads the escape after a backslash.
+    /// Reads the escape after a backslash. Out of line: most strings have
+    /// none, and their loop stays small.
+    #[cold]
+    #[inline(never)]
     fn escape(&mut self, check: Check) -> Result<(), Invalid> {
         let byte = self.peek().ok_or(Invalid)?;
         self.at += 1;
