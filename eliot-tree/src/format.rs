@@ -314,17 +314,8 @@ mod tests {
 
     /// The `fmt`-based `repr(float)` that `python_float_into` replaced, kept as
     /// an independent oracle: Rust's shortest digits, ties fixed up to even.
+    /// For finite floats.
     fn python_float_by_fmt(out: &mut String, f: f64) {
-        if !f.is_finite() {
-            out.push_str(if f.is_nan() {
-                "nan"
-            } else if f > 0.0 {
-                "inf"
-            } else {
-                "-inf"
-            });
-            return;
-        }
         // Rust's `{:e}` gives the shortest round-trip digits, e.g. "-1.25e-7".
         let scientific = format!("{f:e}");
         let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
@@ -522,7 +513,11 @@ mod tests {
     #[test]
     fn floats_written_by_ryu_read_as_the_fmt_ones() {
         let mut by_fmt = String::new();
-        for f in edge_floats().into_iter().chain(random_floats(300_000)) {
+        for f in edge_floats()
+            .into_iter()
+            .chain(random_floats(300_000))
+            .filter(|f| f.is_finite())
+        {
             by_fmt.clear();
             python_float_by_fmt(&mut by_fmt, f);
             assert_eq!(repr(f), by_fmt, "{f:e}");
