@@ -89,13 +89,9 @@ impl Action {
 
     /// Starts a new task: an action at the root of a fresh UUID.
     fn begin_task(route: Option<Route>, action_type: &str, fields: &[Field<'_>]) -> Action {
-        Action::begin(
-            &crate::task_uuid::new_task_uuid(),
-            Box::new([]),
-            route,
-            action_type,
-            fields,
-        )
+        crate::task_uuid::new_task_uuid().with_str(|task_uuid| {
+            Action::begin(task_uuid, Box::new([]), route, action_type, fields)
+        })
     }
 
     /// Starts a child action of this one, without making it current. Its

@@ -324,8 +324,9 @@ pub(crate) fn log_detached(message_type: &str, fields: &[Field<'_>]) -> Message 
 }
 
 fn log_in_new_task(route: Option<&Route>, message_type: &str, fields: &[Field<'_>]) -> Message {
-    let task_uuid = crate::task_uuid::new_task_uuid();
-    write_message(route, Position::NewTask(&task_uuid), message_type, fields)
+    crate::task_uuid::new_task_uuid().with_str(|task_uuid| {
+        write_message(route, Position::NewTask(task_uuid), message_type, fields)
+    })
 }
 
 /// A one-message task, built but not delivered (no global fields): what a
@@ -336,13 +337,15 @@ pub(crate) fn detached_message(message_type: &str, fields: &[Field<'_>]) -> Mess
     let timestamp = now();
     let line = json::build_line(|buf| {
         let mut w = LineWriter::new(buf);
-        write_message_body(
-            &mut w,
-            &Position::NewTask(&task_uuid),
-            message_type,
-            fields,
-            timestamp,
-        );
+        task_uuid.with_str(|task_uuid| {
+            write_message_body(
+                &mut w,
+                &Position::NewTask(task_uuid),
+                message_type,
+                fields,
+                timestamp,
+            );
+        });
         w.finish();
     });
     Message { line }
