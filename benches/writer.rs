@@ -165,10 +165,13 @@ fn timed(histogram: &mut Histogram, call: impl FnOnce()) {
 /// when other processes share the machine, so per-message costs compare
 /// across runs of a busy machine. 0 where there is no such file.
 fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0)
+    schedstat_cpu_ns(Path::new("/proc/thread-self/schedstat")).unwrap_or(0)
+}
+
+/// The first figure of a `schedstat` file: the task's time on a CPU, in ns.
+fn schedstat_cpu_ns(path: &Path) -> Option<u64> {
+    let stat = std::fs::read_to_string(path).ok()?;
+    stat.split_whitespace().next()?.parse().ok()
 }
 
 /// The CPU time, in ns, of this process's threads named `name` (as in
@@ -182,10 +185,7 @@ fn named_threads_cpu_ns(name: &str) -> u64 {
         .filter(|task| {
             std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.trim() == name)
         })
-        .filter_map(|task| {
-            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
-            stat.split_whitespace().next()?.parse::<u64>().ok()
-        })
+        .filter_map(|task| schedstat_cpu_ns(&task.path().join("schedstat")))
         .sum()
 }
 
