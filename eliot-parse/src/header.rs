@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
+use smallvec::SmallVec;
 
 use super::level::TaskLevel;
 use super::message::{ActionStatus, WrittenMessage};
@@ -24,6 +25,11 @@ use super::shape::Shapes;
 /// cannot draw trees 500 levels deep.
 const MAX_LEVEL_DEPTH: usize = 512;
 
+/// The slots of a line's `task_level`, read without allocating: the
+/// header lives only until its message is built, and the message's level is
+/// its shape's, shared.
+pub(crate) type Slots = SmallVec<[u32; 8]>;
+
 /// A reserved field as found on a line.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) enum Found<T> {
@@ -38,7 +44,7 @@ pub(crate) enum Found<T> {
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct Header<'a> {
     pub(super) task_uuid: Found<Cow<'a, str>>,
-    pub(super) task_level: Found<Box<[u32]>>,
+    pub(super) task_level: Found<Slots>,
     pub(super) timestamp: Found<f64>,
     pub(super) message_type: Found<Cow<'a, str>>,
     pub(super) action_type: Found<Cow<'a, str>>,
@@ -52,7 +58,7 @@ pub(crate) struct Header<'a> {
 #[derive(Debug)]
 pub(crate) struct ValidHeader<'a> {
     pub(crate) task_uuid: Cow<'a, str>,
-    pub(crate) task_level: Box<[u32]>,
+    pub(crate) task_level: Slots,
     pub(crate) timestamp: f64,
     /// The `action_type`, or the `message_type` of a plain message.
     pub(crate) type_name: Cow<'a, str>,
@@ -112,13 +118,13 @@ impl<'a> Header<'a> {
                 let last = task_level.last().copied().unwrap_or(0);
                 if status == ActionStatus::Started && last != 1 {
                     return Err(Problem::MisplacedAction {
-                        level: TaskLevel::new(task_level),
+                        level: TaskLevel::from(&task_level[..]),
                         expected: "an action's start message is at a level ending in 1",
                     });
                 }
                 if status != ActionStatus::Started && last < 2 {
                     return Err(Problem::MisplacedAction {
-                        level: TaskLevel::new(task_level),
+                        level: TaskLevel::from(&task_level[..]),
                         expected: "an action's end message is at a level ending in 2 or more",
                     });
                 }
@@ -281,11 +287,11 @@ impl Lenient<'_> for f64 {
     }
 }
 
-impl<'de> Lenient<'de> for Box<[u32]> {
+impl<'de> Lenient<'de> for Slots {
     const EXPECTING: &'static str = "an array of positive integers";
 
     fn from_seq<A: SeqAccess<'de>>(mut seq: A) -> Result<Found<Self>, A::Error> {
-        let mut level = Vec::with_capacity(seq.size_hint().unwrap_or(4));
+        let mut level = Slots::new();
         let mut valid = true;
         while let Some(slot) = seq.next_element::<Loose<f64>>()? {
             match slot.0 {
@@ -296,7 +302,7 @@ impl<'de> Lenient<'de> for Box<[u32]> {
             }
         }
         Ok(if valid && !level.is_empty() {
-            Found::Valid(level.into_boxed_slice())
+            Found::Valid(level)
         } else {
             Found::Invalid
         })

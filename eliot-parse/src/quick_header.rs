@@ -12,7 +12,7 @@
 
 use std::borrow::Cow;
 
-use super::header::{Found, Header};
+use super::header::{Found, Header, Slots};
 use super::scan::huge_number;
 
 /// Deeper nesting is what `might_be_unreadable` marks suspect; such lines
@@ -125,9 +125,9 @@ impl<'a> Scan<'a> {
     }
 
     /// A task level of plain positive integers that fit a `u32`, as written.
-    fn task_level(&mut self) -> Option<Box<[u32]>> {
+    fn task_level(&mut self) -> Option<Slots> {
         self.expect(b'[')?;
-        let mut level = Vec::with_capacity(4);
+        let mut level = Slots::new();
         self.skip_whitespace();
         loop {
             let start = self.at;
@@ -145,7 +145,7 @@ impl<'a> Scan<'a> {
             self.skip_whitespace();
             match self.next()? {
                 b',' => self.skip_whitespace(),
-                b']' => return Some(level.into_boxed_slice()),
+                b']' => return Some(level),
                 _ => return None,
             }
         }
