@@ -162,6 +162,10 @@ impl Task {
         self.root.texts_mut(&mut texts);
         let packed = self.blocks.pack(texts, dictionary);
         self.plain_bytes -= packed;
+        // A task is packed when it has been held a while; its lists of
+        // children, grown by doubling, then hold up to twice the nodes
+        // they need, and the nodes outweigh the packed text.
+        self.root.shrink_to_fit();
         packed
     }
 
@@ -298,6 +302,16 @@ impl Node {
                 for child in action.children.iter_mut().chain(action.late.values_mut()) {
                     child.texts_mut(out);
                 }
+            }
+        }
+    }
+
+    /// Frees the spare capacity of every list of children in the subtree.
+    fn shrink_to_fit(&mut self) {
+        if let Node::Action(action) = self {
+            action.children.shrink_to_fit();
+            for child in &mut action.children {
+                child.shrink_to_fit();
             }
         }
     }
