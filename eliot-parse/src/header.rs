@@ -11,8 +11,10 @@ use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAcces
 use serde_json::value::RawValue;
 use smallvec::SmallVec;
 
+use super::field_index::FieldIndex;
 use super::level::TaskLevel;
 use super::message::{ActionStatus, WrittenMessage};
+use super::packing::Text;
 use super::problem::Problem;
 use super::scan::might_be_unreadable;
 use super::shape::Shapes;
@@ -52,6 +54,8 @@ pub(crate) struct Header<'a> {
     /// Whether one of the other fields may be one that serde_json cannot
     /// read back (see [`unreadable_fields`]).
     pub(crate) suspect: bool,
+    /// Where the other fields are, when the line's reader found them all.
+    pub(crate) fields: Option<FieldIndex>,
 }
 
 /// A header that describes a message we can place in a tree.
@@ -64,6 +68,7 @@ pub(crate) struct ValidHeader<'a> {
     pub(crate) type_name: Cow<'a, str>,
     /// The `action_status` of an action's message; `None` for a plain one.
     pub(crate) status: Option<ActionStatus>,
+    pub(crate) fields: Option<FieldIndex>,
 }
 
 impl<'a> Header<'a> {
@@ -145,6 +150,7 @@ impl<'a> Header<'a> {
             timestamp,
             type_name,
             status,
+            fields: self.fields,
         })
     }
 }
@@ -160,6 +166,7 @@ impl ValidHeader<'_> {
     ) -> WrittenMessage {
         let task_uuid = task_uuid.unwrap_or_else(|| Arc::from(&*self.task_uuid));
         let shape = shapes.get(&self.type_name, self.status, &self.task_level);
+        let text = Text::plain(text, self.fields.as_ref());
         WrittenMessage::new(text, task_uuid, self.timestamp, shape)
     }
 }

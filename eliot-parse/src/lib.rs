@@ -78,6 +78,7 @@
 #![deny(unsafe_code)]
 
 pub mod calendar;
+mod field_index;
 mod header;
 mod json;
 mod level;
@@ -91,6 +92,7 @@ mod scan;
 mod shape;
 mod task;
 
+pub use field_index::FieldTexts;
 pub use level::TaskLevel;
 pub use message::{ActionStatus, RESERVED_KEYS, WrittenMessage};
 pub use parser::Parser;

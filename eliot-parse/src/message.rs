@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::field_index::FieldTexts;
 use super::level::TaskLevel;
 use super::packing::Text;
 use super::problem::Problem;
@@ -122,13 +123,35 @@ impl WrittenMessage {
         found.unwrap_or(Err(Problem::Empty))
     }
 
-    pub(crate) fn new(line: &str, task_uuid: Arc<str>, timestamp: f64, shape: Arc<Shape>) -> Self {
+    pub(crate) fn new(text: Text, task_uuid: Arc<str>, timestamp: f64, shape: Arc<Shape>) -> Self {
         WrittenMessage {
-            text: Text::Plain(line.into()),
+            text,
             task_uuid,
             timestamp,
             shape,
         }
+    }
+
+    /// The fields of the message besides Eliot's own ([`RESERVED_KEYS`]),
+    /// as found when its line was read: each key with its value's JSON
+    /// text, in the order of the line (a key written twice comes twice),
+    /// without reading the line again. Every value is JSON that
+    /// [`fields`](Self::fields) reads.
+    ///
+    /// `None` when the line was not read in one pass: its keys have escapes,
+    /// its header is unusual, it is very long, or its task was held open
+    /// long enough to be packed. Read [`as_json`](Self::as_json) then.
+    ///
+    /// ```
+    /// use eliot_parse::WrittenMessage;
+    ///
+    /// let line = r#"{"user":"alice","task_uuid":"t1","task_level":[1],"timestamp":1.5,"message_type":"login","tries":[1,2]}"#;
+    /// let message = WrittenMessage::from_json(line).unwrap();
+    /// let fields: Vec<(&str, &str)> = message.field_texts().unwrap().collect();
+    /// assert_eq!(fields, [("user", r#""alice""#), ("tries", "[1,2]")]);
+    /// ```
+    pub fn field_texts(&self) -> Option<FieldTexts<'_>> {
+        self.text.field_texts()
     }
 
     /// The message as it was logged: one JSON object. (A lone UTF-16

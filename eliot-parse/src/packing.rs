@@ -14,10 +14,13 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::field_index::{self, FieldIndex, FieldTexts};
+
 /// Where a message's JSON text is.
 #[derive(Clone)]
 pub(crate) enum Text {
-    /// The text itself.
+    /// The text itself, followed by where its fields are (see
+    /// [`field_index`](super::field_index)).
     Plain(Box<str>),
     /// `len` bytes at `at` in the packed text of the message's task (its
     /// blocks, unpacked one after the other). Two `u32`s keep a `Text` as
@@ -26,13 +29,29 @@ pub(crate) enum Text {
 }
 
 impl Text {
+    /// A plain text, with where its fields are if its reader found them.
+    pub(crate) fn plain(text: &str, fields: Option<&FieldIndex>) -> Self {
+        Text::Plain(field_index::store(text, fields))
+    }
+
     /// The text; empty for a packed one, which no task handed back holds.
     pub(crate) fn as_str(&self) -> &str {
+        self.text_and_index().0
+    }
+
+    /// The fields besides Eliot's, if the text's reader found them and the
+    /// text was never packed.
+    pub(crate) fn field_texts(&self) -> Option<FieldTexts<'_>> {
+        let (text, index) = self.text_and_index();
+        Some(FieldTexts::new(text, index?))
+    }
+
+    fn text_and_index(&self) -> (&str, Option<&[u8]>) {
         match self {
-            Text::Plain(text) => text,
+            Text::Plain(stored) => field_index::split(stored),
             Text::Packed { .. } => {
                 debug_assert!(false, "a task is unpacked before it is handed back");
-                ""
+                ("", None)
             }
         }
     }
@@ -70,7 +89,12 @@ impl Blocks {
     ) -> usize {
         let mut plain = String::new();
         for text in texts {
-            let Text::Plain(own) = text else { continue };
+            if matches!(text, Text::Packed { .. }) {
+                continue;
+            }
+            // The index of its fields is not packed: it would take more room
+            // than the text saves, and a task held this long is rare.
+            let own = text.as_str();
             let at = self.plain_len + plain.len();
             if at + own.len() > MAX_PACKED {
                 break; // Left plain.
@@ -128,7 +152,7 @@ impl Blocks {
         for text in texts {
             if let Text::Packed { at, len } = *text {
                 let (at, len) = (at as usize, len as usize);
-                *text = Text::Plain(unpacked[at..at + len].into());
+                *text = Text::plain(&unpacked[at..at + len], None);
             }
         }
         std::mem::take(&mut self.plain_len)
@@ -158,10 +182,7 @@ mod tests {
         let originals: Vec<String> = (0..300)
             .map(|i| format!(r#"{{"n":{i},"s":"caf\u00e9 ☕","task_uuid":"t"}}"#))
             .collect();
-        let mut texts: Vec<Text> = originals
-            .iter()
-            .map(|t| Text::Plain(t.as_str().into()))
-            .collect();
+        let mut texts: Vec<Text> = originals.iter().map(|t| Text::plain(t, None)).collect();
         let (mut blocks, mut dictionary) = (Blocks::default(), None);
         let packed = blocks.pack(&mut texts[..100], &mut dictionary);
         assert_eq!(packed, blocks_len(&originals[..100]));
@@ -186,7 +207,7 @@ mod tests {
         // Another task's blocks, packed with that dictionary.
         let mut other: Vec<Text> = originals[200..]
             .iter()
-            .map(|t| Text::Plain(t.as_str().into()))
+            .map(|t| Text::plain(t, None))
             .collect();
         let mut second = Blocks::default();
         second.pack(&mut other, &mut dictionary);

@@ -8,10 +8,13 @@
 //! [`might_be_unreadable`](super::scan::might_be_unreadable), or JSON that
 //! is not valid) is left to serde_json, which reports each problem with its
 //! own words. So a header read here is the one serde_json's path reads, and
-//! a line refused here costs one partial pass more.
+//! a line refused here costs one partial pass more. A line read here also
+//! has the index of its other fields (see [`field_index`](super::field_index)):
+//! every one of them is valid JSON that serde_json reads into a value.
 
 use std::borrow::Cow;
 
+use super::field_index::FieldIndex;
 use super::header::{Found, Header, Slots};
 use super::scan::huge_number;
 
@@ -31,11 +34,14 @@ pub(crate) fn single_object(line: &str) -> Option<(&str, Header<'_>)> {
     let start = scan.at;
     scan.expect(b'{')?;
     let mut header = Header::default();
+    let mut fields = FieldIndex::default();
     scan.skip_whitespace();
     if !scan.eat(b'}') {
         loop {
             scan.expect(b'"')?;
+            let key_start = scan.at;
             let key = scan.plain_string()?;
+            let key_end = key_start + key.len();
             scan.skip_whitespace();
             scan.expect(b':')?;
             scan.skip_whitespace();
@@ -46,7 +52,15 @@ pub(crate) fn single_object(line: &str) -> Option<(&str, Header<'_>)> {
                 b"message_type" => set(&mut header.message_type, scan.string_value()?)?,
                 b"action_type" => set(&mut header.action_type, scan.string_value()?)?,
                 b"action_status" => set(&mut header.action_status, scan.string_value()?)?,
-                _ => scan.skip_value()?,
+                _ => {
+                    let value_start = scan.at;
+                    scan.skip_value()?;
+                    // Offsets in the object, which starts at `start`.
+                    fields.push(
+                        key_start - start..key_end - start,
+                        value_start - start..scan.at - start,
+                    );
+                }
             }
             scan.skip_whitespace();
             match scan.next()? {
@@ -58,6 +72,7 @@ pub(crate) fn single_object(line: &str) -> Option<(&str, Header<'_>)> {
     }
     let end = scan.at;
     scan.skip_whitespace();
+    header.fields = Some(fields);
     (scan.at == line.len()).then(|| (&line[start..end], header))
 }
 

@@ -2,8 +2,12 @@
 //! ordinary lines a logger writes and hostile ones (bad JSON, odd numbers,
 //! escapes, duplicates, deep nesting, glued and cut lines).
 
+use serde_json::Value;
+
 use super::single_object;
-use crate::scan::split_objects_with_serde;
+use crate::RESERVED_KEYS;
+use crate::field_index::{self, FieldIndex, FieldTexts};
+use crate::scan::{split_objects_with_serde, without_lone_surrogates};
 
 /// A small xorshift generator: the same lines at every run.
 struct Random(u64);
@@ -391,17 +395,49 @@ fn check(seed: u64, hostile: bool, count: usize) -> usize {
             by_serde.push((object, header));
         });
         match single_object(&line) {
-            Some(found) => {
+            Some((object, mut header)) => {
                 read += 1;
+                let fields = header
+                    .fields
+                    .take()
+                    .expect("a line read here has its index");
+                let found = (object, header);
                 assert!(
                     problem.is_none() && by_serde.len() == 1 && by_serde[0] == found,
                     "{line:?}\nread here: {found:?}\nby serde_json: {by_serde:?} {problem:?}"
                 );
+                check_index(object, &fields);
             }
             None => assert!(hostile, "an ordinary line was left to serde_json: {line:?}"),
         }
     }
     read
+}
+
+/// The index of `object`'s fields gives what serde_json reads: every key
+/// but Eliot's, in order (the last of a repeated key is the one serde_json
+/// keeps), each value's text read into the same value.
+fn check_index(object: &str, fields: &FieldIndex) {
+    let stored = field_index::store(object, Some(fields));
+    let (text, Some(encoded)) = field_index::split(&stored) else {
+        assert!(object.len() > 16_000, "no index for {object:?}");
+        return;
+    };
+    assert_eq!(text, object);
+    // The reader of lines repairs lone surrogates before this scan, each
+    // escape into one as long.
+    let repaired = without_lone_surrogates(object);
+    let object = repaired.as_deref().unwrap_or(object);
+    let mut expected: serde_json::Map<String, Value> =
+        serde_json::from_str(object).expect("a line read here is JSON");
+    expected.retain(|key, _| !RESERVED_KEYS.contains(&key.as_str()));
+    let mut indexed = serde_json::Map::new();
+    for (key, value) in FieldTexts::new(object, encoded) {
+        let value: Value =
+            serde_json::from_str(value).unwrap_or_else(|e| panic!("{value:?} of {object:?}: {e}"));
+        indexed.insert(key.to_owned(), value);
+    }
+    assert_eq!(indexed, expected, "{object:?}");
 }
 
 #[test]
