@@ -8,6 +8,8 @@
 
 use std::borrow::Cow;
 
+use eliot_parse::WrittenMessage;
+
 use crate::json_text::{Check, Reader};
 
 /// The keys not shown as fields, looked up for every field of every message
@@ -20,21 +22,42 @@ pub(crate) struct HiddenKeys {
     /// Bit `n % 64` is set when a hidden key has `n` bytes: most shown keys
     /// are told apart by their length alone, without hashing.
     lengths: u64,
+    /// The same, for the hidden keys that are not Eliot's own: none, unless
+    /// some are ignored.
+    other_lengths: u64,
 }
 
 impl HiddenKeys {
     pub(crate) fn contains(&self, key: &str) -> bool {
-        self.lengths & (1 << (key.len() % 64)) != 0 && self.keys.contains(key)
+        self.lengths & length_bit(key) != 0 && self.keys.contains(key)
     }
+
+    /// [`contains`](Self::contains) for a key known not to be one of
+    /// Eliot's: most often no key is hidden besides those.
+    fn contains_other(&self, key: &str) -> bool {
+        self.other_lengths & length_bit(key) != 0 && self.keys.contains(key)
+    }
+}
+
+fn length_bit(key: &str) -> u64 {
+    1 << (key.len() % 64)
 }
 
 impl FromIterator<String> for HiddenKeys {
     fn from_iter<I: IntoIterator<Item = String>>(keys: I) -> Self {
         let keys: foldhash::HashSet<String> = keys.into_iter().collect();
-        let lengths = keys
-            .iter()
-            .fold(0, |lengths, key| lengths | 1 << (key.len() % 64));
-        HiddenKeys { keys, lengths }
+        let lengths = |keys: &mut dyn Iterator<Item = &String>| {
+            keys.fold(0, |lengths, key| lengths | length_bit(key))
+        };
+        HiddenKeys {
+            lengths: lengths(&mut keys.iter()),
+            other_lengths: lengths(
+                &mut keys
+                    .iter()
+                    .filter(|key| !eliot_parse::RESERVED_KEYS.contains(&key.as_str())),
+            ),
+            keys,
+        }
     }
 }
 
@@ -51,10 +74,54 @@ pub(crate) fn hidden_keys(ignored: &[String]) -> HiddenKeys {
 /// its JSON text.
 pub(crate) type Fields<'a> = Vec<(Cow<'a, str>, &'a str)>;
 
+/// The fields of `message` that are not in `hidden` (which holds Eliot's
+/// own keys, as [`hidden_keys`] makes it), sorted by key (a key given twice
+/// keeps its last value), each value's JSON text read as `check` says. From
+/// where the parser found them when it read the line, if it kept that; else
+/// by reading the line again.
+pub(crate) fn message_fields<'a>(
+    message: &'a WrittenMessage,
+    hidden: &HiddenKeys,
+    check: Check,
+) -> Fields<'a> {
+    debug_assert!(
+        eliot_parse::RESERVED_KEYS
+            .iter()
+            .all(|key| hidden.contains(key))
+    );
+    let Some(indexed) = message.field_texts() else {
+        return entries(message.as_json(), Some(hidden), check);
+    };
+    // The parser's one-pass reader found these values readable by
+    // serde_json, so they pass either check; Eliot's keys are not among them.
+    let mut fields: Fields<'a> = Vec::with_capacity(indexed.len());
+    for (key, value) in indexed {
+        if !hidden.contains_other(key) {
+            insert_sorted(&mut fields, Cow::Borrowed(key), value);
+        }
+    }
+    fields
+}
+
+/// Inserts an entry into entries sorted by key; an entry of the same key
+/// takes the new value, as the last of a repeated key wins. Messages have a
+/// few fields: a linear search from the end, where keys written in order go.
+fn insert_sorted<'a>(fields: &mut Fields<'a>, key: Cow<'a, str>, value: &'a str) {
+    let mut at = fields.len();
+    while at > 0 && fields[at - 1].0 > key {
+        at -= 1;
+    }
+    match fields.get_mut(at.wrapping_sub(1)) {
+        Some(before) if before.0 == key => before.1 = value,
+        _ => fields.insert(at, (key, value)),
+    }
+}
+
 /// The fields of the message `line` that are not in `hidden`, sorted by key
-/// (a key given twice keeps its last value, as JSON readers do). None when
+/// (the tests' reference for [`message_fields`]; a key given twice keeps its last value, as JSON readers do). None when
 /// serde_json could not read them into values (nesting past its limit, a
 /// number beyond an `f64`), as the drawing has always shown such fields.
+#[cfg(test)]
 pub(crate) fn shown_fields<'a>(line: &'a str, hidden: &HiddenKeys) -> Fields<'a> {
     entries(line, Some(hidden), Check::AsRead)
 }
@@ -62,6 +129,7 @@ pub(crate) fn shown_fields<'a>(line: &'a str, hidden: &HiddenKeys) -> Fields<'a>
 /// The fields of the message `line` that are not in `hidden`, sorted by key
 /// (the last of a repeated key kept), each value as it was logged, whatever
 /// its depth or size.
+#[cfg(test)]
 pub(crate) fn raw_fields<'a>(line: &'a str, hidden: &HiddenKeys) -> Fields<'a> {
     entries(line, Some(hidden), Check::Syntax)
 }

@@ -546,7 +546,9 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
-    use crate::fields::{HiddenKeys, raw_fields, shown_fields};
+    use eliot_parse::WrittenMessage;
+
+    use crate::fields::{HiddenKeys, hidden_keys, message_fields, raw_fields, shown_fields};
     use crate::test_random::Xorshift;
 
     /// The fields as serde_json reads them: keys not in `hidden`, in the
@@ -750,6 +752,43 @@ mod tests {
             read > 5_000 && refused_as_values > 1_000 && refused > 3_000,
             "{read} read, {refused_as_values} refused as values, {refused} refused"
         );
+    }
+
+    #[test]
+    fn fields_where_the_parser_found_them_are_the_fields_read_again() {
+        let mut random = Xorshift::new(34);
+        let hidden = hidden_keys(&["hidden".to_owned()]);
+        let mut indexed = 0;
+        for _ in 0..100_000 {
+            let line = random_line(&mut random);
+            let Some(fields) = line.strip_prefix('{') else {
+                continue;
+            };
+            let message = format!(
+                r#"{{"task_uuid":"t","task_level":[1],"timestamp":1,"message_type":"m",{fields}"#
+            );
+            let Ok(message) = WrittenMessage::from_json(&message) else {
+                continue;
+            };
+            if message.field_texts().is_none() {
+                continue;
+            }
+            indexed += 1;
+            let text = message.as_json();
+            assert_eq!(
+                message_fields(&message, &hidden, Check::AsRead),
+                shown_fields(text, &hidden),
+                "{text:?}"
+            );
+            assert_eq!(
+                message_fields(&message, &hidden, Check::Syntax),
+                raw_fields(text, &hidden),
+                "{text:?}"
+            );
+        }
+        // Many lines (those whose keys have no escapes, and that are
+        // whole) are read in one pass: the comparison is not vacuous.
+        assert!(indexed > 4_000, "{indexed} lines indexed");
     }
 
     #[test]

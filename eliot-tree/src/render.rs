@@ -24,13 +24,13 @@ use std::fmt::Write;
 use eliot_parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
 
 use crate::fields::{
-    Fields, HiddenKeys, array_elements, hidden_keys, object_entries, shown_fields,
+    Fields, HiddenKeys, array_elements, hidden_keys, message_fields, object_entries,
 };
 use crate::format::{
     cut, decimal_into, duration_into, escape_into, escape_lines_into, is_printable_ascii,
     level_into, python_float_into, timestamp_into,
 };
-use crate::json_text::{Number, read_number, unescape_into};
+use crate::json_text::{Check, Number, read_number, unescape_into};
 
 /// How to draw trees.
 #[derive(Clone, Debug)]
@@ -278,7 +278,7 @@ impl Renderer {
 
     /// The shown fields of a message, sorted by key.
     fn fields<'a>(&self, message: Option<&'a WrittenMessage>) -> Fields<'a> {
-        message.map_or_else(Vec::new, |m| shown_fields(m.as_json(), &self.hidden))
+        message.map_or_else(Vec::new, |m| message_fields(m, &self.hidden, Check::AsRead))
     }
 
     fn draw_label(&self, out: &mut String, continuation: &str, item: &Item<'_>) {

@@ -31,7 +31,8 @@ use std::fmt::Write;
 
 use eliot_parse::{ActionStatus, Node, Task, WrittenAction, WrittenMessage};
 
-use crate::fields::{HiddenKeys, raw_fields};
+use crate::fields::{HiddenKeys, message_fields};
+use crate::json_text::Check;
 
 /// Builds the data of a report, one task at a time.
 pub(crate) struct Encoder {
@@ -151,7 +152,7 @@ impl Encoder {
     fn fields(&mut self, out: &mut String, message: Option<&WrittenMessage>) {
         out.push('[');
         if let Some(message) = message {
-            for (i, (key, value)) in raw_fields(message.as_json(), &self.hidden)
+            for (i, (key, value)) in message_fields(message, &self.hidden, Check::Syntax)
                 .iter()
                 .enumerate()
             {
