@@ -25,6 +25,7 @@ use eliot_parse::calendar::civil_from_days;
 /// eliot_tree::format::escape_into(&mut out, "user\u{202e}nimda", false);
 /// assert_eq!(out, "user\\u{202e}nimda");
 /// ```
+#[inline]
 pub fn escape_into(out: &mut String, text: &str, keep_newlines: bool) {
     escape_lines_into(out, text, |out| {
         if keep_newlines {
@@ -36,12 +37,22 @@ pub fn escape_into(out: &mut String, text: &str, keep_newlines: bool) {
 }
 
 /// [`escape_into`], with each newline written by `newline`.
-pub(crate) fn escape_lines_into(
-    out: &mut String,
-    text: &str,
-    mut newline: impl FnMut(&mut String),
-) {
-    if is_printable_ascii(text.as_bytes(), false) || !has_control(text.as_bytes()) {
+// Inlined: most keys and names are printable ASCII, pushed after one test;
+// the rest is out of line, so that this costs no call and no saved
+// registers.
+#[inline]
+pub(crate) fn escape_lines_into(out: &mut String, text: &str, newline: impl FnMut(&mut String)) {
+    if is_printable_ascii(text.as_bytes(), false) {
+        out.push_str(text);
+    } else {
+        escape_other_into(out, text, newline);
+    }
+}
+
+/// [`escape_lines_into`] for text that is not all printable ASCII.
+#[inline(never)]
+fn escape_other_into(out: &mut String, text: &str, mut newline: impl FnMut(&mut String)) {
+    if !has_control(text.as_bytes()) {
         out.push_str(text);
         return;
     }
@@ -61,6 +72,7 @@ pub(crate) fn escape_lines_into(
 /// Whether `bytes` are all printable ASCII, space to `~` (and no backslash,
 /// with `no_backslash`). Most keys and values are: they are written as they
 /// are, after this test of eight bytes at a time.
+#[inline]
 pub(crate) fn is_printable_ascii(bytes: &[u8], no_backslash: bool) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = ONES * 0x80;
@@ -78,14 +90,20 @@ pub(crate) fn is_printable_ascii(bytes: &[u8], no_backslash: bool) -> bool {
         };
         (below_space | del_or_above | backslash) & HIGHS == 0
     };
-    let mut chunks = bytes.chunks_exact(8);
-    let words_printable = chunks
-        .by_ref()
-        .all(|chunk| printable(u64::from_le_bytes(chunk.try_into().unwrap_or_default())));
-    let mut last = [b' '; 8];
-    let rest = chunks.remainder();
-    last[..rest.len()].copy_from_slice(rest);
-    words_printable && printable(u64::from_le_bytes(last))
+    // The last eight bytes (which may overlap the last whole word), or the
+    // bytes of a shorter text after spaces: read in place, where copying
+    // them into a padded word called memcpy for a few bytes.
+    let tail = match bytes.len().checked_sub(8) {
+        Some(from) => u64::from_le_bytes(bytes[from..].try_into().unwrap_or_default()),
+        None => bytes
+            .iter()
+            .rev()
+            .fold(ONES * u64::from(b' '), |word, &b| word << 8 | u64::from(b)),
+    };
+    printable(tail)
+        && bytes
+            .chunks_exact(8)
+            .all(|chunk| printable(u64::from_le_bytes(chunk.try_into().unwrap_or_default())))
 }
 
 /// Whether UTF-8 `bytes` hold a control character: a C0 control or DEL
@@ -286,7 +304,18 @@ pub fn level_into(out: &mut String, level: &[u32]) {
 
 /// Appends `value` in decimal, without going through `fmt` (which costs
 /// several times as much for the numbers of every line drawn).
+// Inlined for the one digit of most levels and indexes.
+#[inline]
 pub fn decimal_into(out: &mut String, value: u64) {
+    match u8::try_from(value) {
+        Ok(digit @ 0..=9) => out.push(char::from(b'0' + digit)),
+        _ => digits_into(out, value),
+    }
+}
+
+/// [`decimal_into`] for any value.
+#[inline(never)]
+fn digits_into(out: &mut String, value: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = value;
