@@ -194,16 +194,17 @@ impl Renderer {
             sgr::TREE[depth % sgr::TREE.len()]
         };
         let base = prefix.len();
+        // While the items are drawn, `prefix` ends with the glyph of the
+        // next item's line: the start of most lines is pushed in one piece.
+        self.paint_tree(prefix, tree_color, self.glyphs.fork);
         let mut items = items.peekable();
         while let Some(item) = items.next() {
             let last = items.peek().is_none();
-            let (glyph, indent) = if last {
-                (self.glyphs.last, self.glyphs.space)
-            } else {
-                (self.glyphs.fork, self.glyphs.vertical)
-            };
+            if last {
+                prefix.truncate(base);
+                self.paint_tree(prefix, tree_color, self.glyphs.last);
+            }
             out.push_str(prefix);
-            self.paint_tree(out, tree_color, glyph);
             if self.is_one_line(&item) {
                 // Most lines: no prefix to extend for what follows.
                 self.draw_label(out, "", &item);
@@ -212,16 +213,21 @@ impl Renderer {
             }
             // The prefix of the lines under this item, and of the
             // continuation lines of a multi-line value.
+            prefix.truncate(base);
             if last {
-                prefix.push_str(indent);
+                prefix.push_str(self.glyphs.space);
             } else {
-                self.paint_tree(prefix, tree_color, indent);
+                self.paint_tree(prefix, tree_color, self.glyphs.vertical);
             }
             self.draw_label(out, prefix, &item);
             out.push('\n');
             self.draw_subtree(out, prefix, depth + 1, &item);
             prefix.truncate(base);
+            if !last {
+                self.paint_tree(prefix, tree_color, self.glyphs.fork);
+            }
         }
+        prefix.truncate(base);
     }
 
     /// Whether `item` is drawn on one line, with nothing under it: a field
@@ -436,6 +442,8 @@ impl Renderer {
         }
     }
 
+    // Inlined: it is a push of a few bytes, for nearly every line.
+    #[inline(always)]
     fn paint_tree(&self, out: &mut String, sgr: &str, glyph: &str) {
         if self.options.color && self.options.color_tree {
             self.paint(out, sgr, |out| out.push_str(glyph));
