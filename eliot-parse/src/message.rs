@@ -18,7 +18,7 @@ use super::field_index::FieldTexts;
 use super::level::TaskLevel;
 use super::packing::Text;
 use super::problem::Problem;
-use super::scan::{split_objects, without_lone_surrogates};
+use super::scan::split_objects;
 use super::shape::{Shape, Shapes};
 
 /// Eliot's own keys, which hold its values in every message:
@@ -101,8 +101,6 @@ pub struct WrittenMessage {
 impl WrittenMessage {
     /// Reads one message from its JSON text.
     pub fn from_json(json: &str) -> Result<WrittenMessage, Problem> {
-        let repaired = without_lone_surrogates(json);
-        let json = repaired.as_deref().unwrap_or(json);
         let mut found = None;
         let mut count = 0;
         let outcome = split_objects(json, |text, header| {

@@ -3,7 +3,7 @@
 //! checked to be valid JSON.
 //!
 //! Only the shapes it reads exactly are taken; anything else (a key or a
-//! reserved value with escapes, a reserved field twice, a reserved value of
+//! reserved value with escapes, a lone UTF-16 surrogate escape, a reserved field twice, a reserved value of
 //! an unusual kind or form, a second object, a value that
 //! [`might_be_unreadable`](super::scan::might_be_unreadable), or JSON that
 //! is not valid) is left to serde_json, which reports each problem with its
@@ -218,8 +218,9 @@ impl<'a> Scan<'a> {
     }
 
     /// Skips the rest of a string whose opening quote was read, checking
-    /// its escapes as serde_json does for a value it skips (lone
-    /// surrogates included: it does not decode them).
+    /// its escapes as serde_json does for a value it skips; `None` for a
+    /// lone surrogate too, which serde_json refuses when it reads the value
+    /// (a line with one is repaired first: see `without_lone_surrogates`).
     fn skip_string(&mut self) -> Option<()> {
         loop {
             self.at += string_stop(&self.bytes[self.at..])?;
@@ -228,17 +229,37 @@ impl<'a> Scan<'a> {
                 b'\\' => match self.next()? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {}
                     b'u' => {
-                        let digits = self.bytes.get(self.at..self.at + 4)?;
-                        if !digits.iter().all(u8::is_ascii_hexdigit) {
-                            return None;
+                        let unit = self.utf16_unit()?;
+                        if (0xdc00..0xe000).contains(&unit) {
+                            return None; // A lone low surrogate.
                         }
-                        self.at += 4;
+                        if (0xd800..0xdc00).contains(&unit) {
+                            // Its low half must follow, else it is lone.
+                            let paired = self.bytes.get(self.at..self.at + 2) == Some(b"\\u") && {
+                                self.at += 2;
+                                (0xdc00..0xe000).contains(&self.utf16_unit()?)
+                            };
+                            if !paired {
+                                return None;
+                            }
+                        }
                     }
                     _ => return None,
                 },
                 _ => return None, // A control character.
             }
         }
+    }
+
+    /// The four hex digits of a `\u` escape, as a UTF-16 code unit.
+    fn utf16_unit(&mut self) -> Option<u16> {
+        let digits = self.bytes.get(self.at..self.at + 4)?;
+        let mut unit = 0;
+        for &digit in digits {
+            unit = unit << 4 | char::from(digit).to_digit(16)? as u16;
+        }
+        self.at += 4;
+        Some(unit)
     }
 
     /// In an object, after its `{` or a `,`: a key and its colon.

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::parser::Parser;
 use super::problem::{Location, Malformed, Problem};
-use super::scan::{split_objects, unreadable_fields, without_lone_surrogates};
+use super::scan::{split_objects, unreadable_fields};
 use super::task::Task;
 
 /// What reading a log produces, in the order it happens.
@@ -76,9 +76,9 @@ impl Parser {
         if original.trim().is_empty() {
             return; // A blank line holds nothing to lose.
         }
-        let repaired = without_lone_surrogates(original);
-        let text = repaired.as_deref().unwrap_or(original);
-        let whole = text.trim().len();
+        // Lone surrogates are repaired by `split_objects`, each into an
+        // escape as long: the objects it finds measure as the line's.
+        let whole = original.trim().len();
         // A problem with one of several messages on a line comes with that
         // message alone: a copy of the whole line in each report would take
         // memory quadratic in the line's length.
@@ -91,7 +91,7 @@ impl Parser {
             report(problem, text, emit);
         };
         let mut count = 0;
-        let trailing = split_objects(text, |object, header| {
+        let trailing = split_objects(original, |object, header| {
             count += 1;
             let mut suspect = header.suspect;
             let outcome = header.validate().and_then(|valid| {

@@ -8,15 +8,23 @@ use super::header::Header;
 use super::problem::Problem;
 use super::quick_header::single_object;
 
-/// Calls `each` with the text and header of every JSON object on `line`, and
+/// Calls `each` with the text and header of every JSON object on `line`,
+/// its lone surrogates repaired (see [`without_lone_surrogates`]), and
 /// returns the problem that stopped the scan, if any. A line normally holds
 /// one object; a writer that crashed mid-line can leave two glued together,
 /// and every complete one is still worth reading.
-pub(crate) fn split_objects<'a>(
-    line: &'a str,
-    mut each: impl FnMut(&'a str, Header<'a>),
-) -> Option<Problem> {
+pub(crate) fn split_objects(line: &str, mut each: impl FnMut(&str, Header<'_>)) -> Option<Problem> {
+    // The one-pass scan refuses lone surrogates: a line it reads needs no
+    // repair, and is read once.
     if let Some((object, header)) = single_object(line) {
+        each(object, header);
+        return None;
+    }
+    let repaired = without_lone_surrogates(line);
+    let line = repaired.as_deref().unwrap_or(line);
+    if repaired.is_some()
+        && let Some((object, header)) = single_object(line)
+    {
         each(object, header);
         return None;
     }
@@ -51,6 +59,7 @@ pub(super) fn split_objects_with_serde<'a>(
 
 /// `text` with every lone UTF-16 surrogate escape (`\udce9` not paired
 /// with its other half) replaced by `\ufffd`, or `None` when it has none.
+/// Each escape is replaced by one as long: offsets in the text stay put.
 ///
 /// Python writes one for each undecodable byte of a string it decoded with
 /// `surrogateescape` (file names, environment variables), and reads it back;

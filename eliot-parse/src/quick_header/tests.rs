@@ -381,7 +381,9 @@ impl Lines {
     }
 }
 
-/// Checks the scan on `count` lines; returns how many it read itself.
+/// Checks the scan on `count` lines; returns how many it read itself (a
+/// line with a lone surrogate counts once repaired: `split_objects` repairs
+/// such a line and gives it to the scan again).
 fn check(seed: u64, hostile: bool, count: usize) -> usize {
     let mut lines = Lines {
         random: Random(seed),
@@ -390,6 +392,14 @@ fn check(seed: u64, hostile: bool, count: usize) -> usize {
     let mut read = 0;
     for _ in 0..count {
         let line = lines.line();
+        let repaired = without_lone_surrogates(&line);
+        if repaired.is_some() {
+            assert!(
+                single_object(&line).is_none(),
+                "a lone surrogate read: {line:?}"
+            );
+        }
+        let line = repaired.unwrap_or(line);
         let mut by_serde = Vec::new();
         let problem = split_objects_with_serde(&line, |object, header| {
             by_serde.push((object, header));
@@ -424,10 +434,6 @@ fn check_index(object: &str, fields: &FieldIndex) {
         return;
     };
     assert_eq!(text, object);
-    // The reader of lines repairs lone surrogates before this scan, each
-    // escape into one as long.
-    let repaired = without_lone_surrogates(object);
-    let object = repaired.as_deref().unwrap_or(object);
     let mut expected: serde_json::Map<String, Value> =
         serde_json::from_str(object).expect("a line read here is JSON");
     expected.retain(|key, _| !RESERVED_KEYS.contains(&key.as_str()));
