@@ -1,6 +1,7 @@
 //! How values, timestamps and durations are written: the way Python's
 //! eliot-tree writes them, with terminal control characters neutralised.
 
+use std::cell::RefCell;
 use std::fmt::Write;
 
 use eliot_parse::calendar::civil_from_days;
@@ -247,15 +248,48 @@ pub fn timestamp_into(out: &mut String, timestamp: f64) {
         return;
     }
     // Python's datetime.utcfromtimestamp: round the fraction to the
-    // microsecond (half to even), carry into the seconds, then drop it.
-    let whole = timestamp.trunc();
-    let micros = ((timestamp - whole) * 1e6).round_ties_even();
-    let mut seconds = whole as i64;
-    if micros >= 1e6 {
+    // microsecond (half to even), carry into the seconds, then drop it. The
+    // cast truncates as `trunc` does, and the fraction's microseconds
+    // round up to a whole second from 999,999.5 (a tie rounds to the even
+    // 1,000,000) and down below zero under -0.5 (-0.5 is -0): the same
+    // tests on the unrounded product, without the calls to libm.
+    let mut seconds = timestamp as i64;
+    let micros = (timestamp - seconds as f64) * 1e6;
+    if micros >= 999_999.5 {
         seconds += 1;
-    } else if micros < 0.0 {
+    } else if micros < -0.5 {
         seconds -= 1;
     }
+    // Most messages drawn one after the other share their second: a date
+    // is written once, then copied.
+    let cached = LAST_DATE.with_borrow(|(second, text)| {
+        let hit = *second == seconds;
+        if hit {
+            out.push_str(text);
+        }
+        hit
+    });
+    if cached {
+        return;
+    }
+    let start = out.len();
+    date_into(out, seconds);
+    LAST_DATE.with_borrow_mut(|(second, text)| {
+        *second = seconds;
+        text.clear();
+        text.push_str(&out[start..]);
+    });
+}
+
+thread_local! {
+    /// The last date that [`timestamp_into`] wrote on this thread, with its
+    /// whole seconds since the epoch (at first `i64::MIN`, which no
+    /// timestamp it dates rounds to).
+    static LAST_DATE: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+}
+
+/// Appends the date of `seconds` since the epoch as [`timestamp_into`] does.
+fn date_into(out: &mut String, seconds: i64) {
     let (date, time) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     let (year, month, day) = civil_from_days(date);
     let Ok(year @ 0..=9999) = u32::try_from(year) else {
@@ -603,6 +637,66 @@ mod tests {
             let mut s = String::new();
             level_into(&mut s, level);
             assert_eq!(s, eliot_parse::TaskLevel::from(level).to_string());
+        }
+    }
+
+    #[test]
+    fn dates_near_a_second_and_written_again_read_as_rounded_ones() {
+        // The rounding as it was written first: `trunc`, then the fraction
+        // rounded to the microsecond, half to even, and carried.
+        let rounded = |t: f64| {
+            let whole = t.trunc();
+            let micros = ((t - whole) * 1e6).round_ties_even();
+            let mut seconds = whole as i64;
+            if micros >= 1e6 {
+                seconds += 1;
+            } else if micros < 0.0 {
+                seconds -= 1;
+            }
+            let mut s = String::new();
+            date_into(&mut s, seconds);
+            s
+        };
+        let mut random = crate::test_random::Xorshift::new(0x5eed_da7e);
+        let mut s = String::new();
+        for _ in 0..20_000 {
+            // Near the epoch a float has room for the microseconds; far
+            // from it, past the year 9999 too, the fraction is coarse.
+            let range =
+                [2_000_000, 4_000_000_000, 800_000_000_000][(random.next_u64() % 3) as usize];
+            let second = (random.next_u64() % range) as f64 - (range / 2) as f64;
+            let fractions = [
+                0.0, 0.4999995, 0.5, 0.9999994, 0.9999995, 0.9999996, -0.0000005,
+            ];
+            let fraction = fractions[(random.next_u64() % 7) as usize];
+            let t = second + fraction;
+            for t in [
+                t,
+                t.next_up(),
+                t,
+                t.next_down(),
+                t.next_down(),
+                second + 0.25,
+            ] {
+                s.clear();
+                timestamp_into(&mut s, t);
+                assert_eq!(s, rounded(t), "{t}");
+            }
+        }
+        // Every float either side of a microsecond's tie that carries.
+        for second in [0.0_f64, 1.0, 1_795_683_150.0, -1.0, -86_400.0] {
+            for tie in [second + 0.9999995, second - 0.0000005] {
+                let mut t = tie;
+                for _ in 0..64 {
+                    t = t.next_down();
+                }
+                for _ in 0..128 {
+                    s.clear();
+                    timestamp_into(&mut s, t);
+                    assert_eq!(s, rounded(t), "{t}");
+                    t = t.next_up();
+                }
+            }
         }
     }
 
