@@ -78,6 +78,7 @@
 #![deny(unsafe_code)]
 
 pub mod calendar;
+mod decimal;
 mod field_index;
 mod header;
 mod json;

@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 
+use super::decimal::ratio_to_f64;
 use super::field_index::FieldIndex;
 use super::header::{Found, Header, Slots};
 use super::scan::huge_number;
@@ -171,11 +172,50 @@ impl<'a> Scan<'a> {
     /// correctly rounded.
     fn timestamp(&mut self) -> Option<f64> {
         let start = self.at;
+        if let Some(timestamp) = self.plain_decimal() {
+            return Some(timestamp);
+        }
+        self.at = start;
         if self.peek() == Some(b'-') {
             return None;
         }
         self.skip_number()?;
         self.line.get(start..self.at)?.parse().ok()
+    }
+
+    /// A number as loggers write timestamps, read as it is skipped: digits,
+    /// an optional fraction, no sign or exponent, at most 19 digits in all.
+    /// `None` for any other number, which the caller reads again.
+    fn plain_decimal(&mut self) -> Option<f64> {
+        const MAX_DIGITS: usize = 19; // 10^19 - 1 fits a u64.
+        let mut value = 0;
+        let whole = self.accumulate_digits(&mut value);
+        // JSON's only number with a leading zero is that zero.
+        if whole == 0 || (whole > 1 && self.bytes[self.at - whole] == b'0') {
+            return None;
+        }
+        let mut fraction = 0;
+        if self.eat(b'.') {
+            fraction = self.accumulate_digits(&mut value);
+            if fraction == 0 {
+                return None;
+            }
+        }
+        if whole + fraction > MAX_DIGITS || matches!(self.peek(), Some(b'e' | b'E')) {
+            return None;
+        }
+        Some(ratio_to_f64(value, fraction as u32))
+    }
+
+    /// Reads ASCII digits into `value` (wrapping past a `u64`); returns how
+    /// many.
+    fn accumulate_digits(&mut self, value: &mut u64) -> usize {
+        let start = self.at;
+        while let Some(digit @ b'0'..=b'9') = self.peek() {
+            *value = value.wrapping_mul(10).wrapping_add(u64::from(digit - b'0'));
+            self.at += 1;
+        }
+        self.at - start
     }
 
     /// Skips a JSON number (checked against JSON's grammar); `None` for one
