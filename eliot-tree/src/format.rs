@@ -177,6 +177,18 @@ pub fn python_float_into(out: &mut String, f: f64) {
     // 1e-4, which Python writes as "1e-05".
     let mut buffer = ryu::Buffer::new();
     let shortest = buffer.format_finite(f);
+    // Most floats logged are there: the layout is Python's as it is.
+    if (1e-4..1e16).contains(&f.abs()) || f == 0.0 {
+        out.push_str(shortest);
+        return;
+    }
+    python_layout_into(out, shortest);
+}
+
+/// Appends Ryu's `shortest` digits of a float below 1e-4 or from 1e16 up
+/// in Python's layout.
+#[inline(never)]
+fn python_layout_into(out: &mut String, shortest: &str) {
     let (sign, unsigned) = match shortest.strip_prefix('-') {
         Some(unsigned) => ("-", unsigned),
         None => ("", shortest),
