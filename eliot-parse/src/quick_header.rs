@@ -125,6 +125,8 @@ impl<'a> Scan<'a> {
 
     /// The rest of a string whose opening quote was read, if it has no
     /// escape: it is then its own value, as it is on the line.
+    // Inlined: a key is a few bytes, and the call cost as much as its scan.
+    #[inline(always)]
     fn plain_string(&mut self) -> Option<&'a str> {
         let start = self.at;
         self.at += string_stop(&self.bytes[start..])?;
