@@ -95,7 +95,7 @@ impl Parser {
     /// refused and changes nothing.
     pub fn add(&mut self, message: WrittenMessage) -> Result<Option<Task>, Problem> {
         let task_uuid = message.shared_task_uuid().clone();
-        self.add_with(&task_uuid, |_| message)
+        self.add_with(&task_uuid, |_, _| message)
     }
 
     /// [`add`](Parser::add) for a line's parsed header; the message shares
@@ -107,27 +107,23 @@ impl Parser {
     ) -> Result<Option<Task>, Problem> {
         // A borrowed UUID (the usual case, without escapes) copies nothing.
         let task_uuid = header.task_uuid.clone();
-        // The closure borrows the shapes while `add_with` has the parser.
-        let mut shapes = std::mem::take(&mut self.shapes);
-        let added = self.add_with(&task_uuid, |shared| {
-            header.into_message(text, shared, &mut shapes)
-        });
-        self.shapes = shapes;
-        added
+        self.add_with(&task_uuid, |shared, shapes| {
+            header.into_message(text, shared, shapes)
+        })
     }
 
     /// Adds the message `make` builds, given the UUID of its open task to
-    /// share if there is one.
+    /// share if there is one, and the parser's shapes.
     fn add_with(
         &mut self,
         task_uuid: &str,
-        make: impl FnOnce(Option<Arc<str>>) -> WrittenMessage,
+        make: impl FnOnce(Option<Arc<str>>, &mut Shapes) -> WrittenMessage,
     ) -> Result<Option<Task>, Problem> {
         if !self.wanted(task_uuid) {
             return Ok(None);
         }
         let Some(task) = self.open.get_mut(task_uuid) else {
-            let message = make(None);
+            let message = make(None, &mut self.shapes);
             if self.completed.contains(task_uuid) {
                 // A complete task has every place filled: this line repeats
                 // one of them (or contradicts the tree's end).
@@ -139,7 +135,10 @@ impl Parser {
             return self.open_task(message);
         };
         let before = task.plain_bytes();
-        task.add(make(Some(task.shared_task_uuid().clone())))?;
+        task.add(make(
+            Some(task.shared_task_uuid().clone()),
+            &mut self.shapes,
+        ))?;
         self.plain_bytes += task.plain_bytes() - before;
         if !task.is_complete() {
             self.sweep_if_due();

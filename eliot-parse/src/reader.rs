@@ -73,12 +73,12 @@ impl Parser {
             report(Problem::NotUtf8, &String::from_utf8_lossy(line), &mut emit);
             return;
         };
-        if original.trim().is_empty() {
-            return; // A blank line holds nothing to lose.
-        }
         // Lone surrogates are repaired by `split_objects`, each into an
         // escape as long: the objects it finds measure as the line's.
         let whole = original.trim().len();
+        if whole == 0 {
+            return; // A blank line holds nothing to lose.
+        }
         // A problem with one of several messages on a line comes with that
         // message alone: a copy of the whole line in each report would take
         // memory quadratic in the line's length.
