@@ -260,6 +260,25 @@ impl LogReader {
                 None => return Ok(false),
             }
         };
+        let pending = &mut self.pending;
+        // A line whole in the input's buffer is read there, not copied.
+        let buffered = match input.fill_buf() {
+            Ok(buffered) => memchr::memchr(b'\n', buffered).map(|end| (buffered, end)),
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => return Ok(true),
+            Err(error) => {
+                let source = name.clone();
+                self.current = None;
+                return Err(ReadError { source, error });
+            }
+        };
+        if let Some((buffered, end)) = buffered {
+            let location = next_location(name, number, &mut self.lines);
+            parser.add_line(&buffered[..end], &location, |e| pending.push_back(e));
+            input.consume(end + 1);
+            return Ok(true);
+        }
+        // The line goes on past the buffer, or is the input's last without
+        // a newline: gathered in ours.
         self.buffer.clear();
         // `read_until` retries reads that were interrupted by a signal.
         let read = match input.read_until(b'\n', &mut self.buffer) {
@@ -274,18 +293,23 @@ impl LogReader {
             self.current = None;
             return Ok(true);
         }
-        *number += 1;
-        self.lines += 1;
-        let location = Location {
-            source: name.clone(),
-            line: *number,
-        };
-        let pending = &mut self.pending;
+        let location = next_location(name, number, &mut self.lines);
         match self.buffer.strip_suffix(b"\n") {
             Some(line) => parser.add_line(line, &location, |e| pending.push_back(e)),
             None => parser.add_final_fragment(&self.buffer, &location, |e| pending.push_back(e)),
         }
         Ok(true)
+    }
+}
+
+/// Counts a line read from the input `name`, whose lines so far were
+/// `number` (of `lines` over every input), and says where it is.
+fn next_location(name: &Arc<str>, number: &mut u64, lines: &mut u64) -> Location {
+    *number += 1;
+    *lines += 1;
+    Location {
+        source: name.clone(),
+        line: *number,
     }
 }
 
@@ -387,6 +411,37 @@ mod tests {
         reader.add_input("b", io::Cursor::new(line));
         assert!(reader.next().is_none());
         assert_eq!(reader.lines_read(), 1);
+    }
+
+    /// What reading `log` through a buffer of `capacity` bytes gives, as
+    /// text to compare.
+    fn events_through(log: &str, capacity: usize) -> Vec<String> {
+        let mut reader = LogReader::new();
+        let input = io::BufReader::with_capacity(capacity, io::Cursor::new(log.to_owned()));
+        reader.add_input("log", input);
+        reader
+            .map(|event| format!("{:?}", event.unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_across_the_input_buffer_read_as_lines_within_it() {
+        // Lines read in place, lines gathered across the buffer's end, a
+        // blank and a broken line, and a last line without its newline.
+        let log = "{\"timestamp\":1.0,\"task_uuid\":\"a\",\"task_level\":[1],\"message_type\":\"m\"}\n\
+                   \n\
+                   {\"x\":[1,\n\
+                   {\"action_status\":\"started\",\"timestamp\":2.0,\"task_uuid\":\"b\",\"task_level\":[1],\"action_type\":\"act\"}\r\n\
+                   {\"action_status\":\"succeeded\",\"timestamp\":2.5,\"task_uuid\":\"b\",\"task_level\":[2],\"action_type\":\"act\"}";
+        let whole = events_through(log, 1 << 16);
+        assert_eq!(whole.len(), 3, "{whole:?}");
+        for capacity in [1, 2, 7, 64, 100] {
+            assert_eq!(
+                events_through(log, capacity),
+                whole,
+                "a buffer of {capacity} bytes"
+            );
+        }
     }
 
     #[test]
