@@ -185,6 +185,10 @@ impl Drawing {
     }
 }
 
+/// The size of the output's buffer, and of the writes of tasks drawn on one
+/// thread.
+const OUTPUT_BUFFER: usize = 1 << 16;
+
 /// Standard output, and the order of what goes to it and to stderr.
 struct Output {
     out: BufWriter<io::Stdout>,
@@ -241,18 +245,38 @@ impl Output {
 }
 
 impl Session {
+    /// Prints the tasks drawn and not yet printed.
+    fn print_drawn(&mut self) {
+        if self.buffer.is_empty() {
+            return;
+        }
+        let drawn = Printed::Task(std::mem::take(&mut self.buffer));
+        self.output.print(&drawn);
+        let Printed::Task(mut buffer) = drawn else {
+            unreachable!("made above");
+        };
+        buffer.clear();
+        self.buffer = buffer;
+    }
+
+    /// Prints what was drawn and flushes the output.
+    fn finish(&mut self) {
+        self.print_drawn();
+        self.output.finish();
+    }
+
     fn event(&mut self, event: Event) {
         match event {
             Event::Task(task) => {
                 if !self.output.closed && self.tally.counts_and_shows(&task) {
-                    self.buffer.clear();
                     self.drawing.draw(&task, &mut self.buffer);
-                    let drawn = Printed::Task(std::mem::take(&mut self.buffer));
-                    self.output.print(&drawn);
-                    let Printed::Task(buffer) = drawn else {
-                        unreachable!("made above");
-                    };
-                    self.buffer = buffer;
+                    // Tasks are drawn one after the other into the buffer,
+                    // printed when it holds as much as the BufWriter would:
+                    // so large a write goes past the BufWriter's buffer,
+                    // not copied into it.
+                    if self.output.flush_each_task || self.buffer.len() >= OUTPUT_BUFFER {
+                        self.print_drawn();
+                    }
                 }
             }
             Event::Malformed(bad) => {
@@ -339,7 +363,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
     });
     let mut session = Session {
         output: Output {
-            out: BufWriter::with_capacity(1 << 16, stdout),
+            out: BufWriter::with_capacity(OUTPUT_BUFFER, stdout),
             flush_each_task: args.follow || to_terminal,
             closed: false,
         },
@@ -386,7 +410,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
         };
         read_all(&files, parser, &mut session, threads)?
     };
-    session.output.finish();
+    session.finish();
     if let (Some(path), Some(report)) = (&args.html, &session.tally.html) {
         let written = File::create(path)
             .and_then(|file| report.write_to(BufWriter::with_capacity(1 << 16, file)));
@@ -669,7 +693,7 @@ fn follow(
             }
         }
         if !progressed {
-            session.output.finish();
+            session.finish();
             for input in &mut inputs {
                 input.reopen_if_replaced();
             }
