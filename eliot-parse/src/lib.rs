@@ -83,6 +83,7 @@ mod field_index;
 mod header;
 mod json;
 mod level;
+mod line;
 mod message;
 mod packing;
 mod parser;

@@ -8,9 +8,10 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::line::{LineItem, scan_line};
 use super::parser::Parser;
 use super::problem::{Location, Malformed, Problem};
-use super::scan::{split_objects, unreadable_fields};
+use super::scan::unreadable_fields;
 use super::task::Task;
 
 /// What reading a log produces, in the order it happens.
@@ -61,67 +62,68 @@ impl Parser {
         unterminated: bool,
         mut emit: impl FnMut(Event),
     ) {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let report = |problem: Problem, text: &str, emit: &mut dyn FnMut(Event)| {
-            emit(Event::Malformed(Malformed {
-                location: location.clone(),
-                problem,
-                line: text.to_owned(),
-            }));
-        };
-        let Ok(original) = std::str::from_utf8(line) else {
-            report(Problem::NotUtf8, &String::from_utf8_lossy(line), &mut emit);
-            return;
-        };
-        // Lone surrogates are repaired by `split_objects`, each into an
-        // escape as long: the objects it finds measure as the line's.
-        let whole = original.trim().len();
-        if whole == 0 {
-            return; // A blank line holds nothing to lose.
-        }
-        // A problem with one of several messages on a line comes with that
-        // message alone: a copy of the whole line in each report would take
-        // memory quadratic in the line's length.
-        let report_object = |problem: Problem, object: &str, emit: &mut dyn FnMut(Event)| {
-            let text = if object.len() == whole {
-                original
-            } else {
-                object
-            };
-            report(problem, text, emit);
-        };
-        let mut count = 0;
-        let trailing = split_objects(original, |object, header| {
-            count += 1;
-            let mut suspect = header.suspect;
-            let outcome = header.validate().and_then(|valid| {
-                // The fields of a line of a task not read are not looked at:
-                // the line is not placed.
-                suspect &= self.wanted(&valid.task_uuid);
-                self.add_header(valid, object)
-            });
-            if outcome.is_ok()
-                && suspect
-                && let Some(error) = unreadable_fields(object)
-            {
-                report_object(Problem::UnreadableFields { error }, object, &mut emit);
+        scan_line(line, unterminated, |item| match item {
+            LineItem::Object {
+                header,
+                text,
+                suspect,
+                report_text,
+            } => {
+                let mut suspect = suspect;
+                let outcome = header.and_then(|valid| {
+                    // The fields of a line of a task not read are not
+                    // looked at: the line is not placed.
+                    suspect &= self.wanted(&valid.task_uuid);
+                    self.add_header(valid, text)
+                });
+                let unreadable = if outcome.is_ok() && suspect {
+                    unreadable_fields(text)
+                } else {
+                    None
+                };
+                report_outcome(outcome, unreadable, report_text, location, &mut emit);
             }
-            match outcome {
-                Ok(Some(task)) => emit(Event::Task(task)),
-                Ok(None) => {}
-                Err(problem) => report_object(problem, object, &mut emit),
-            }
+            LineItem::Problem { problem, text } => report(problem, &text, location, &mut emit),
         });
-        if count > 1 {
-            report(Problem::SeveralMessages { count }, original, &mut emit);
-        }
-        if let Some(problem) = trailing {
-            let problem = match problem {
-                Problem::InvalidJson { error, .. } if unterminated => Problem::Truncated { error },
-                other => other,
-            };
-            report(problem, original, &mut emit);
-        }
+    }
+}
+
+/// Reports a line's `problem`, showing `text`.
+pub(crate) fn report(
+    problem: Problem,
+    text: &str,
+    location: &Location,
+    emit: &mut impl FnMut(Event),
+) {
+    emit(Event::Malformed(Malformed {
+        location: location.clone(),
+        problem,
+        line: text.to_owned(),
+    }));
+}
+
+/// Reports what placing one of a line's objects gave: the error that makes
+/// its other fields `unreadable` if any (it was placed all the same), then
+/// the task it completed or the problem that kept it out.
+pub(crate) fn report_outcome(
+    outcome: Result<Option<Task>, Problem>,
+    unreadable: Option<String>,
+    report_text: &str,
+    location: &Location,
+    emit: &mut impl FnMut(Event),
+) {
+    if let Some(error) = unreadable {
+        report(
+            Problem::UnreadableFields { error },
+            report_text,
+            location,
+            emit,
+        );
+    }
+    match outcome {
+        Ok(Some(task)) => emit(Event::Task(task)),
+        Ok(None) => {}
+        Err(problem) => report(problem, report_text, location, emit),
     }
 }
 
