@@ -78,6 +78,7 @@
 #![deny(unsafe_code)]
 
 pub mod calendar;
+mod chunk;
 mod decimal;
 mod field_index;
 mod header;
@@ -94,6 +95,7 @@ mod scan;
 mod shape;
 mod task;
 
+pub use chunk::{Chunk, ScannedChunk};
 pub use field_index::FieldTexts;
 pub use level::TaskLevel;
 pub use message::{ActionStatus, RESERVED_KEYS, WrittenMessage};

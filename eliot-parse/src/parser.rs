@@ -112,6 +112,19 @@ impl Parser {
         })
     }
 
+    /// [`add`](Parser::add) for a message read on another thread, with a
+    /// UUID and shape of its own: it shares those of the parser instead.
+    pub(crate) fn add_read_ahead(
+        &mut self,
+        mut message: WrittenMessage,
+    ) -> Result<Option<Task>, Problem> {
+        let task_uuid = message.shared_task_uuid().clone();
+        self.add_with(&task_uuid, |shared, shapes| {
+            message.adopt(shared, shapes);
+            message
+        })
+    }
+
     /// Adds the message `make` builds, given the UUID of its open task to
     /// share if there is one, and the parser's shapes.
     fn add_with(

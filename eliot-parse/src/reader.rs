@@ -149,7 +149,7 @@ impl std::error::Error for ReadError {
     }
 }
 
-type Input = (Arc<str>, Box<dyn BufRead + Send>);
+pub(super) type Input = (Arc<str>, Box<dyn BufRead + Send>);
 
 /// Reads Eliot logs from files or readers, one after the other, as one
 /// stream of [`Event`]s: tasks as they complete, malformed lines as they
@@ -170,15 +170,19 @@ type Input = (Arc<str>, Box<dyn BufRead + Send>);
 /// assert!(matches!(&events[1], Event::Malformed(bad) if bad.location.line == 2));
 /// ```
 pub struct LogReader {
-    inputs: VecDeque<Input>,
-    current: Option<(Input, u64)>,
-    parser: Option<Parser>,
+    pub(super) inputs: VecDeque<Input>,
+    pub(super) current: Option<(Input, u64)>,
+    pub(super) parser: Option<Parser>,
     pending: VecDeque<Event>,
     /// The tasks that never completed, once every input has ended: each is
     /// unpacked as it is handed back, not all at once.
     unfinished: std::vec::IntoIter<Task>,
     buffer: Vec<u8>,
-    lines: u64,
+    pub(super) lines: u64,
+    /// An input that failed while a chunk was read: reported after it.
+    pub(super) read_error: Option<ReadError>,
+    /// The lines placed from chunks of the current input.
+    pub(super) placed_in_input: u64,
 }
 
 impl Default for LogReader {
@@ -204,6 +208,8 @@ impl LogReader {
             unfinished: Vec::new().into_iter(),
             buffer: Vec::with_capacity(1024),
             lines: 0,
+            read_error: None,
+            placed_in_input: 0,
         }
     }
 
