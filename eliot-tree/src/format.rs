@@ -91,15 +91,28 @@ pub(crate) fn is_printable_ascii(bytes: &[u8], no_backslash: bool) -> bool {
         };
         (below_space | del_or_above | backslash) & HIGHS == 0
     };
-    // The last eight bytes (which may overlap the last whole word), or the
-    // bytes of a shorter text after spaces: read in place, where copying
-    // them into a padded word called memcpy for a few bytes.
-    let tail = match bytes.len().checked_sub(8) {
-        Some(from) => u64::from_le_bytes(bytes[from..].try_into().unwrap_or_default()),
-        None => bytes
-            .iter()
-            .rev()
-            .fold(ONES * u64::from(b' '), |word, &b| word << 8 | u64::from(b)),
+    // The last eight bytes (which may overlap the last whole word); of a
+    // shorter text, its bytes as two overlapping halves, or its first,
+    // middle and last bytes before spaces: read in place, in a few
+    // instructions, where copying them into a padded word called memcpy
+    // and a loop took a step a byte.
+    const SPACES: u64 = ONES * 0x20;
+    let len = bytes.len();
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            bytes[at..at + 4].try_into().unwrap_or_default(),
+        ))
+    };
+    let tail = match len {
+        8.. => u64::from_le_bytes(bytes[len - 8..].try_into().unwrap_or_default()),
+        4..=7 => half(0) | half(len - 4) << 32,
+        1..=3 => {
+            u64::from(bytes[0])
+                | u64::from(bytes[len / 2]) << 8
+                | u64::from(bytes[len - 1]) << 16
+                | SPACES << 24
+        }
+        0 => SPACES,
     };
     printable(tail)
         && bytes
