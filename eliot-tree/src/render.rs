@@ -293,10 +293,19 @@ impl Renderer {
             Item::Node(Node::Message(message)) => self.message_label(out, message, None),
             Item::End(message) => self.message_label(out, message, None),
             Item::Field(key, value) => {
-                self.paint(out, sgr::KEY, |out| match key {
+                // Not through `paint`: its closure, not inlined, was a call
+                // for every key drawn.
+                let color = self.options.color;
+                if color {
+                    push_sgr(out, sgr::KEY);
+                }
+                match key {
                     Key::Name(name) => escape_into(out, name, false),
                     Key::Index(index) => decimal_into(out, *index as u64),
-                });
+                }
+                if color {
+                    out.push_str(SGR_RESET);
+                }
                 out.push_str(": ");
                 self.value_into(out, continuation, value);
             }
@@ -432,11 +441,9 @@ impl Renderer {
 
     fn paint(&self, out: &mut String, sgr: &str, write: impl FnOnce(&mut String)) {
         if self.options.color {
-            out.push_str("\x1b[");
-            out.push_str(sgr);
-            out.push('m');
+            push_sgr(out, sgr);
             write(out);
-            out.push_str("\x1b[0m");
+            out.push_str(SGR_RESET);
         } else {
             write(out);
         }
@@ -452,6 +459,16 @@ impl Renderer {
         }
     }
 }
+
+/// Turns on the terminal colour `sgr` (SGR parameters).
+fn push_sgr(out: &mut String, sgr: &str) {
+    out.push_str("\x1b[");
+    out.push_str(sgr);
+    out.push('m');
+}
+
+/// Turns colours off.
+const SGR_RESET: &str = "\x1b[0m";
 
 /// Whether a string value, its JSON text between the quotes `inner`, is
 /// shown as it is written: within `limit`, no escape (so no newline), no
