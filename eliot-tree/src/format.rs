@@ -363,11 +363,15 @@ pub fn level_into(out: &mut String, level: &[u32]) {
 
 /// Appends `value` in decimal, without going through `fmt` (which costs
 /// several times as much for the numbers of every line drawn).
-// Inlined for the one digit of most levels and indexes.
+// Inlined for the one or two digits of most levels and indexes.
 #[inline]
 pub fn decimal_into(out: &mut String, value: u64) {
     match u8::try_from(value) {
         Ok(digit @ 0..=9) => out.push(char::from(b'0' + digit)),
+        Ok(tens @ 10..=99) => {
+            out.push(char::from(b'0' + tens / 10));
+            out.push(char::from(b'0' + tens % 10));
+        }
         _ => digits_into(out, value),
     }
 }
