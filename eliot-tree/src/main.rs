@@ -1,5 +1,6 @@
 //! The `eliot-tree` command: see the crate docs, or `eliot-tree --help`.
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::num::NonZeroUsize;
@@ -10,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::{Parser as _, ValueEnum};
-use eliot_parse::{Event, Location, LogReader, Malformed, Parser, Task};
+use eliot_parse::{Chunk, Event, Location, LogReader, Malformed, Parser, ScannedChunk, Task};
 use eliot_tree::filter::{TaskFilter, parse_time};
 use eliot_tree::format::escape_into;
 use eliot_tree::html::HtmlReport;
@@ -538,32 +539,68 @@ fn read_on_threads(reader: &mut LogReader, session: &mut Session, threads: usize
             (Printed::Task(drawn), tasks)
         },
         |feeder| {
-            for event in reader.by_ref() {
+            // Hands on one event; false once the output is closed.
+            let mut hand_on = |event: Event| {
                 let done = match event {
-                    Ok(Event::Task(task)) => {
+                    Event::Task(task) => {
                         if tally.counts_and_shows(&task) {
                             lines += task.len();
                             batch.push(task);
                         }
                         None
                     }
-                    Ok(Event::Malformed(bad)) => Some(tally.malformed(&bad)),
-                    Err(error) => {
-                        eprintln!("eliot-tree: {error}");
-                        failed = true;
-                        None
-                    }
+                    Event::Malformed(bad) => Some(tally.malformed(&bad)),
                 };
                 let full = lines >= batch_lines || done.is_some();
                 if full && !batch.is_empty() {
                     lines = 0;
                     if !feeder.feed(Job::Work(std::mem::take(&mut batch))) {
-                        return;
+                        return false;
                     }
                 }
-                if let Some(report) = done
-                    && !feeder.feed(Job::Done((report, Vec::new())))
-                {
+                done.is_none_or(|report| feeder.feed(Job::Done((report, Vec::new()))))
+            };
+            // The lines are read in chunks here, scanned on every thread,
+            // and placed here in the order they were read.
+            let reader = RefCell::new(&mut *reader);
+            let open = ordered::in_order(
+                threads - 1,
+                2 * threads,
+                Chunk::scan,
+                |scanning| {
+                    loop {
+                        let chunk = reader.borrow_mut().read_chunk();
+                        match chunk {
+                            None => return true,
+                            Some(Ok(chunk)) => {
+                                if !scanning.feed(Job::Work(chunk)) {
+                                    return false;
+                                }
+                            }
+                            Some(Err(error)) => {
+                                eprintln!("eliot-tree: {error}");
+                                failed = true;
+                            }
+                        }
+                    }
+                },
+                |scanned: ScannedChunk| {
+                    let mut open = true;
+                    reader
+                        .borrow_mut()
+                        .place(scanned, |event| open = open && hand_on(event));
+                    open
+                },
+            );
+            if !open {
+                return;
+            }
+            // The tasks that never completed.
+            for event in reader.into_inner().by_ref() {
+                let Ok(event) = event else {
+                    continue; // Every input has ended: no error is left.
+                };
+                if !hand_on(event) {
                     return;
                 }
             }
