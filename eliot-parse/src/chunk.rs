@@ -56,9 +56,11 @@ enum Scanned {
         /// Why its other fields cannot be read, when they cannot: reported
         /// if the message is placed.
         unreadable: Option<String>,
-        /// The text reports about the object show. (Placing the message
-        /// may find a problem too, and consumes it: a copy is kept.)
-        report_text: Box<str>,
+        /// The text reports about the object show, when it is not the
+        /// message's own (a line with more around the object, or a lone
+        /// surrogate repaired in it), or when the message cannot give it
+        /// back: it has none, or it is placed despite unreadable fields.
+        report_text: Option<Box<str>>,
     },
     /// A problem of the whole line.
     Problem { problem: Problem, text: String },
@@ -68,9 +70,9 @@ impl Chunk {
     /// Reads every line of the chunk: its JSON, its header, its message.
     /// Needs nothing else, and so runs on any thread.
     pub fn scan(self) -> ScannedChunk {
-        // Shapes of the chunk's own: the parser shares them as it places
-        // the messages.
-        let mut shapes = Shapes::default();
+        // Shapes and task UUIDs of the chunk's own, shared by its lines:
+        // the parser shares its own as it places the messages.
+        let mut shared = Shared::default();
         let mut lines = Vec::with_capacity(self.text.len() / 128);
         let mut rest = &self.text[..];
         while !rest.is_empty() {
@@ -82,7 +84,7 @@ impl Chunk {
                 }
                 None => (std::mem::take(&mut rest), true),
             };
-            lines.push(scan(line, unterminated, &mut shapes));
+            lines.push(scan(line, unterminated, &mut shared));
         }
         ScannedChunk {
             source: self.source,
@@ -92,8 +94,29 @@ impl Chunk {
     }
 }
 
-/// What one line holds, each message built with a UUID and shape of its own.
-fn scan(line: &[u8], unterminated: bool, shapes: &mut Shapes) -> SmallVec<[Scanned; 1]> {
+/// What the lines of a chunk share: their shapes, and the UUIDs of their
+/// tasks (a task has a few lines in a chunk, each of which would otherwise
+/// allocate its UUID here and free it on the thread that places it).
+#[derive(Default)]
+struct Shared {
+    shapes: Shapes,
+    task_uuids: foldhash::HashSet<Arc<str>>,
+}
+
+impl Shared {
+    fn task_uuid(&mut self, task_uuid: &str) -> Arc<str> {
+        if let Some(shared) = self.task_uuids.get(task_uuid) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = task_uuid.into();
+        self.task_uuids.insert(shared.clone());
+        shared
+    }
+}
+
+/// What one line holds, each message built with the chunk's UUIDs and
+/// shapes.
+fn scan(line: &[u8], unterminated: bool, shared: &mut Shared) -> SmallVec<[Scanned; 1]> {
     let mut found = SmallVec::new();
     scan_line(line, unterminated, |item| {
         found.push(match item {
@@ -103,16 +126,20 @@ fn scan(line: &[u8], unterminated: bool, shapes: &mut Shapes) -> SmallVec<[Scann
                 suspect,
                 report_text,
             } => {
-                let message = header.map(|valid| valid.into_message(text, None, shapes));
+                let message = header.map(|valid| {
+                    let task_uuid = shared.task_uuid(&valid.task_uuid);
+                    valid.into_message(text, Some(task_uuid), &mut shared.shapes)
+                });
                 let unreadable = if message.is_ok() && suspect {
                     unreadable_fields(text)
                 } else {
                     None
                 };
+                let own_text = message.is_ok() && unreadable.is_none() && report_text == text;
                 Scanned::Object {
                     message,
                     unreadable,
-                    report_text: report_text.into(),
+                    report_text: (!own_text).then(|| report_text.into()),
                 }
             }
             LineItem::Problem { problem, text } => Scanned::Problem {
@@ -214,16 +241,24 @@ impl LogReader {
                         report_text,
                     } => {
                         let mut wanted = false;
+                        let mut refused = None;
                         let outcome = message.and_then(|message| {
                             wanted = parser.wanted(message.task_uuid());
-                            if wanted {
-                                parser.add_read_ahead(message)
-                            } else {
-                                Ok(None)
+                            if !wanted {
+                                return Ok(None);
                             }
+                            parser.add_read_ahead(message).map_err(|back| {
+                                refused = Some(back.message);
+                                back.problem
+                            })
                         });
                         let unreadable = unreadable.filter(|_| outcome.is_ok() && wanted);
-                        report_outcome(outcome, unreadable, &report_text, &location, &mut emit);
+                        let report_text = match (&report_text, &refused) {
+                            (Some(text), _) => text,
+                            (None, Some(message)) => message.as_json(),
+                            (None, None) => "",
+                        };
+                        report_outcome(outcome, unreadable, report_text, &location, &mut emit);
                     }
                     Scanned::Problem { problem, text } => {
                         report(problem, &text, &location, &mut emit);
