@@ -13,6 +13,9 @@
 //! - [`LogReader`] reads files or any reader and yields [`Event`]s: each
 //!   [`Task`] as soon as its last line is read, each [`Malformed`] line with
 //!   its file and line number, then the tasks that never completed.
+//! - [`LogReader::read_chunk`], [`Chunk::scan`] and [`LogReader::place`]
+//!   read the same log on every core: chunks of lines scanned on any
+//!   thread, placed in order, the same events in the same order.
 //! - [`Parser`] is the engine underneath, for messages that come from
 //!   somewhere else: add [`WrittenMessage`]s, get tasks back.
 //! - [`parse_log`] parses a log held in a string.
