@@ -183,12 +183,12 @@ pub fn python_float_into(out: &mut String, f: f64) {
         });
         return;
     }
-    // Ryu finds the shortest round-trip digits, on a tie the even ones as
+    // Zmij finds the shortest round-trip digits, on a tie the even ones as
     // Python (David Gay's dtoa) does, and lays them out positionally for
-    // 1e-5 <= |f| < 1e16 ("0.00001", "1e16", "-1.5e-7"): Python's layout
-    // but for the exponent's sign and two digits, and for 1e-5 <= |f| <
-    // 1e-4, which Python writes as "1e-05".
-    let mut buffer = ryu::Buffer::new();
+    // 1e-5 <= |f| < 1e16 ("0.00001", "1e+16", "-1.5e-7"): Python's layout
+    // but for the exponent's two digits, and for 1e-5 <= |f| < 1e-4, which
+    // Python writes as "1e-05".
+    let mut buffer = zmij::Buffer::new();
     let shortest = buffer.format_finite(f);
     // Most floats logged are there: the layout is Python's as it is.
     if (1e-4..1e16).contains(&f.abs()) || f == 0.0 {
@@ -198,7 +198,7 @@ pub fn python_float_into(out: &mut String, f: f64) {
     python_layout_into(out, shortest);
 }
 
-/// Appends Ryu's `shortest` digits of a float below 1e-4 or from 1e16 up
+/// Appends Zmij's `shortest` digits of a float below 1e-4 or from 1e16 up
 /// in Python's layout.
 #[inline(never)]
 fn python_layout_into(out: &mut String, shortest: &str) {
@@ -211,7 +211,7 @@ fn python_layout_into(out: &mut String, shortest: &str) {
         out.push_str(mantissa);
         push_python_exponent(out, exponent);
     } else if let Some(digits) = unsigned.strip_prefix("0.0000") {
-        // Below 1e-4, Ryu's "0.0000123": Python's "1.23e-05".
+        // Below 1e-4, Zmij's "0.0000123": Python's "1.23e-05".
         out.push_str(sign);
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
@@ -224,12 +224,12 @@ fn python_layout_into(out: &mut String, shortest: &str) {
     }
 }
 
-/// Appends Ryu's exponent `exponent` ("16", "-7") as Python writes it:
+/// Appends Zmij's exponent `exponent` ("+16", "-7") as Python writes it:
 /// `e`, its sign always, at least two digits ("e+16", "e-07").
 fn push_python_exponent(out: &mut String, exponent: &str) {
     let (sign, digits) = match exponent.strip_prefix('-') {
         Some(digits) => ('-', digits),
-        None => ('+', exponent),
+        None => ('+', exponent.strip_prefix('+').unwrap_or(exponent)),
     };
     out.push('e');
     out.push(sign);
@@ -630,7 +630,7 @@ mod tests {
     }
 
     #[test]
-    fn floats_written_by_ryu_read_as_the_fmt_ones() {
+    fn floats_written_by_zmij_read_as_the_fmt_ones() {
         let mut by_fmt = String::new();
         for f in edge_floats()
             .into_iter()
