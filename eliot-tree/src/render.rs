@@ -186,7 +186,7 @@ impl Renderer {
         prefix: &mut String,
         depth: usize,
         failed: bool,
-        items: impl Iterator<Item = Item<'a>>,
+        mut items: impl Iterator<Item = Item<'a>>,
     ) {
         let tree_color = if failed {
             sgr::TREE_FAILED
@@ -197,9 +197,12 @@ impl Renderer {
         // While the items are drawn, `prefix` ends with the glyph of the
         // next item's line: the start of most lines is pushed in one piece.
         self.paint_tree(prefix, tree_color, self.glyphs.fork);
-        let mut items = items.peekable();
-        while let Some(item) = items.next() {
-            let last = items.peek().is_none();
+        // One item ahead tells the last one: plainer than `Peekable`'s
+        // `Option<Option<_>>`, which cost a few instructions a line more.
+        let mut next = items.next();
+        while let Some(item) = next {
+            next = items.next();
+            let last = next.is_none();
             if last {
                 prefix.truncate(base);
                 self.paint_tree(prefix, tree_color, self.glyphs.last);
