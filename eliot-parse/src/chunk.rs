@@ -1,29 +1,43 @@
 //! Reading a log on every core: lines read in chunks, each chunk scanned on
 //! any thread, the chunks placed in their tasks in the order they were read.
 //!
-//! Reading a line (checking its JSON, its header, building its message) is
-//! most of the work of reading a log and needs nothing but the line;
+//! Reading a line (checking its JSON, finding its header and its fields)
+//! is most of the work of reading a log and needs nothing but the line;
 //! placing the message needs the lines before it. [`LogReader::read_chunk`]
 //! hands out the lines of an input a chunk at a time, [`Chunk::scan`] reads
 //! them wherever it is called, and [`LogReader::place`] places a scanned
 //! chunk: the events are those, in the order, that iterating the reader
 //! gives.
+//!
+//! A scanned line carries its header, not its message: the placing thread
+//! makes the message from the chunk's text (which it read), so that what
+//! lives on is allocated, and freed, by one thread, and the scanning
+//! thread's work reaches it as a few words a line. The buffers of a chunk
+//! go back to the reader and serve again.
 
+use std::borrow::Cow;
 use std::io::{self, BufRead};
+use std::ops::Range;
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
+use super::field_index::FieldIndex;
+use super::header::{Slots, ValidHeader};
 use super::line::{LineItem, scan_line};
-use super::message::WrittenMessage;
+use super::message::ActionStatus;
 use super::problem::{Location, Problem};
 use super::reader::{Event, LogReader, ReadError, report, report_outcome};
 use super::scan::unreadable_fields;
-use super::shape::Shapes;
 
 /// About how much text a chunk holds: a few hundred lines, enough that
 /// handing it to another thread costs little beside scanning it.
 const CHUNK_BYTES: usize = 64 << 10;
+
+/// The buffers of this many chunks placed are kept to read and scan chunks
+/// into again: as many as are in flight. The threads pass them back and
+/// forth instead of one allocating what another frees, which stays in the
+/// allocator's pages of the first (a log whose tasks never complete took
+/// 75 MB instead of 47).
+const SPARE_BUFFERS: usize = 32;
 
 /// Lines of one input, read by [`LogReader::read_chunk`], to be scanned by
 /// [`Chunk::scan`] on any thread.
@@ -35,7 +49,14 @@ pub struct Chunk {
     /// Whole lines, the last perhaps without its newline at the end of the
     /// input.
     text: Vec<u8>,
+    /// Where the scan puts what it finds: emptied, the buffer of a chunk
+    /// placed before.
+    found: Found,
 }
+
+/// What the lines of a chunk hold, in order, each thing with the index of
+/// its line in the chunk (a blank line holds nothing).
+pub(crate) type Found = Vec<(u32, Scanned)>;
 
 /// The lines of a [`Chunk`], read: to hand to [`LogReader::place`], in the
 /// order the chunks were read.
@@ -43,38 +64,98 @@ pub struct Chunk {
 pub struct ScannedChunk {
     source: Arc<str>,
     starts_input: bool,
-    /// What each line holds; a blank line holds nothing.
-    lines: Vec<SmallVec<[Scanned; 1]>>,
+    /// The chunk's text, which the headers point into.
+    text: Vec<u8>,
+    found: Found,
+    /// How many lines the chunk has.
+    line_count: u32,
 }
 
 /// One thing found on a line, read ahead of its placing.
 #[derive(Debug)]
-enum Scanned {
-    /// One of the line's objects: its message, or why it has none.
+pub(crate) enum Scanned {
+    /// One of the line's objects: its header, valid or not.
     Object {
-        message: Result<WrittenMessage, Problem>,
+        header: Result<ScannedHeader, Problem>,
+        /// The object's text.
+        text: TextAt,
         /// Why its other fields cannot be read, when they cannot: reported
         /// if the message is placed.
         unreadable: Option<String>,
-        /// The text reports about the object show, when it is not the
-        /// message's own (a line with more around the object, or a lone
-        /// surrogate repaired in it), or when the message cannot give it
-        /// back: it has none, or it is placed despite unreadable fields.
-        report_text: Option<Box<str>>,
+        /// What reports about the object show.
+        report_text: TextAt,
     },
     /// A problem of the whole line.
     Problem { problem: Problem, text: String },
 }
 
+/// A valid header, its texts where they are.
+#[derive(Debug)]
+pub(crate) struct ScannedHeader {
+    task_uuid: TextAt,
+    task_level: Slots,
+    timestamp: f64,
+    type_name: TextAt,
+    status: Option<ActionStatus>,
+    fields: Option<FieldIndex>,
+}
+
+/// A text of a line: in the chunk's text, or (repaired, or unescaped) of
+/// its own.
+#[derive(Debug)]
+pub(crate) enum TextAt {
+    Chunk(Range<usize>),
+    Own(Box<str>),
+}
+
+impl TextAt {
+    /// Where `part` is, if it is in `chunk`: found by address, as the
+    /// scanner borrows from the line whenever it can.
+    fn of(part: &str, chunk: &[u8]) -> TextAt {
+        let start = (part.as_ptr() as usize).wrapping_sub(chunk.as_ptr() as usize);
+        if start <= chunk.len() && part.len() <= chunk.len() - start {
+            TextAt::Chunk(start..start + part.len())
+        } else {
+            TextAt::Own(part.into())
+        }
+    }
+
+    /// The text, from `chunk` (of which this part was read as UTF-8).
+    fn in_chunk<'a>(&'a self, chunk: &'a [u8]) -> &'a str {
+        match self {
+            TextAt::Chunk(range) => std::str::from_utf8(&chunk[range.clone()]).unwrap_or_default(),
+            TextAt::Own(text) => text,
+        }
+    }
+
+    /// The text, taken from `outer` (the text at `outer_at`) when it lies
+    /// inside: checked as UTF-8 no more.
+    fn within<'a>(&'a self, outer: &'a str, outer_at: &TextAt, chunk: &'a [u8]) -> &'a str {
+        if let (TextAt::Chunk(part), TextAt::Chunk(whole)) = (self, outer_at)
+            && let Some(inside) = part
+                .start
+                .checked_sub(whole.start)
+                .and_then(|start| outer.get(start..start + part.len()))
+        {
+            return inside;
+        }
+        self.in_chunk(chunk)
+    }
+}
+
 impl Chunk {
-    /// Reads every line of the chunk: its JSON, its header, its message.
-    /// Needs nothing else, and so runs on any thread.
+    /// Reads every line of the chunk: its JSON, its header, where its
+    /// fields are. Needs nothing else, and so runs on any thread.
     pub fn scan(self) -> ScannedChunk {
-        // Shapes and task UUIDs of the chunk's own, shared by its lines:
-        // the parser shares its own as it places the messages.
-        let mut shared = Shared::default();
-        let mut lines = Vec::with_capacity(self.text.len() / 128);
-        let mut rest = &self.text[..];
+        let Chunk {
+            source,
+            starts_input,
+            text,
+            mut found,
+        } = self;
+        let chunk = &text[..];
+        let mut rest = chunk;
+        let mut line_count = 0;
         while !rest.is_empty() {
             let (line, unterminated) = match memchr::memchr(b'\n', rest) {
                 Some(end) => {
@@ -84,62 +165,49 @@ impl Chunk {
                 }
                 None => (std::mem::take(&mut rest), true),
             };
-            lines.push(scan(line, unterminated, &mut shared));
+            scan(line, unterminated, chunk, |item| {
+                found.push((line_count, item));
+            });
+            line_count += 1;
         }
         ScannedChunk {
-            source: self.source,
-            starts_input: self.starts_input,
-            lines,
+            source,
+            starts_input,
+            text,
+            found,
+            line_count,
         }
     }
 }
 
-/// What the lines of a chunk share: their shapes, and the UUIDs of their
-/// tasks (a task has a few lines in a chunk, each of which would otherwise
-/// allocate its UUID here and free it on the thread that places it).
-#[derive(Default)]
-struct Shared {
-    shapes: Shapes,
-    task_uuids: foldhash::HashSet<Arc<str>>,
-}
-
-impl Shared {
-    fn task_uuid(&mut self, task_uuid: &str) -> Arc<str> {
-        if let Some(shared) = self.task_uuids.get(task_uuid) {
-            return shared.clone();
-        }
-        let shared: Arc<str> = task_uuid.into();
-        self.task_uuids.insert(shared.clone());
-        shared
-    }
-}
-
-/// What one line holds, each message built with the chunk's UUIDs and
-/// shapes.
-fn scan(line: &[u8], unterminated: bool, shared: &mut Shared) -> SmallVec<[Scanned; 1]> {
-    let mut found = SmallVec::new();
+/// Calls `found` with what one line of `chunk` holds.
+fn scan(line: &[u8], unterminated: bool, chunk: &[u8], mut found: impl FnMut(Scanned)) {
     scan_line(line, unterminated, |item| {
-        found.push(match item {
+        found(match item {
             LineItem::Object {
                 header,
                 text,
                 suspect,
                 report_text,
             } => {
-                let message = header.map(|valid| {
-                    let task_uuid = shared.task_uuid(&valid.task_uuid);
-                    valid.into_message(text, Some(task_uuid), &mut shared.shapes)
-                });
-                let unreadable = if message.is_ok() && suspect {
+                let unreadable = if header.is_ok() && suspect {
                     unreadable_fields(text)
                 } else {
                     None
                 };
-                let own_text = message.is_ok() && unreadable.is_none() && report_text == text;
+                let header = header.map(|valid| ScannedHeader {
+                    task_uuid: TextAt::of(&valid.task_uuid, chunk),
+                    task_level: valid.task_level,
+                    timestamp: valid.timestamp,
+                    type_name: TextAt::of(&valid.type_name, chunk),
+                    status: valid.status,
+                    fields: valid.fields,
+                });
                 Scanned::Object {
-                    message,
+                    header,
+                    text: TextAt::of(text, chunk),
                     unreadable,
-                    report_text: (!own_text).then(|| report_text.into()),
+                    report_text: TextAt::of(report_text, chunk),
                 }
             }
             LineItem::Problem { problem, text } => Scanned::Problem {
@@ -148,7 +216,6 @@ fn scan(line: &[u8], unterminated: bool, shared: &mut Shared) -> SmallVec<[Scann
             },
         });
     });
-    found
 }
 
 impl LogReader {
@@ -184,17 +251,20 @@ impl LogReader {
         }
         self.parser.as_ref()?; // The reader has ended: see `add_input`.
         loop {
-            let Some(((name, input), lines)) = &mut self.current else {
-                let input = self.inputs.pop_front()?;
+            let Some(((name, input), chunks)) = &mut self.current else {
+                let Some(input) = self.inputs.pop_front() else {
+                    self.spare_buffers = Vec::new(); // No chunk is read again.
+                    return None;
+                };
                 self.current = Some((input, 0));
                 continue;
             };
-            let starts_input = *lines == 0;
-            let (text, ended) = read_lines(input.as_mut(), CHUNK_BYTES);
+            let starts_input = *chunks == 0;
+            let (mut text, found) = self.spare_buffers.pop().unwrap_or_default();
+            let ended = read_lines(input.as_mut(), CHUNK_BYTES, &mut text);
             let source = name.clone();
             match ended {
-                // Not the input's first chunk any more.
-                Ok(false) => *lines += 1,
+                Ok(false) => *chunks += 1,
                 Ok(true) => self.current = None,
                 Err(error) => {
                     let source = source.clone();
@@ -207,8 +277,10 @@ impl LogReader {
                     source,
                     starts_input,
                     text,
+                    found,
                 }));
             }
+            self.spare_buffers.push((text, found));
             if let Some(error) = self.read_error.take() {
                 return Some(Err(error));
             }
@@ -223,64 +295,81 @@ impl LogReader {
         let Some(parser) = self.parser.as_mut() else {
             return;
         };
-        if chunk.starts_input {
+        let ScannedChunk {
+            source,
+            starts_input,
+            text: mut chunk_text,
+            mut found,
+            line_count,
+        } = chunk;
+        if starts_input {
             self.placed_in_input = 0;
         }
-        for line in chunk.lines {
-            self.placed_in_input += 1;
-            self.lines += 1;
+        let chunk = &chunk_text[..];
+        for (line, scanned) in found.drain(..) {
             let location = Location {
-                source: chunk.source.clone(),
-                line: self.placed_in_input,
+                source: source.clone(),
+                line: self.placed_in_input + u64::from(line) + 1,
             };
-            for scanned in line {
-                match scanned {
-                    Scanned::Object {
-                        message,
-                        unreadable,
-                        report_text,
-                    } => {
-                        let mut wanted = false;
-                        let mut refused = None;
-                        let outcome = message.and_then(|message| {
-                            wanted = parser.wanted(message.task_uuid());
-                            if !wanted {
-                                return Ok(None);
-                            }
-                            parser.add_read_ahead(message).map_err(|back| {
-                                refused = Some(back.message);
-                                back.problem
-                            })
-                        });
-                        let unreadable = unreadable.filter(|_| outcome.is_ok() && wanted);
-                        let report_text = match (&report_text, &refused) {
-                            (Some(text), _) => text,
-                            (None, Some(message)) => message.as_json(),
-                            (None, None) => "",
+            match scanned {
+                Scanned::Object {
+                    header,
+                    text,
+                    unreadable,
+                    report_text,
+                } => {
+                    // The object's text is checked as UTF-8 once, and its
+                    // header's texts taken from it.
+                    let object = text.in_chunk(chunk);
+                    let mut wanted = false;
+                    let outcome = header.and_then(|header| {
+                        let valid = ValidHeader {
+                            task_uuid: Cow::Borrowed(header.task_uuid.within(object, &text, chunk)),
+                            task_level: header.task_level,
+                            timestamp: header.timestamp,
+                            type_name: Cow::Borrowed(header.type_name.within(object, &text, chunk)),
+                            status: header.status,
+                            fields: header.fields,
                         };
-                        report_outcome(outcome, unreadable, report_text, &location, &mut emit);
-                    }
-                    Scanned::Problem { problem, text } => {
-                        report(problem, &text, &location, &mut emit);
-                    }
+                        wanted = parser.wanted(&valid.task_uuid);
+                        parser.add_header(valid, object)
+                    });
+                    let unreadable = unreadable.filter(|_| outcome.is_ok() && wanted);
+                    let reported = outcome.is_err() || unreadable.is_some();
+                    let report_text = if reported {
+                        report_text.within(object, &text, chunk)
+                    } else {
+                        ""
+                    };
+                    report_outcome(outcome, unreadable, report_text, &location, &mut emit);
+                }
+                Scanned::Problem { problem, text } => {
+                    report(problem, &text, &location, &mut emit);
                 }
             }
+        }
+        self.placed_in_input += u64::from(line_count);
+        self.lines += u64::from(line_count);
+        let reading = self.current.is_some() || !self.inputs.is_empty();
+        if reading && self.spare_buffers.len() < SPARE_BUFFERS {
+            chunk_text.clear();
+            self.spare_buffers.push((chunk_text, found));
         }
     }
 }
 
-/// Reads whole lines from `input` until there are `at_least` bytes of them
-/// or the input ends (the last line then perhaps without its newline).
-/// Returns them, and whether the input ended, or the error that stopped the
-/// reading (the lines read before it are returned all the same).
-fn read_lines(input: &mut dyn BufRead, at_least: usize) -> (Vec<u8>, io::Result<bool>) {
-    let mut text = Vec::with_capacity(at_least + (at_least >> 3));
+/// Reads whole lines from `input` into `text` until it holds `at_least`
+/// bytes or the input ends (the last line then perhaps without its
+/// newline). Returns whether the input ended, or the error that stopped
+/// the reading (the lines read before it are in `text` all the same).
+fn read_lines(input: &mut dyn BufRead, at_least: usize, text: &mut Vec<u8>) -> io::Result<bool> {
+    text.reserve(at_least + (at_least >> 3));
     while text.len() < at_least {
         let buffered = match input.fill_buf() {
-            Ok([]) => return (text, Ok(true)),
+            Ok([]) => return Ok(true),
             Ok(buffered) => buffered,
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return (text, Err(error)),
+            Err(error) => return Err(error),
         };
         // Every whole line buffered at once.
         if let Some(last) = memchr::memrchr(b'\n', buffered) {
@@ -290,11 +379,11 @@ fn read_lines(input: &mut dyn BufRead, at_least: usize) -> (Vec<u8>, io::Result<
         }
         // A line longer than what is buffered, or the input's last without
         // a newline. (`read_until` retries reads interrupted by a signal.)
-        match input.read_until(b'\n', &mut text) {
+        match input.read_until(b'\n', text) {
             Ok(_) if text.last() == Some(&b'\n') => {}
-            Ok(_) => return (text, Ok(true)),
-            Err(error) => return (text, Err(error)),
+            Ok(_) => return Ok(true),
+            Err(error) => return Err(error),
         }
     }
-    (text, Ok(false))
+    Ok(false)
 }

@@ -36,7 +36,7 @@ const BYTES_PER_FIELD: usize = 8;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct FieldIndex {
     /// Each field's offsets, encoded (see [`FieldIndex::push`]).
-    fields: SmallVec<[[u8; BYTES_PER_FIELD]; 12]>,
+    fields: SmallVec<[[u8; BYTES_PER_FIELD]; 8]>,
     /// A field's offsets did not fit, or there were too many fields.
     overflowed: bool,
 }

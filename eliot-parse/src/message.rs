@@ -195,16 +195,6 @@ impl WrittenMessage {
         &self.task_uuid
     }
 
-    /// Shares the UUID of the message's open task, if given, and a shape
-    /// of `shapes`: for a message read ahead with a UUID and shapes of its
-    /// own, so that it takes no more memory than one read by the parser.
-    pub(crate) fn adopt(&mut self, task_uuid: Option<Arc<str>>, shapes: &mut Shapes) {
-        if let Some(task_uuid) = task_uuid {
-            self.task_uuid = task_uuid;
-        }
-        self.shape = shapes.adopt(self.shape.clone());
-    }
-
     /// The message's place in its task.
     pub fn task_level(&self) -> &TaskLevel {
         &self.shape.level

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::header::ValidHeader;
 use super::message::WrittenMessage;
 use super::packing::Dictionary;
-use super::problem::{Problem, Refused};
+use super::problem::Problem;
 use super::shape::Shapes;
 use super::task::Task;
 
@@ -96,7 +96,6 @@ impl Parser {
     pub fn add(&mut self, message: WrittenMessage) -> Result<Option<Task>, Problem> {
         let task_uuid = message.shared_task_uuid().clone();
         self.add_with(&task_uuid, |_, _| message)
-            .map_err(|refused| refused.problem)
     }
 
     /// [`add`](Parser::add) for a line's parsed header; the message shares
@@ -111,21 +110,6 @@ impl Parser {
         self.add_with(&task_uuid, |shared, shapes| {
             header.into_message(text, shared, shapes)
         })
-        .map_err(|refused| refused.problem)
-    }
-
-    /// [`add`](Parser::add) for a message read on another thread, with a
-    /// UUID and shape of its own: it shares those of the parser instead. A
-    /// message refused comes back with its problem.
-    pub(crate) fn add_read_ahead(
-        &mut self,
-        mut message: WrittenMessage,
-    ) -> Result<Option<Task>, Refused> {
-        let task_uuid = message.shared_task_uuid().clone();
-        self.add_with(&task_uuid, |shared, shapes| {
-            message.adopt(shared, shapes);
-            message
-        })
     }
 
     /// Adds the message `make` builds, given the UUID of its open task to
@@ -134,7 +118,7 @@ impl Parser {
         &mut self,
         task_uuid: &str,
         make: impl FnOnce(Option<Arc<str>>, &mut Shapes) -> WrittenMessage,
-    ) -> Result<Option<Task>, Refused> {
+    ) -> Result<Option<Task>, Problem> {
         if !self.wanted(task_uuid) {
             return Ok(None);
         }
@@ -143,11 +127,10 @@ impl Parser {
             if self.completed.contains(task_uuid) {
                 // A complete task has every place filled: this line repeats
                 // one of them (or contradicts the tree's end).
-                let problem = Problem::Duplicate {
+                return Err(Problem::Duplicate {
                     task_uuid: task_uuid.to_owned(),
                     level: message.task_level().clone(),
-                };
-                return Err(Refused { problem, message });
+                });
             }
             return self.open_task(message);
         };
@@ -178,7 +161,7 @@ impl Parser {
             .is_none_or(|only| only.contains(task_uuid))
     }
 
-    fn open_task(&mut self, message: WrittenMessage) -> Result<Option<Task>, Refused> {
+    fn open_task(&mut self, message: WrittenMessage) -> Result<Option<Task>, Problem> {
         let mut task = Task::start(message, self.next_seq)?;
         self.next_seq += 1;
         if task.is_complete() {

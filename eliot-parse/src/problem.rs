@@ -4,15 +4,6 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::level::TaskLevel;
-use super::message::WrittenMessage;
-
-/// A message the parser could not place, with why.
-#[derive(Debug)]
-pub(crate) struct Refused {
-    pub(crate) problem: Problem,
-    /// Given back, so that a report can show its text.
-    pub(crate) message: WrittenMessage,
-}
 
 /// Why a line (or part of one) could not be placed in a task.
 #[derive(Clone, Debug, PartialEq)]

@@ -8,6 +8,7 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
+use super::chunk::Found;
 use super::line::{LineItem, scan_line};
 use super::parser::Parser;
 use super::problem::{Location, Malformed, Problem};
@@ -183,6 +184,8 @@ pub struct LogReader {
     pub(super) read_error: Option<ReadError>,
     /// The lines placed from chunks of the current input.
     pub(super) placed_in_input: u64,
+    /// Buffers of chunks placed, to read and scan chunks into again.
+    pub(super) spare_buffers: Vec<(Vec<u8>, Found)>,
 }
 
 impl Default for LogReader {
@@ -210,6 +213,7 @@ impl LogReader {
             lines: 0,
             read_error: None,
             placed_in_input: 0,
+            spare_buffers: Vec::new(),
         }
     }
 

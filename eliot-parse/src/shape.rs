@@ -46,31 +46,6 @@ impl Shapes {
         status: Option<ActionStatus>,
         level: &[u32],
     ) -> Arc<Shape> {
-        self.share(type_name, status, level, || {
-            Arc::new(Shape {
-                type_name: type_name.into(),
-                status,
-                level: TaskLevel::from(level),
-            })
-        })
-    }
-
-    /// The shape equal to `shape` if there is one, else `shape`, now shared:
-    /// for a line read with shapes of its own (on another thread).
-    pub(crate) fn adopt(&mut self, shape: Arc<Shape>) -> Arc<Shape> {
-        let (type_name, status, level) = (&*shape.type_name, shape.status, shape.level.as_slice());
-        self.share(type_name, status, level, || shape.clone())
-    }
-
-    /// The shared shape of these parts, or the one `make` makes, shared
-    /// from now on while there is room.
-    fn share(
-        &mut self,
-        type_name: &str,
-        status: Option<ActionStatus>,
-        level: &[u32],
-        make: impl FnOnce() -> Arc<Shape>,
-    ) -> Arc<Shape> {
         use std::hash::BuildHasher;
         let hash = self.hasher.hash_one((type_name, status, level));
         let same = |shape: &&Arc<Shape>| {
@@ -81,7 +56,11 @@ impl Shapes {
         if let Some(shared) = self.by_hash.get(&hash).and_then(|b| b.iter().find(same)) {
             return shared.clone();
         }
-        let shape = make();
+        let shape = Arc::new(Shape {
+            type_name: type_name.into(),
+            status,
+            level: TaskLevel::from(level),
+        });
         if self.shared < MAX_SHARED {
             self.by_hash.entry(hash).or_default().push(shape.clone());
             self.shared += 1;

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use super::level::TaskLevel;
 use super::message::{ActionStatus, WrittenMessage};
 use super::packing::{Blocks, Dictionary, Text};
-use super::problem::{Problem, Refused};
+use super::problem::Problem;
 
 /// A task read from a log: the tree of one `task_uuid`.
 ///
@@ -87,7 +87,7 @@ pub struct WrittenAction {
 
 impl Task {
     /// A task whose first line is `message`.
-    pub(crate) fn start(message: WrittenMessage, seq: u64) -> Result<Task, Refused> {
+    pub(crate) fn start(message: WrittenMessage, seq: u64) -> Result<Task, Problem> {
         let task_uuid = message.shared_task_uuid().clone();
         let timestamp = message.timestamp();
         let plain_bytes = message.as_json().len();
@@ -113,16 +113,17 @@ impl Task {
     }
 
     /// Adds a later line of the task.
-    pub(crate) fn add(&mut self, message: WrittenMessage) -> Result<(), Refused> {
+    pub(crate) fn add(&mut self, message: WrittenMessage) -> Result<(), Problem> {
         let timestamp = message.timestamp();
         let bytes = message.as_json().len();
         match &mut self.root {
             Node::Action(root) => root.insert(message)?,
             Node::Message(_) => {
-                return Err(conflict(
-                    message,
-                    "the task is a single message logged outside any action",
-                ));
+                return Err(Problem::Conflict {
+                    task_uuid: self.task_uuid.to_string(),
+                    level: message.task_level().clone(),
+                    reason: "the task is a single message logged outside any action",
+                });
             }
         }
         self.lines += 1;
@@ -496,17 +497,13 @@ impl WrittenAction {
 
     /// Refuses a line for a child at `slot` when the action already ended
     /// at or before it.
-    fn check_before_end(
-        &self,
-        slot: u32,
-        message: WrittenMessage,
-    ) -> Result<WrittenMessage, Refused> {
+    fn check_before_end(&self, slot: u32, message: &WrittenMessage) -> Result<(), Problem> {
         match self.end_slot() {
             Some(end_slot) if slot >= end_slot => Err(conflict(
                 message,
                 "the action's end message is at or before this slot",
             )),
-            _ => Ok(message),
+            _ => Ok(()),
         }
     }
 
@@ -520,7 +517,7 @@ impl WrittenAction {
     /// the action at its level without the last slot (for a plain message,
     /// that is its parent); the slots past this action's own depth lead
     /// there.
-    fn insert(&mut self, message: WrittenMessage) -> Result<(), Refused> {
+    fn insert(&mut self, message: WrittenMessage) -> Result<(), Problem> {
         let level = message.task_level().as_slice();
         let depth = self.task_level.len();
         if depth + 1 < level.len() {
@@ -534,14 +531,14 @@ impl WrittenAction {
 
     /// Places `message` in the child action at `slot`, creating it as a
     /// placeholder if it is not known yet.
-    fn insert_below(&mut self, slot: u32, message: WrittenMessage) -> Result<(), Refused> {
+    fn insert_below(&mut self, slot: u32, message: WrittenMessage) -> Result<(), Problem> {
         if slot == 1 {
             return Err(conflict(
-                message,
+                &message,
                 "slot 1 of an action is its start message, not a child action",
             ));
         }
-        let message = self.check_before_end(slot, message)?;
+        self.check_before_end(slot, &message)?;
         let (place, created) = match self.find(slot) {
             Some(place) => (place, false),
             None => {
@@ -556,19 +553,19 @@ impl WrittenAction {
         };
         let Some(Node::Action(child)) = self.child_mut(place) else {
             return Err(conflict(
-                message,
+                &message,
                 "a message holds the place of the action this line belongs to",
             ));
         };
         // A complete action has no free place left, so a line it accepts
         // can only complete it, never undo that.
         let was_complete = child.is_complete();
-        if let Err(refused) = child.insert(message) {
+        if let Err(problem) = child.insert(message) {
             if created {
                 self.pop_child(place);
                 self.child_actions -= 1;
             }
-            return Err(refused);
+            return Err(problem);
         }
         debug_assert!(!was_complete, "a complete action accepted a line");
         if child.is_complete() {
@@ -579,7 +576,7 @@ impl WrittenAction {
 
     /// Places `message` in this action: its start, its end, or a child
     /// message.
-    fn insert_here(&mut self, message: WrittenMessage) -> Result<(), Refused> {
+    fn insert_here(&mut self, message: WrittenMessage) -> Result<(), Problem> {
         match message.action_status() {
             Some(ActionStatus::Started) => place(&mut self.start, message),
             Some(_) => {
@@ -591,7 +588,7 @@ impl WrittenAction {
                         .is_some_and(|last| last.slot() >= end_slot)
                     {
                         return Err(conflict(
-                            message,
+                            &message,
                             "a child of the action is at or after this end's slot",
                         ));
                     }
@@ -602,16 +599,16 @@ impl WrittenAction {
                 let slot = message.task_level().last().unwrap_or(0);
                 if slot == 1 {
                     return Err(conflict(
-                        message,
+                        &message,
                         "slot 1 of an action is its start message, not a plain message",
                     ));
                 }
-                let message = self.check_before_end(slot, message)?;
+                self.check_before_end(slot, &message)?;
                 match self.child_at(slot) {
                     Some(Node::Action(_)) => {
-                        Err(conflict(message, "an action holds this message's place"))
+                        Err(conflict(&message, "an action holds this message's place"))
                     }
-                    Some(Node::Message(_)) => Err(duplicate(message)),
+                    Some(Node::Message(_)) => Err(duplicate(&message)),
                     None => {
                         self.push_child(Node::Message(message));
                         Ok(())
@@ -630,29 +627,27 @@ enum Place {
     Late(u32),
 }
 
-fn place(slot: &mut Option<WrittenMessage>, message: WrittenMessage) -> Result<(), Refused> {
+fn place(slot: &mut Option<WrittenMessage>, message: WrittenMessage) -> Result<(), Problem> {
     if slot.is_some() {
-        return Err(duplicate(message));
+        return Err(duplicate(&message));
     }
     *slot = Some(message);
     Ok(())
 }
 
-fn duplicate(message: WrittenMessage) -> Refused {
-    let problem = Problem::Duplicate {
+fn duplicate(message: &WrittenMessage) -> Problem {
+    Problem::Duplicate {
         task_uuid: message.task_uuid().to_owned(),
         level: message.task_level().clone(),
-    };
-    Refused { problem, message }
+    }
 }
 
-fn conflict(message: WrittenMessage, reason: &'static str) -> Refused {
-    let problem = Problem::Conflict {
+fn conflict(message: &WrittenMessage, reason: &'static str) -> Problem {
+    Problem::Conflict {
         task_uuid: message.task_uuid().to_owned(),
         level: message.task_level().clone(),
         reason,
-    };
-    Refused { problem, message }
+    }
 }
 
 #[cfg(test)]
