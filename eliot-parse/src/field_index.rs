@@ -8,7 +8,7 @@
 //! the first.
 //!
 //! The index lives in the allocation of the line's text, after it, so that
-//! a message stays 48 bytes with one allocation and its text a `str`: each
+//! a message stays 40 bytes with one allocation and its text a `str`: each
 //! offset in two ASCII bytes of seven bits, then one last byte with the
 //! number of fields, or [`NO_INDEX`]. Lines too long for 14-bit offsets, or
 //! with too many fields, have no index. The parser packs the text of tasks

@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
 
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -18,6 +17,7 @@ use super::packing::Text;
 use super::problem::Problem;
 use super::scan::might_be_unreadable;
 use super::shape::Shapes;
+use super::task_uuid::TaskUuid;
 
 /// The deepest `task_level` read. Building a task walks and allocates an
 /// action for every slot of a line's level, and drawing or serializing the
@@ -161,10 +161,10 @@ impl ValidHeader<'_> {
     pub(crate) fn into_message(
         self,
         text: &str,
-        task_uuid: Option<Arc<str>>,
+        task_uuid: Option<TaskUuid>,
         shapes: &mut Shapes,
     ) -> WrittenMessage {
-        let task_uuid = task_uuid.unwrap_or_else(|| Arc::from(&*self.task_uuid));
+        let task_uuid = task_uuid.unwrap_or_else(|| TaskUuid::from(&*self.task_uuid));
         let shape = shapes.get(&self.type_name, self.status, &self.task_level);
         let text = Text::plain(text, self.fields.as_ref());
         WrittenMessage::new(text, task_uuid, self.timestamp, shape)

@@ -63,7 +63,7 @@
 //! completed task. Past a few megabytes, the lines of open tasks are kept
 //! packed (LZ4) until their task is handed back: of a log whose tasks never
 //! complete, the text is held in a fraction of its size, beside the trees
-//! (48 bytes a message, a shared shape for its type and level).
+//! (40 bytes a message, a shared shape for its type and level).
 //!
 //! # Missing lines and bad lines
 //!
@@ -97,6 +97,7 @@ mod reader;
 mod scan;
 mod shape;
 mod task;
+mod task_uuid;
 
 pub use chunk::{Chunk, ScannedChunk};
 pub use field_index::FieldTexts;

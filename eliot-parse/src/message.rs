@@ -20,6 +20,7 @@ use super::packing::Text;
 use super::problem::Problem;
 use super::scan::split_objects;
 use super::shape::{Shape, Shapes};
+use super::task_uuid::TaskUuid;
 
 /// Eliot's own keys, which hold its values in every message:
 /// `timestamp`, `task_uuid`, `task_level`, `action_status`, `action_type`
@@ -91,10 +92,10 @@ impl fmt::Display for ActionStatus {
 #[derive(Clone)]
 pub struct WrittenMessage {
     text: Text,
-    task_uuid: Arc<str>,
+    task_uuid: TaskUuid,
     timestamp: f64,
     /// The type, status and level, shared with the other lines that have
-    /// them: a message in memory is 48 bytes besides its text.
+    /// them: a message in memory is 40 bytes besides its text.
     shape: Arc<Shape>,
 }
 
@@ -122,7 +123,7 @@ impl WrittenMessage {
         found.unwrap_or(Err(Problem::Empty))
     }
 
-    pub(crate) fn new(text: Text, task_uuid: Arc<str>, timestamp: f64, shape: Arc<Shape>) -> Self {
+    pub(crate) fn new(text: Text, task_uuid: TaskUuid, timestamp: f64, shape: Arc<Shape>) -> Self {
         WrittenMessage {
             text,
             task_uuid,
@@ -188,10 +189,10 @@ impl WrittenMessage {
 
     /// The UUID of the task the message belongs to.
     pub fn task_uuid(&self) -> &str {
-        &self.task_uuid
+        self.task_uuid.as_str()
     }
 
-    pub(crate) fn shared_task_uuid(&self) -> &Arc<str> {
+    pub(crate) fn shared_task_uuid(&self) -> &TaskUuid {
         &self.task_uuid
     }
 

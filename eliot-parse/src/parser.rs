@@ -1,7 +1,6 @@
 //! The streaming parser: messages in, complete tasks out.
 
 use foldhash::{HashMap, HashSet};
-use std::sync::Arc;
 
 use super::header::ValidHeader;
 use super::message::WrittenMessage;
@@ -9,6 +8,7 @@ use super::packing::Dictionary;
 use super::problem::Problem;
 use super::shape::Shapes;
 use super::task::Task;
+use super::task_uuid::TaskUuid;
 
 /// Builds tasks from messages given in any order, and hands each task back
 /// the moment its last line arrives (Eliot's `eliot.parse.Parser`).
@@ -46,9 +46,9 @@ use super::task::Task;
 pub struct Parser {
     /// By task UUID, looked up for every line: with foldhash, seeded at
     /// random as std's SipHash is, and faster on UUIDs.
-    open: HashMap<Arc<str>, Task>,
+    open: HashMap<TaskUuid, Task>,
     /// The UUIDs of the tasks handed back complete.
-    completed: HashSet<Arc<str>>,
+    completed: HashSet<TaskUuid>,
     next_seq: u64,
     only: Option<HashSet<Box<str>>>,
     shapes: Shapes,
@@ -95,7 +95,7 @@ impl Parser {
     /// refused and changes nothing.
     pub fn add(&mut self, message: WrittenMessage) -> Result<Option<Task>, Problem> {
         let task_uuid = message.shared_task_uuid().clone();
-        self.add_with(&task_uuid, |_, _| message)
+        self.add_with(task_uuid.as_str(), |_, _| message)
     }
 
     /// [`add`](Parser::add) for a line's parsed header; the message shares
@@ -117,7 +117,7 @@ impl Parser {
     fn add_with(
         &mut self,
         task_uuid: &str,
-        make: impl FnOnce(Option<Arc<str>>, &mut Shapes) -> WrittenMessage,
+        make: impl FnOnce(Option<TaskUuid>, &mut Shapes) -> WrittenMessage,
     ) -> Result<Option<Task>, Problem> {
         if !self.wanted(task_uuid) {
             return Ok(None);

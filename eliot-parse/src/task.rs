@@ -17,12 +17,12 @@
 //! re-checks only the actions on that line's path, never the whole tree.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use super::level::TaskLevel;
 use super::message::{ActionStatus, WrittenMessage};
 use super::packing::{Blocks, Dictionary, Text};
 use super::problem::Problem;
+use super::task_uuid::TaskUuid;
 
 /// A task read from a log: the tree of one `task_uuid`.
 ///
@@ -43,7 +43,7 @@ use super::problem::Problem;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Task {
-    task_uuid: Arc<str>,
+    task_uuid: TaskUuid,
     root: Node,
     lines: usize,
     start_time: f64,
@@ -120,7 +120,7 @@ impl Task {
             Node::Action(root) => root.insert(message)?,
             Node::Message(_) => {
                 return Err(Problem::Conflict {
-                    task_uuid: self.task_uuid.to_string(),
+                    task_uuid: self.task_uuid.as_str().to_owned(),
                     level: message.task_level().clone(),
                     reason: "the task is a single message logged outside any action",
                 });
@@ -182,10 +182,10 @@ impl Task {
 
     /// The task's UUID.
     pub fn task_uuid(&self) -> &str {
-        &self.task_uuid
+        self.task_uuid.as_str()
     }
 
-    pub(crate) fn shared_task_uuid(&self) -> &Arc<str> {
+    pub(crate) fn shared_task_uuid(&self) -> &TaskUuid {
         &self.task_uuid
     }
 
