@@ -595,17 +595,24 @@ fn read_on_threads(reader: &mut LogReader, session: &mut Session, threads: usize
             if !open {
                 return;
             }
-            // The tasks that never completed.
-            for event in reader.into_inner().by_ref() {
-                let Ok(event) = event else {
-                    continue; // Every input has ended: no error is left.
-                };
-                if !hand_on(event) {
-                    return;
-                }
+            if !batch.is_empty() && !feeder.feed(Job::Work(std::mem::take(&mut batch))) {
+                return;
             }
-            if !batch.is_empty() {
-                feeder.feed(Job::Work(batch));
+            // The tasks that never completed, drawn here one at a time: they
+            // come all at once, each unpacked as it is handed back, and
+            // several in flight to other threads held more memory than the
+            // log's size when no task of a long log completes.
+            for event in reader.into_inner().by_ref() {
+                let Ok(Event::Task(task)) = event else {
+                    continue; // Every input has ended: only tasks are left.
+                };
+                if tally.counts_and_shows(&task) {
+                    let mut drawn = spare.try_recv().unwrap_or_default();
+                    drawing.draw(&task, &mut drawn);
+                    if !feeder.feed(Job::Done((Printed::Task(drawn), vec![task]))) {
+                        return;
+                    }
+                }
             }
         },
         |(printed, tasks)| {
