@@ -179,6 +179,26 @@ mod tests {
     }
 
     #[test]
+    fn a_message_read_in_one_pass_has_its_fields_and_others_read_them_again() {
+        use crate::WrittenMessage;
+        let header = r#""timestamp":1.0,"task_uuid":"t","task_level":[1],"message_type":"m""#;
+        let plain =
+            WrittenMessage::from_json(&format!(r#"{{"a":[1,{{"b":"c"}}],{header},"d":"e"}}"#))
+                .unwrap();
+        let fields: Vec<_> = plain.field_texts().unwrap().collect();
+        assert_eq!(fields, [("a", r#"[1,{"b":"c"}]"#), ("d", r#""e""#)]);
+        // A key with an escape, and a line too long for the index: read again.
+        for line in [
+            format!(r#"{{"tab\tkey":1,{header}}}"#),
+            format!(r#"{{"long":"{}",{header}}}"#, "x".repeat(MAX_OFFSET)),
+        ] {
+            let message = WrittenMessage::from_json(&line).unwrap();
+            assert!(message.field_texts().is_none(), "{line:.40}");
+            assert_eq!(message.as_json(), line);
+        }
+    }
+
+    #[test]
     fn lines_too_long_or_with_too_many_fields_have_no_index() {
         let long = format!(r#"{{"a":"{}"}}"#, "x".repeat(MAX_OFFSET));
         let mut index = FieldIndex::default();
