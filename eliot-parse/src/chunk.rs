@@ -28,10 +28,6 @@ use super::problem::{Location, Problem};
 use super::reader::{Event, LogReader, ReadError, report, report_outcome};
 use super::scan::unreadable_fields;
 
-/// About how much text a chunk holds: a few hundred lines, enough that
-/// handing it to another thread costs little beside scanning it.
-const CHUNK_BYTES: usize = 64 << 10;
-
 /// The buffers of this many chunks placed are kept to read and scan chunks
 /// into again: as many as are in flight. The threads pass them back and
 /// forth instead of one allocating what another frees, which stays in the
@@ -261,7 +257,7 @@ impl LogReader {
             };
             let starts_input = *chunks == 0;
             let (mut text, found) = self.spare_buffers.pop().unwrap_or_default();
-            let ended = read_lines(input.as_mut(), CHUNK_BYTES, &mut text);
+            let ended = read_lines(input.as_mut(), &mut text);
             let source = name.clone();
             match ended {
                 Ok(false) => *chunks += 1,
@@ -358,13 +354,17 @@ impl LogReader {
     }
 }
 
-/// Reads whole lines from `input` into `text` until it holds `at_least`
-/// bytes or the input ends (the last line then perhaps without its
+/// Reads into `text` the whole lines `input` has buffered, or, when it has
+/// none, reads until it has one (the input's last line perhaps without its
 /// newline). Returns whether the input ended, or the error that stopped
-/// the reading (the lines read before it are in `text` all the same).
-fn read_lines(input: &mut dyn BufRead, at_least: usize, text: &mut Vec<u8>) -> io::Result<bool> {
-    text.reserve(at_least + (at_least >> 3));
-    while text.len() < at_least {
+/// the reading (what was read before it is in `text` all the same).
+///
+/// It asks the input for more only when what is buffered holds no whole
+/// line: a chunk of a file is about what its buffer holds (64 KiB for a
+/// file a reader opens), and the lines of a pipe are read, scanned and
+/// placed as they come, not once enough of them have.
+fn read_lines(input: &mut dyn BufRead, text: &mut Vec<u8>) -> io::Result<bool> {
+    loop {
         let buffered = match input.fill_buf() {
             Ok([]) => return Ok(true),
             Ok(buffered) => buffered,
@@ -375,15 +375,12 @@ fn read_lines(input: &mut dyn BufRead, at_least: usize, text: &mut Vec<u8>) -> i
         if let Some(last) = memchr::memrchr(b'\n', buffered) {
             text.extend_from_slice(&buffered[..=last]);
             input.consume(last + 1);
-            continue;
+            return Ok(false);
         }
-        // A line longer than what is buffered, or the input's last without
-        // a newline. (`read_until` retries reads interrupted by a signal.)
-        match input.read_until(b'\n', text) {
-            Ok(_) if text.last() == Some(&b'\n') => {}
-            Ok(_) => return Ok(true),
-            Err(error) => return Err(error),
-        }
+        // Part of a line longer than what is buffered, or of the input's
+        // last line without a newline: kept, and more read.
+        text.extend_from_slice(buffered);
+        let taken = buffered.len();
+        input.consume(taken);
     }
-    Ok(false)
 }

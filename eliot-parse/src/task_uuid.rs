@@ -7,8 +7,15 @@ use std::sync::Arc;
 /// pointer, where an `Arc<str>` is two words. On a log held whole (its
 /// tasks never complete) that is 8 bytes less a message, and as much again
 /// in each list of children.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct TaskUuid(Arc<String>);
+
+/// As the `str`, so that a task or message shows its UUID as before.
+impl std::fmt::Debug for TaskUuid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
 
 impl TaskUuid {
     pub(crate) fn as_str(&self) -> &str {

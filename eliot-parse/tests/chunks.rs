@@ -194,3 +194,72 @@ fn the_reference_logs_read_in_chunks_as_line_by_line() {
     }
     assert!(read >= 3, "the reference logs are in {dir}");
 }
+
+/// An input that hands out its text in pieces, as a pipe does, and counts
+/// how many it was asked for.
+struct Pieces {
+    pieces: std::collections::VecDeque<Vec<u8>>,
+    current: Vec<u8>,
+    at: usize,
+    asked: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl std::io::Read for Pieces {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let buffered = std::io::BufRead::fill_buf(self)?;
+        let n = buffered.len().min(out.len());
+        out[..n].copy_from_slice(&buffered[..n]);
+        std::io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl std::io::BufRead for Pieces {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.at == self.current.len() {
+            self.current = self.pieces.pop_front().unwrap_or_default();
+            self.at = 0;
+            self.asked
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(&self.current[self.at..])
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at += n;
+    }
+}
+
+#[test]
+fn the_lines_of_a_pipe_are_placed_as_they_come() {
+    use std::sync::atomic::Ordering;
+    let message = |uuid: &str| {
+        format!(r#"{{"timestamp":1.0,"task_uuid":"{uuid}","task_level":[1],"message_type":"m"}}"#)
+    };
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let first = format!("{}\n{}\n{{\"timestamp\":1.0,", message("a"), message("b"));
+    let second = r#""task_uuid":"c","task_level":[1],"message_type":"m"}"#.to_owned() + "\n";
+    let mut reader = LogReader::new();
+    reader.add_input(
+        "pipe",
+        Pieces {
+            pieces: [first.into_bytes(), second.into_bytes()].into(),
+            current: Vec::new(),
+            at: 0,
+            asked: asked.clone(),
+        },
+    );
+    let mut tasks = Vec::new();
+    let chunk = reader.read_chunk().unwrap().unwrap();
+    reader.place(chunk.scan(), |event| tasks.push(format!("{event:?}")));
+    // The two whole lines of the first piece are placed before the second
+    // piece is asked for.
+    assert_eq!(asked.load(Ordering::Relaxed), 1);
+    assert_eq!(tasks.len(), 2, "{tasks:?}");
+    // The line cut between the pieces is read whole.
+    let chunk = reader.read_chunk().unwrap().unwrap();
+    reader.place(chunk.scan(), |event| tasks.push(format!("{event:?}")));
+    assert_eq!(tasks.len(), 3, "{tasks:?}");
+    assert!(tasks[2].contains(r#"task_uuid: "c""#), "{tasks:?}");
+    assert!(reader.read_chunk().is_none());
+}
