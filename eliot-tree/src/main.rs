@@ -110,9 +110,11 @@ struct Args {
     #[arg(long)]
     stats: bool,
 
-    /// Use this many threads: one reads the log and draws tasks when it can,
-    /// the others draw tasks. By default one per core. The output is the
-    /// same, in the same order.
+    /// Use this many threads: one reads the log, places its lines and draws
+    /// tasks when it can, the others read lines and draw tasks. By default
+    /// one per core; one when the output is a terminal, where each task is
+    /// shown as soon as its last line is read. The output is the same, in
+    /// the same order.
     #[arg(short = 'j', long, value_name = "N")]
     jobs: Option<NonZeroUsize>,
 }
@@ -404,7 +406,11 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             Some(jobs) => jobs.get(),
             None => thread::available_parallelism().map_or(1, NonZeroUsize::get),
         };
-        let threads = if session.tally.html.is_some() {
+        // Output shown task by task (to a terminal) is read and drawn on
+        // this thread: other threads hand a task on only when the next one
+        // comes, and a task would wait on the screen for input that may
+        // never come.
+        let threads = if session.tally.html.is_some() || session.output.flush_each_task {
             1
         } else {
             threads
