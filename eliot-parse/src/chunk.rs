@@ -25,7 +25,7 @@ use super::header::{Slots, ValidHeader};
 use super::line::{LineItem, scan_line};
 use super::message::ActionStatus;
 use super::problem::{Location, Problem};
-use super::reader::{Event, LogReader, ReadError, report, report_outcome};
+use super::reader::{Event, LogReader, ReadError, report};
 use super::scan::unreadable_fields;
 
 /// The buffers of this many chunks placed are kept to read and scan chunks
@@ -124,19 +124,36 @@ impl TextAt {
         }
     }
 
+    /// [`within`](Self::within), kept: a text of its own moves out.
+    fn into_within<'a>(self, outer: &'a str, outer_at: &TextAt, chunk: &'a [u8]) -> Cow<'a, str> {
+        match self {
+            TextAt::Chunk(part) => Cow::Borrowed(part_of(&part, outer, outer_at, chunk)),
+            TextAt::Own(text) => Cow::Owned(text.into()),
+        }
+    }
+
     /// The text, taken from `outer` (the text at `outer_at`) when it lies
     /// inside: checked as UTF-8 no more.
     fn within<'a>(&'a self, outer: &'a str, outer_at: &TextAt, chunk: &'a [u8]) -> &'a str {
-        if let (TextAt::Chunk(part), TextAt::Chunk(whole)) = (self, outer_at)
-            && let Some(inside) = part
-                .start
-                .checked_sub(whole.start)
-                .and_then(|start| outer.get(start..start + part.len()))
-        {
-            return inside;
+        match self {
+            TextAt::Chunk(part) => part_of(part, outer, outer_at, chunk),
+            TextAt::Own(text) => text,
         }
-        self.in_chunk(chunk)
     }
+}
+
+/// The text at `part` of `chunk`: a slice of `outer` (the text at
+/// `outer_at`) when it lies inside, else checked as UTF-8.
+fn part_of<'a>(part: &Range<usize>, outer: &'a str, outer_at: &TextAt, chunk: &'a [u8]) -> &'a str {
+    if let TextAt::Chunk(whole) = outer_at
+        && let Some(inside) = part
+            .start
+            .checked_sub(whole.start)
+            .and_then(|start| outer.get(start..start + part.len()))
+    {
+        return inside;
+    }
+    std::str::from_utf8(&chunk[part.clone()]).unwrap_or_default()
 }
 
 impl Chunk {
@@ -317,27 +334,22 @@ impl LogReader {
                     // The object's text is checked as UTF-8 once, and its
                     // header's texts taken from it.
                     let object = text.in_chunk(chunk);
-                    let mut wanted = false;
-                    let outcome = header.and_then(|header| {
-                        let valid = ValidHeader {
-                            task_uuid: Cow::Borrowed(header.task_uuid.within(object, &text, chunk)),
-                            task_level: header.task_level,
-                            timestamp: header.timestamp,
-                            type_name: Cow::Borrowed(header.type_name.within(object, &text, chunk)),
-                            status: header.status,
-                            fields: header.fields,
-                        };
-                        wanted = parser.wanted(&valid.task_uuid);
-                        parser.add_header(valid, object)
+                    let header = header.map(|header| ValidHeader {
+                        task_uuid: header.task_uuid.into_within(object, &text, chunk),
+                        task_level: header.task_level,
+                        timestamp: header.timestamp,
+                        type_name: header.type_name.into_within(object, &text, chunk),
+                        status: header.status,
+                        fields: header.fields,
                     });
-                    let unreadable = unreadable.filter(|_| outcome.is_ok() && wanted);
-                    let reported = outcome.is_err() || unreadable.is_some();
-                    let report_text = if reported {
-                        report_text.within(object, &text, chunk)
-                    } else {
-                        ""
-                    };
-                    report_outcome(outcome, unreadable, report_text, &location, &mut emit);
+                    parser.place_object(
+                        header,
+                        object,
+                        || unreadable,
+                        || report_text.within(object, &text, chunk),
+                        &location,
+                        &mut emit,
+                    );
                 }
                 Scanned::Problem { problem, text } => {
                     report(problem, &text, &location, &mut emit);

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::chunk::Found;
+use super::header::ValidHeader;
 use super::line::{LineItem, scan_line};
 use super::parser::Parser;
 use super::problem::{Location, Malformed, Problem};
@@ -69,23 +70,52 @@ impl Parser {
                 text,
                 suspect,
                 report_text,
-            } => {
-                let mut suspect = suspect;
-                let outcome = header.and_then(|valid| {
-                    // The fields of a line of a task not read are not
-                    // looked at: the line is not placed.
-                    suspect &= self.wanted(&valid.task_uuid);
-                    self.add_header(valid, text)
-                });
-                let unreadable = if outcome.is_ok() && suspect {
-                    unreadable_fields(text)
-                } else {
-                    None
-                };
-                report_outcome(outcome, unreadable, report_text, location, &mut emit);
-            }
+            } => self.place_object(
+                header,
+                text,
+                || suspect.then(|| unreadable_fields(text)).flatten(),
+                || report_text,
+                location,
+                &mut emit,
+            ),
             LineItem::Problem { problem, text } => report(problem, &text, location, &mut emit),
         });
+    }
+
+    /// Places one of a line's objects (`text`, its `header` checked) and
+    /// reports to `emit` what follows: why its other fields cannot be read,
+    /// if `unreadable` says so of a message placed in a task that is read
+    /// (the fields of a task not read are not looked at); then the task it
+    /// completed, or the problem that kept it out. Reports show
+    /// `report_text`, asked only for a report.
+    pub(crate) fn place_object<'t>(
+        &mut self,
+        header: Result<ValidHeader<'_>, Problem>,
+        text: &str,
+        unreadable: impl FnOnce() -> Option<String>,
+        report_text: impl Fn() -> &'t str,
+        location: &Location,
+        emit: &mut impl FnMut(Event),
+    ) {
+        let mut wanted = false;
+        let outcome = header.and_then(|valid| {
+            wanted = self.wanted(&valid.task_uuid);
+            self.add_header(valid, text)
+        });
+        let unreadable = if outcome.is_ok() && wanted {
+            unreadable()
+        } else {
+            None
+        };
+        if let Some(error) = unreadable {
+            let problem = Problem::UnreadableFields { error };
+            report(problem, report_text(), location, emit);
+        }
+        match outcome {
+            Ok(Some(task)) => emit(Event::Task(task)),
+            Ok(None) => {}
+            Err(problem) => report(problem, report_text(), location, emit),
+        }
     }
 }
 
@@ -101,31 +131,6 @@ pub(crate) fn report(
         problem,
         line: text.to_owned(),
     }));
-}
-
-/// Reports what placing one of a line's objects gave: the error that makes
-/// its other fields `unreadable` if any (it was placed all the same), then
-/// the task it completed or the problem that kept it out.
-pub(crate) fn report_outcome(
-    outcome: Result<Option<Task>, Problem>,
-    unreadable: Option<String>,
-    report_text: &str,
-    location: &Location,
-    emit: &mut impl FnMut(Event),
-) {
-    if let Some(error) = unreadable {
-        report(
-            Problem::UnreadableFields { error },
-            report_text,
-            location,
-            emit,
-        );
-    }
-    match outcome {
-        Ok(Some(task)) => emit(Event::Task(task)),
-        Ok(None) => {}
-        Err(problem) => report(problem, report_text, location, emit),
-    }
 }
 
 /// An input that could not be read (as opposed to a line that could not be
