@@ -5,9 +5,9 @@
 //! `task_level`, `timestamp`, the type and status) and keeps the line's text;
 //! the other fields are skipped, not built. [`WrittenMessage::fields`] parses
 //! them when someone asks, so a large log is read at the speed of a JSON
-//! scan; [`WrittenMessage::field_texts`] gives each one's JSON text where the
-//! scan found it, for a tool that shows every message. The parser packs the text of tasks held open for long (see
-//! [`Parser`](super::Parser)).
+//! scan; [`WrittenMessage::field_texts`] gives each one's JSON text where
+//! the scan found it, for a tool that shows every message. The parser packs
+//! the text of tasks held open for long (see [`Parser`](super::Parser)).
 
 use std::fmt;
 use std::sync::Arc;

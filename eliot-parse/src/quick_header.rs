@@ -3,8 +3,9 @@
 //! checked to be valid JSON.
 //!
 //! Only the shapes it reads exactly are taken; anything else (a key or a
-//! reserved value with escapes, a lone UTF-16 surrogate escape, a reserved field twice, a reserved value of
-//! an unusual kind or form, a second object, a value that
+//! reserved value with escapes, a lone UTF-16 surrogate escape, a reserved
+//! field twice, a reserved value of an unusual kind or form, a second
+//! object, a value that
 //! [`might_be_unreadable`](super::scan::might_be_unreadable), or JSON that
 //! is not valid) is left to serde_json, which reports each problem with its
 //! own words. So a header read here is the one serde_json's path reads, and

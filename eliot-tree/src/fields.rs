@@ -118,9 +118,10 @@ fn insert_sorted<'a>(fields: &mut Fields<'a>, key: Cow<'a, str>, value: &'a str)
 }
 
 /// The fields of the message `line` that are not in `hidden`, sorted by key
-/// (the tests' reference for [`message_fields`]; a key given twice keeps its last value, as JSON readers do). None when
-/// serde_json could not read them into values (nesting past its limit, a
-/// number beyond an `f64`), as the drawing has always shown such fields.
+/// (a key given twice keeps its last value, as JSON readers do): the tests'
+/// reference for [`message_fields`]. None when serde_json could not read
+/// them into values (nesting past its limit, a number beyond an `f64`), as
+/// the drawing has always shown such fields.
 #[cfg(test)]
 pub(crate) fn shown_fields<'a>(line: &'a str, hidden: &HiddenKeys) -> Fields<'a> {
     entries(line, Some(hidden), Check::AsRead)

@@ -609,15 +609,26 @@ fn read_on_threads(reader: &mut LogReader, session: &mut Session, threads: usize
             // several in flight to other threads held more memory than the
             // log's size when no task of a long log completes.
             for event in reader.into_inner().by_ref() {
-                let Ok(Event::Task(task)) = event else {
-                    continue; // Every input has ended: only tasks are left.
-                };
-                if tally.counts_and_shows(&task) {
-                    let mut drawn = spare.try_recv().unwrap_or_default();
-                    drawing.draw(&task, &mut drawn);
-                    if !feeder.feed(Job::Done((Printed::Task(drawn), vec![task]))) {
-                        return;
+                let printed = match event {
+                    Ok(Event::Task(task)) => {
+                        if !tally.counts_and_shows(&task) {
+                            continue;
+                        }
+                        let mut drawn = spare.try_recv().unwrap_or_default();
+                        drawing.draw(&task, &mut drawn);
+                        (Printed::Task(drawn), vec![task])
                     }
+                    // Every input has ended, so none of these is expected;
+                    // reported all the same rather than lost.
+                    Ok(Event::Malformed(bad)) => (tally.malformed(&bad), Vec::new()),
+                    Err(error) => {
+                        eprintln!("eliot-tree: {error}");
+                        failed = true;
+                        continue;
+                    }
+                };
+                if !feeder.feed(Job::Done(printed)) {
+                    return;
                 }
             }
         },
