@@ -22,12 +22,23 @@ use crate::util::json::{self, LineWriter};
 /// let message = Message::from_json(r#"{"x":1,"message_type":"app:note"}"#).unwrap();
 /// assert_eq!(message.to_map().unwrap()["x"], 1);
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct Message {
-    line: Arc<str>,
+    /// The JSON object followed by `\n`: the line as a file holds it, so
+    /// that a destination writes it without copying it to add the `\n`.
+    /// A `String`, not a `str`, so that a thread can write its next message
+    /// into the memory of one that no destination kept
+    /// ([`json::recycle`]); shared lines are never written to.
+    line: Arc<String>,
 }
 
 impl Message {
+    /// A message of `line`, a JSON object followed by `\n`.
+    fn of_line(line: Arc<String>) -> Message {
+        debug_assert!(line.ends_with('\n'));
+        Message { line }
+    }
+
     /// Whether `other` is this very message (a clone of it), not merely an
     /// equal line.
     pub(crate) fn same_line(&self, other: &Message) -> bool {
@@ -37,17 +48,28 @@ impl Message {
     /// A message from a line that was a message's (the JSON is not checked
     /// again).
     pub(crate) fn from_line(line: &str) -> Message {
-        Message { line: line.into() }
+        Message::of_line(Arc::new(with_newline(line)))
     }
 
     /// The message as one compact JSON object, no newline.
     pub fn as_json(&self) -> &str {
+        &self.line[..self.line.len() - 1]
+    }
+
+    /// The message followed by `\n`, as a log file holds it.
+    pub(crate) fn as_line(&self) -> &str {
         &self.line
+    }
+
+    /// Hands the line back to this thread for its next message, unless a
+    /// destination kept a clone: for messages built here and delivered.
+    pub(crate) fn recycle(self) {
+        json::recycle(self.line);
     }
 
     /// The message's fields, parsed.
     pub fn to_map(&self) -> Result<serde_json::Map<String, serde_json::Value>, serde_json::Error> {
-        serde_json::from_str(&self.line)
+        serde_json::from_str(self.as_json())
     }
 
     /// A message from a JSON object, e.g. to replay a log line into a
@@ -69,11 +91,35 @@ impl Message {
         // tokens (one inside a string is escaped), so removing them keeps
         // the value, its key order and its numbers exactly as written.
         let line = if json.contains(['\n', '\r']) {
-            json.replace(['\n', '\r'], "").into()
+            let mut line = json.replace(['\n', '\r'], "");
+            line.push('\n');
+            line
         } else {
-            json.into()
+            with_newline(json)
         };
-        Ok(Message { line })
+        Ok(Message::of_line(Arc::new(line)))
+    }
+}
+
+/// `line` and a `\n`.
+fn with_newline(line: &str) -> String {
+    let mut text = String::with_capacity(line.len() + 1);
+    text.push_str(line);
+    text.push('\n');
+    text
+}
+
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.as_json() == other.as_json()
+    }
+}
+
+impl Eq for Message {}
+
+impl std::hash::Hash for Message {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_json().hash(state);
     }
 }
 
@@ -82,19 +128,19 @@ impl Serialize for Message {
     /// of `eliot:destination_failure` is), it is the object it is, not a
     /// string holding it, and it is copied without being re-encoded.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        json::RawJson(&self.line).serialize(serializer)
+        json::RawJson(self.as_json()).serialize(serializer)
     }
 }
 
 impl fmt::Debug for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Message").field(&&*self.line).finish()
+        f.debug_tuple("Message").field(&self.as_json()).finish()
     }
 }
 
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.line)
+        f.write_str(self.as_json())
     }
 }
 
@@ -116,14 +162,14 @@ pub(crate) fn with_global_fields(message: &Message, globals: &OwnedFields) -> Me
     }
     let Ok(present) = serde_json::from_str::<
         std::collections::HashMap<String, serde::de::IgnoredAny>,
-    >(&message.line) else {
+    >(message.as_json()) else {
         return message.clone();
     };
     let missing: Vec<(&str, &str)> = globals
         .iter()
         .filter(|(key, _)| !present.contains_key(*key))
         .collect();
-    let Some(open) = message.line.trim_end().strip_suffix('}') else {
+    let Some(open) = message.as_json().trim_end().strip_suffix('}') else {
         return message.clone();
     };
     if missing.is_empty() {
@@ -139,10 +185,8 @@ pub(crate) fn with_global_fields(message: &Message, globals: &OwnedFields) -> Me
         line.push(b':');
         line.extend_from_slice(value.as_bytes());
     }
-    line.push(b'}');
-    Message {
-        line: json::utf8(line).into(),
-    }
+    line.extend_from_slice(b"}\n");
+    Message::of_line(Arc::new(json::utf8(line)))
 }
 
 /// Where a message sits in its task.
@@ -178,7 +222,7 @@ fn emit(
             }
             writer.finish();
         });
-        let message = Message { line };
+        let message = Message::of_line(line);
         match route {
             Some(route) => registry::deliver(std::slice::from_ref(route), &message),
             None => registry::dispatch(snapshot, &message),
@@ -233,7 +277,8 @@ pub(crate) fn write_action_start(action: &Action, slot: u32, fields: &[Field<'_>
     emit(action.route(), in_fields(fields), |w| {
         w.user_fields(fields);
         write_action_status(w, "started", timestamp, action, slot);
-    });
+    })
+    .recycle();
 }
 
 /// The five fields every action line ends with; the last three come
@@ -279,7 +324,8 @@ pub(crate) fn write_action_end(
             w.str("reason", failure.reason());
             write_action_status(w, "failed", timestamp, action, slot);
         }
-    });
+    })
+    .recycle();
 }
 
 /// Logs a message in the current action, or as a one-message task of its
@@ -299,7 +345,7 @@ pub fn log_message(message_type: &str, fields: &[Field<'_>]) {
             ..
         }) => action.log(message_type, fields),
         other => {
-            log_in_new_task(other.and_then(|c| c.route.as_ref()), message_type, fields);
+            log_in_new_task(other.and_then(|c| c.route.as_ref()), message_type, fields).recycle();
         }
     }
 }
@@ -312,7 +358,8 @@ pub fn log_as_task(message_type: &str, fields: &[Field<'_>]) {
         crate::context::current_route().as_ref(),
         message_type,
         fields,
-    );
+    )
+    .recycle();
 }
 
 /// Logs a message as a task of its own, whatever the current context, and
@@ -348,7 +395,7 @@ pub(crate) fn detached_message(message_type: &str, fields: &[Field<'_>]) -> Mess
         });
         w.finish();
     });
-    Message { line }
+    Message::of_line(line)
 }
 
 impl Action {
@@ -368,13 +415,123 @@ impl Action {
             Position::InAction(self.message_prefix(), slot),
             message_type,
             fields,
-        );
+        )
+        .recycle();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::destination::destination_fn;
+    use std::sync::Mutex;
+
+    /// What a destination saw of each message as it was written: where its
+    /// text was and the text.
+    type Seen = Arc<Mutex<Vec<(usize, String)>>>;
+
+    /// A route that records what it sees, and keeps a clone of the
+    /// messages `keep` picks.
+    fn recording(keep: fn(&Message) -> bool) -> (Route, Seen, Arc<Mutex<Vec<Message>>>) {
+        let seen = Seen::default();
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let route: Route = Arc::new(destination_fn({
+            let (seen, kept) = (seen.clone(), kept.clone());
+            move |m: &Message| {
+                let at = m.as_json().as_ptr().addr();
+                seen.lock().unwrap().push((at, m.as_json().to_owned()));
+                if keep(m) {
+                    kept.lock().unwrap().push(m.clone());
+                }
+            }
+        }));
+        (route, seen, kept)
+    }
+
+    fn log_to(route: &Route, message_type: &str, fields: &[Field<'_>]) {
+        write_message(Some(route), Position::NewTask("u-1"), message_type, fields).recycle();
+    }
+
+    #[test]
+    fn a_line_no_destination_kept_is_written_over_by_the_next() {
+        let (route, seen, _) = recording(|_| false);
+        log_to(&route, "t:first", &[Field::new("n", &1)]);
+        log_to(&route, "t:second", &[Field::new("n", &2)]);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen[0].0, seen[1].0, "{seen:?}");
+        assert!(seen[1].1.ends_with(r#""message_type":"t:second"}"#));
+    }
+
+    /// A message a destination keeps is never written over: its thread
+    /// writes its next ones elsewhere, and every kept one still holds the
+    /// text it was delivered with, whatever lengths came after (longer
+    /// than the reused line, and too long to be reused).
+    #[test]
+    fn a_kept_message_stays_as_it_was_delivered() {
+        let (route, seen, kept) = recording(|m| m.as_json().contains("\"keep\":true"));
+        let huge = "x".repeat(100 * 1024);
+        let texts = ["", "short", &"y".repeat(300), &huge, "z"];
+        for (i, text) in texts.iter().cycle().take(40).enumerate() {
+            log_to(
+                &route,
+                "t:kept",
+                &[Field::new("keep", &(i % 3 == 0)), Field::new("text", text)],
+            );
+        }
+        let seen = seen.lock().unwrap();
+        let kept = kept.lock().unwrap();
+        let expected: Vec<&str> = seen
+            .iter()
+            .map(|(_, text)| text.as_str())
+            .filter(|text| text.contains("\"keep\":true"))
+            .collect();
+        let kept_texts: Vec<&str> = kept.iter().map(Message::as_json).collect();
+        assert_eq!(kept_texts, expected);
+        for message in kept.iter() {
+            assert!(message.as_json().ends_with('}'));
+            assert!(message.as_line().ends_with("}\n"));
+            assert_eq!(message.to_map().unwrap()["message_type"], "t:kept");
+        }
+    }
+
+    /// A destination that logs while it writes: the message it writes is
+    /// not touched by the one it logs, which gets a line of its own.
+    #[test]
+    fn a_message_logged_while_one_is_written_gets_its_own_line() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let route: Route = Arc::new(destination_fn({
+            let seen = seen.clone();
+            move |m: &Message| {
+                let before = m.as_json().to_owned();
+                if before.contains("t:outer") {
+                    let route: Route = Arc::new(destination_fn({
+                        let seen = seen.clone();
+                        move |inner: &Message| {
+                            seen.lock().unwrap().push(inner.as_json().to_owned());
+                        }
+                    }));
+                    log_to(&route, "t:inner", &[Field::new("n", &2)]);
+                }
+                assert_eq!(m.as_json(), before);
+                seen.lock().unwrap().push(before);
+            }
+        }));
+        for _ in 0..3 {
+            log_to(&route, "t:outer", &[Field::new("n", &1)]);
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 6, "{seen:?}");
+        for pair in seen.chunks(2) {
+            assert!(
+                pair[0].ends_with(r#""message_type":"t:inner"}"#),
+                "{pair:?}"
+            );
+            assert!(
+                pair[1].ends_with(r#""message_type":"t:outer"}"#),
+                "{pair:?}"
+            );
+        }
+    }
 
     #[test]
     fn a_message_embedded_as_a_field_is_its_json_object() {

@@ -3,7 +3,7 @@
 
 use crate::support::capture::{capture, keys, parse, parse_all};
 use eliot::{
-    Failure, continue_task, fields, log_message, start_action, start_task, write_traceback,
+    Failure, Field, continue_task, fields, log_message, start_action, start_task, write_traceback,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -217,6 +217,124 @@ fn task_uuids_are_lowercase_hyphenated_uuid4() {
         assert!("89ab".contains(&groups[3][..1]), "RFC 4122 variant: {uuid}");
         assert!(seen.insert(uuid), "a fresh UUID per task");
     }
+}
+
+/// Every kind of value a field holds, and hostile text wherever a line
+/// holds text (keys, values, message and action types): each value is
+/// written as serde_json writes it, and the line reads back whole.
+#[test]
+fn every_kind_of_field_is_written_as_serde_json_writes_it() {
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize)]
+    struct Nested {
+        id: u32,
+        tags: Vec<&'static str>,
+        inner: Option<Box<Nested>>,
+    }
+    #[derive(Serialize)]
+    enum Kind {
+        Unit,
+        Tuple(i8, bool),
+        Struct { x: f32 },
+    }
+    let hostile = "q\"b\\s/\n\r\t\u{0}\u{8}\u{c}\u{1f}\u{7f} caf\u{e9} \u{1f600} \u{2028}";
+    let map: BTreeMap<&str, i64> = [("a", -1), (hostile, i64::MIN)].into();
+    let nested = Nested {
+        id: 1,
+        tags: vec![hostile, ""],
+        inner: Some(Box::new(Nested {
+            id: 2,
+            tags: vec![],
+            inner: None,
+        })),
+    };
+    let (u, i, f, tiny, big) = (u64::MAX, i64::MIN, 1.5, 5e-324, u128::MAX);
+    let (unit_variant, tuple_variant) = (Kind::Unit, Kind::Tuple(-1, true));
+    let struct_variant = Kind::Struct { x: 0.25 };
+    let fields = [
+        Field::new("u", &u),
+        Field::new("i", &i),
+        Field::new("f", &f),
+        Field::new("tiny", &tiny),
+        Field::new("big", &big),
+        Field::new("b", &false),
+        Field::new("none", &None::<u8>),
+        Field::new("unit", &()),
+        Field::new("s", &hostile),
+        Field::new("c", &'\u{e9}'),
+        Field::new("bytes", &[0_u8, 255]),
+        Field::new("map", &map),
+        Field::new("nested", &nested),
+        Field::new("unit_variant", &unit_variant),
+        Field::new("tuple_variant", &tuple_variant),
+        Field::new("struct_variant", &struct_variant),
+        Field::new(hostile, &"under a hostile key"),
+    ];
+    let ((), lines) = capture(|| {
+        let _action = start_action!(hostile, s = hostile);
+        eliot::log_message(hostile, &fields);
+    });
+    let (start, message) = (&lines[0], &lines[1]);
+    assert!(
+        start.starts_with(&format!("{{\"s\":{},", to_json(&hostile))),
+        "{start}"
+    );
+    assert_eq!(parse(start)["action_type"], hostile);
+    let mut expected = String::from("{");
+    for (n, field) in fields.iter().enumerate() {
+        if n > 0 {
+            expected.push(',');
+        }
+        expected.push_str(&to_json(&field.key()));
+        expected.push(':');
+        let mut value = Vec::new();
+        field.value().write_json(&mut value).unwrap();
+        let value = String::from_utf8(value).unwrap();
+        expected.push_str(&value);
+    }
+    assert!(message.starts_with(&expected), "{message}\n{expected}");
+    for (key, value) in [
+        ("u", to_json(&u)),
+        ("i", to_json(&i)),
+        ("f", to_json(&f)),
+        ("tiny", to_json(&tiny)),
+        ("big", to_json(&big)),
+        ("b", to_json(&false)),
+        ("none", to_json(&None::<u8>)),
+        ("unit", to_json(&())),
+        ("s", to_json(&hostile)),
+        ("c", to_json(&'\u{e9}')),
+        ("bytes", to_json(&[0_u8, 255])),
+        ("unit_variant", to_json(&unit_variant)),
+        ("tuple_variant", to_json(&tuple_variant)),
+        ("map", to_json(&map)),
+        ("nested", to_json(&nested)),
+        ("struct_variant", to_json(&struct_variant)),
+    ] {
+        assert!(
+            message.contains(&format!("\"{key}\":{value}")),
+            "{key}: {message}"
+        );
+    }
+    let read = parse(message);
+    assert_eq!(read["message_type"], hostile);
+    assert_eq!(read[hostile], "under a hostile key");
+    assert_eq!(read["s"], hostile);
+    assert_eq!(read["nested"]["tags"][0], hostile);
+    assert_eq!(
+        message
+            .strip_suffix('}')
+            .unwrap()
+            .rsplit_once(',')
+            .unwrap()
+            .1,
+        format!("\"message_type\":{}", to_json(&hostile))
+    );
+}
+
+fn to_json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap()
 }
 
 #[test]

@@ -1,11 +1,18 @@
 //! Writing Eliot's JSON lines: compact, UTF-8 unescaped, keys in Eliot's order.
 //!
-//! Every message is built here into a reusable buffer, field by field, with no
-//! intermediate `serde_json::Value`: that is what keeps a logging call to one
-//! allocation (the finished line).
+//! Every message is built here field by field, with no intermediate
+//! `serde_json::Value`, into a `String` that the thread reuses for its next
+//! message when no destination kept this one: a logging call to synchronous
+//! destinations allocates nothing.
+//!
+//! The line is a `String` from the start, so that it never has to be checked
+//! as UTF-8 whole: Eliot's own parts are written as `&str`, and only what a
+//! field's [`FieldValue`] writes (bytes, through its public `write_json`) is
+//! checked, where it is written.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 
 use crate::field::{Field, FieldValue};
 use crate::util::panic::payload_message;
@@ -86,20 +93,58 @@ impl serde::Serialize for RawJson<'_> {
 
 /// Appends `s` as a JSON string.
 pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
-    // Keys, types, UUIDs: almost every string needs no escape. Copying those
-    // directly is several times cheaper than serde_json's byte-by-byte
-    // escaper (which is the most expensive step of building a line) and
-    // writes the very same bytes.
+    escape_str(s, |piece| out.extend_from_slice(piece.as_bytes()));
+}
+
+/// Appends `s` as a JSON string, to a line.
+fn push_json_str(out: &mut String, s: &str) {
+    escape_str(s, |piece| out.push_str(piece));
+}
+
+/// Hands `put` the pieces of `s` written as a JSON string, quotes
+/// included: the very bytes serde_json writes (its escapes, lowercase hex),
+/// but as `&str`, so that a line can be a `String` without being checked.
+#[inline]
+fn escape_str(s: &str, mut put: impl FnMut(&str)) {
+    put("\"");
+    // Keys, types, UUIDs: almost every string needs no escape, and is
+    // copied whole.
     if !needs_escape(s.as_bytes()) {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        put(s);
+        put("\"");
         return;
     }
-    // Writing a `str` into a `Vec` cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    let mut start = 0;
+    for (at, &byte) in s.as_bytes().iter().enumerate() {
+        if !ESCAPED[byte as usize] {
+            continue;
+        }
+        // An escaped byte is ASCII, so `at` is between two characters.
+        put(&s[start..at]);
+        start = at + 1;
+        let short = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            _ => CONTROL[usize::from(byte)],
+        };
+        put(short);
+    }
+    put(&s[start..]);
+    put("\"");
 }
+
+/// How serde_json writes a control character that has no short escape.
+const CONTROL: [&str; 0x20] = [
+    "\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005", "\\u0006", "\\u0007",
+    "\\u0008", "\\u0009", "\\u000a", "\\u000b", "\\u000c", "\\u000d", "\\u000e", "\\u000f",
+    "\\u0010", "\\u0011", "\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
+    "\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d", "\\u001e", "\\u001f",
+];
 
 /// Whether JSON needs an escape in `bytes`: a control character, `"` or
 /// `\` (what serde_json escapes; UTF-8 and DEL are written as they are).
@@ -174,25 +219,25 @@ pub(crate) fn utf8(bytes: Vec<u8>) -> String {
 /// Where the task UUID sits in the prefixes [`action_prefixes`] writes.
 pub(crate) const TASK_UUID_START: usize = ",\"task_uuid\":\"".len();
 
-/// Builds one JSON object into a buffer.
+/// Builds one JSON object into a line.
 pub(crate) struct LineWriter<'b> {
-    out: &'b mut Vec<u8>,
+    out: &'b mut String,
     empty: bool,
 }
 
 impl<'b> LineWriter<'b> {
-    pub(crate) fn new(out: &'b mut Vec<u8>) -> Self {
-        out.push(b'{');
+    pub(crate) fn new(out: &'b mut String) -> Self {
+        out.push('{');
         LineWriter { out, empty: true }
     }
 
     fn key(&mut self, key: &str) {
         if !self.empty {
-            self.out.push(b',');
+            self.out.push(',');
         }
         self.empty = false;
-        write_str(self.out, key);
-        self.out.push(b':');
+        push_json_str(self.out, key);
+        self.out.push(':');
     }
 
     /// One of Eliot's own keys (`timestamp`, `task_uuid`, ...), which need
@@ -200,18 +245,26 @@ impl<'b> LineWriter<'b> {
     fn eliot_key(&mut self, key: &'static str) {
         debug_assert!(!needs_escape(key.as_bytes()));
         if !self.empty {
-            self.out.push(b',');
+            self.out.push(',');
         }
         self.empty = false;
         self.out.reserve(key.len() + 3);
-        self.out.push(b'"');
-        self.out.extend_from_slice(key.as_bytes());
-        self.out.extend_from_slice(b"\":");
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
     }
 
     /// The user's fields, in order, each under its [`user_key`]. A key given
     /// twice keeps its last value (as a Python dict literal would).
+    ///
+    /// Values write bytes ([`FieldValue::write_json`]), so the line is
+    /// taken as bytes while they are written and checked as UTF-8 after:
+    /// written first in a line, they are all that check reads.
     pub(crate) fn user_fields(&mut self, fields: &[Field<'_>]) {
+        if fields.is_empty() {
+            return;
+        }
+        let mut out = std::mem::take(self.out).into_bytes();
         for (i, field) in fields.iter().enumerate() {
             let key = field.key();
             if fields[i + 1..]
@@ -220,20 +273,26 @@ impl<'b> LineWriter<'b> {
             {
                 continue;
             }
-            self.key(user_key(key));
-            write_value_or_placeholder(self.out, field.value());
+            if !self.empty {
+                out.push(b',');
+            }
+            self.empty = false;
+            write_str(&mut out, user_key(key));
+            out.push(b':');
+            write_value_or_placeholder(&mut out, field.value());
         }
+        *self.out = utf8(out);
     }
 
     /// A field whose value is already JSON.
     pub(crate) fn raw(&mut self, key: &str, json: &str) {
         self.key(key);
-        self.out.extend_from_slice(json.as_bytes());
+        self.out.push_str(json);
     }
 
     pub(crate) fn str(&mut self, key: &'static str, value: &str) {
         self.eliot_key(key);
-        write_str(self.out, value);
+        push_json_str(self.out, value);
     }
 
     /// A string that needs no escape (a task UUID), copied as it is.
@@ -241,20 +300,26 @@ impl<'b> LineWriter<'b> {
         debug_assert!(!needs_escape(value.as_bytes()));
         self.eliot_key(key);
         self.out.reserve(value.len() + 2);
-        self.out.push(b'"');
-        self.out.extend_from_slice(value.as_bytes());
-        self.out.push(b'"');
+        self.out.push('"');
+        self.out.push_str(value);
+        self.out.push('"');
     }
 
+    /// A float as serde_json writes it: its shortest digits, `null` when
+    /// it is not finite.
     pub(crate) fn f64(&mut self, key: &'static str, value: f64) {
         self.eliot_key(key);
-        let _ = serde_json::to_writer(&mut *self.out, &value);
+        if value.is_finite() {
+            self.out.push_str(zmij::Buffer::new().format_finite(value));
+        } else {
+            self.out.push_str("null");
+        }
     }
 
     /// `"task_level":[1]`: the only line of a task of its own.
     pub(crate) fn root_task_level(&mut self) {
         self.eliot_key("task_level");
-        self.out.extend_from_slice(b"[1]");
+        self.out.push_str("[1]");
     }
 
     /// One of an action's prefixes (see [`action_prefixes`]) and `slot`,
@@ -262,41 +327,64 @@ impl<'b> LineWriter<'b> {
     /// at least one field.
     pub(crate) fn prefixed_level(&mut self, prefix: &str, slot: u32) {
         debug_assert!(!self.empty && prefix.starts_with(','));
-        self.out.extend_from_slice(prefix.as_bytes());
-        write_u32(self.out, slot);
-        self.out.push(b']');
+        self.out.push_str(prefix);
+        self.out.push_str(itoa::Buffer::new().format(slot));
+        self.out.push(']');
     }
 
+    /// Closes the object, and ends the line with its `\n` (see
+    /// [`Message`](crate::Message)'s representation).
     pub(crate) fn finish(self) {
-        self.out.push(b'}');
+        self.out.push_str("}\n");
     }
 }
 
 thread_local! {
-    static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// The line of this thread's last message, when no destination kept
+    /// it: the next message is written into it.
+    static SPARE: Cell<Option<Arc<String>>> = const { Cell::new(None) };
 }
 
-/// Runs `build` with an empty buffer and returns what it wrote as a string.
+/// Lines longer than this are not kept for reuse: one huge message must not
+/// keep its memory for the thread's life.
+const SPARE_MAX: usize = 64 * 1024;
+
+/// Runs `build` with an empty line and returns what it wrote, shared.
 ///
-/// The buffer is reused across calls on a thread. It is taken out of the
-/// thread-local while `build` runs, so a `Serialize` impl that itself logs
-/// simply gets a fresh buffer instead of a `RefCell` panic.
-pub(crate) fn build_line(build: impl FnOnce(&mut Vec<u8>)) -> std::sync::Arc<str> {
-    let mut buf = BUFFER
-        .try_with(|b| std::mem::take(&mut *b.borrow_mut()))
-        .unwrap_or_default();
-    buf.clear();
-    build(&mut buf);
-    // Everything written is UTF-8: JSON punctuation, serde_json output and
-    // escaped strings.
-    let line: std::sync::Arc<str> = match std::str::from_utf8(&buf) {
-        Ok(s) => s.into(),
-        Err(_) => String::from_utf8_lossy(&buf).into(),
-    };
-    if buf.capacity() <= 64 * 1024 {
-        let _ = BUFFER.try_with(|b| *b.borrow_mut() = buf);
+/// The line is the thread's spare one ([`recycle`]) when it has one. It is
+/// taken out of the thread-local while `build` runs, so a `Serialize` impl
+/// that itself logs simply gets a fresh line.
+pub(crate) fn build_line(build: impl FnOnce(&mut String)) -> Arc<String> {
+    let mut line = SPARE
+        .try_with(Cell::take)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Arc::new(String::with_capacity(256)));
+    match Arc::get_mut(&mut line) {
+        Some(text) => {
+            text.clear();
+            build(text);
+        }
+        // Only unshared lines are kept as spares; this is for the compiler.
+        None => {
+            let mut text = String::with_capacity(256);
+            build(&mut text);
+            line = Arc::new(text);
+        }
     }
     line
+}
+
+/// Keeps `line` as this thread's spare, to be written over by its next
+/// message, if nothing else holds it (no destination kept the message).
+pub(crate) fn recycle(line: Arc<String>) {
+    // Counted, not taken with `get_mut` (an atomic write, which the next
+    // `build_line` pays anyway): a line with no other handle and no weak
+    // one cannot get one, since only this thread could clone it.
+    if Arc::strong_count(&line) == 1 && Arc::weak_count(&line) == 0 && line.capacity() <= SPARE_MAX
+    {
+        let _ = SPARE.try_with(|spare| spare.set(Some(line)));
+    }
 }
 
 #[cfg(test)]
@@ -311,12 +399,14 @@ mod tests {
     use super::*;
 
     fn line(build: impl FnOnce(&mut LineWriter<'_>)) -> String {
-        build_line(|buf| {
+        let line = build_line(|buf| {
             let mut writer = LineWriter::new(buf);
             build(&mut writer);
             writer.finish();
-        })
-        .to_string()
+        });
+        line.strip_suffix('\n')
+            .expect("a line ends with its newline")
+            .to_owned()
     }
 
     #[test]
@@ -346,16 +436,70 @@ mod tests {
                 samples.push(s);
             }
         }
+        for c in (0..0x80_u8).map(char::from).chain(['\u{2028}', '\u{fffd}']) {
+            samples.push(format!("a{c}b"));
+        }
         for s in &samples {
             let mut ours = Vec::new();
             write_str(&mut ours, s);
             assert_eq!(ours, serde_json::to_vec(s).unwrap(), "{s:?}");
+            let mut line = String::new();
+            push_json_str(&mut line, s);
+            assert_eq!(line, serde_json::to_string(s).unwrap(), "{s:?}");
         }
         for n in [0, 1, 9, 10, 99, 100, 65_535, u32::MAX] {
             let mut ours = Vec::new();
             write_u32(&mut ours, n);
             assert_eq!(ours, n.to_string().into_bytes());
         }
+    }
+
+    #[test]
+    fn floats_are_written_as_serde_json_writes_them() {
+        let floats = [
+            0.0,
+            -0.0,
+            1.5,
+            0.1,
+            1e-7,
+            1e21,
+            1.7e308,
+            5e-324,
+            1_700_000_000.123_456,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for x in floats {
+            let text = line(|w| w.f64("timestamp", x));
+            let theirs = serde_json::to_string(&x).unwrap();
+            assert_eq!(text, format!(r#"{{"timestamp":{theirs}}}"#), "{x:?}");
+        }
+    }
+
+    /// `FieldValue` is public and writes bytes: a hand-written one that
+    /// writes something other than UTF-8 costs its own value, not the line.
+    #[test]
+    fn a_value_that_writes_bytes_that_are_not_utf8_leaves_a_utf8_line() {
+        struct NotUtf8;
+        impl FieldValue for NotUtf8 {
+            fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+                out.extend_from_slice(b"\"a\xff\xc3\"");
+                Ok(())
+            }
+            fn type_name(&self) -> &'static str {
+                "NotUtf8"
+            }
+        }
+        let text = line(|w| {
+            w.user_fields(&[Field::new("bad", &NotUtf8), Field::new("good", &"\u{e9}")]);
+            w.str("message_type", "t:\u{1f600}");
+        });
+        assert_eq!(
+            text,
+            "{\"bad\":\"a\u{fffd}\u{fffd}\",\"good\":\"\u{e9}\",\"message_type\":\"t:\u{1f600}\"}"
+        );
     }
 
     #[test]
@@ -452,7 +596,7 @@ mod tests {
         struct Nested;
         impl serde::Serialize for Nested {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let inner = build_line(|buf| buf.extend_from_slice(b"inner"));
+                let inner = build_line(|buf| buf.push_str("inner"));
                 s.serialize_str(&inner)
             }
         }
