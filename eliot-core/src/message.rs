@@ -22,10 +22,8 @@ use crate::util::json::{self, LineWriter};
 /// let message = Message::from_json(r#"{"x":1,"message_type":"app:note"}"#).unwrap();
 /// assert_eq!(message.to_map().unwrap()["x"], 1);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Message {
-    /// The JSON object followed by `\n`: the line as a file holds it, so
-    /// that a destination writes it without copying it to add the `\n`.
     /// A `String`, not a `str`, so that a thread can write its next message
     /// into the memory of one that no destination kept
     /// ([`json::recycle`]); shared lines are never written to.
@@ -33,12 +31,6 @@ pub struct Message {
 }
 
 impl Message {
-    /// A message of `line`, a JSON object followed by `\n`.
-    fn of_line(line: Arc<String>) -> Message {
-        debug_assert!(line.ends_with('\n'));
-        Message { line }
-    }
-
     /// Whether `other` is this very message (a clone of it), not merely an
     /// equal line.
     pub(crate) fn same_line(&self, other: &Message) -> bool {
@@ -48,16 +40,13 @@ impl Message {
     /// A message from a line that was a message's (the JSON is not checked
     /// again).
     pub(crate) fn from_line(line: &str) -> Message {
-        Message::of_line(Arc::new(with_newline(line)))
+        Message {
+            line: Arc::new(line.to_owned()),
+        }
     }
 
     /// The message as one compact JSON object, no newline.
     pub fn as_json(&self) -> &str {
-        &self.line[..self.line.len() - 1]
-    }
-
-    /// The message followed by `\n`, as a log file holds it.
-    pub(crate) fn as_line(&self) -> &str {
         &self.line
     }
 
@@ -91,35 +80,13 @@ impl Message {
         // tokens (one inside a string is escaped), so removing them keeps
         // the value, its key order and its numbers exactly as written.
         let line = if json.contains(['\n', '\r']) {
-            let mut line = json.replace(['\n', '\r'], "");
-            line.push('\n');
-            line
+            json.replace(['\n', '\r'], "")
         } else {
-            with_newline(json)
+            json.to_owned()
         };
-        Ok(Message::of_line(Arc::new(line)))
-    }
-}
-
-/// `line` and a `\n`.
-fn with_newline(line: &str) -> String {
-    let mut text = String::with_capacity(line.len() + 1);
-    text.push_str(line);
-    text.push('\n');
-    text
-}
-
-impl PartialEq for Message {
-    fn eq(&self, other: &Message) -> bool {
-        self.as_json() == other.as_json()
-    }
-}
-
-impl Eq for Message {}
-
-impl std::hash::Hash for Message {
-    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.as_json().hash(state);
+        Ok(Message {
+            line: Arc::new(line),
+        })
     }
 }
 
@@ -185,8 +152,10 @@ pub(crate) fn with_global_fields(message: &Message, globals: &OwnedFields) -> Me
         line.push(b':');
         line.extend_from_slice(value.as_bytes());
     }
-    line.extend_from_slice(b"}\n");
-    Message::of_line(Arc::new(json::utf8(line)))
+    line.push(b'}');
+    Message {
+        line: Arc::new(json::utf8(line)),
+    }
 }
 
 /// Where a message sits in its task.
@@ -222,7 +191,7 @@ fn emit(
             }
             writer.finish();
         });
-        let message = Message::of_line(line);
+        let message = Message { line };
         match route {
             Some(route) => registry::deliver(std::slice::from_ref(route), &message),
             None => registry::dispatch(snapshot, &message),
@@ -395,7 +364,7 @@ pub(crate) fn detached_message(message_type: &str, fields: &[Field<'_>]) -> Mess
         });
         w.finish();
     });
-    Message::of_line(line)
+    Message { line }
 }
 
 impl Action {
@@ -489,7 +458,6 @@ mod tests {
         assert_eq!(kept_texts, expected);
         for message in kept.iter() {
             assert!(message.as_json().ends_with('}'));
-            assert!(message.as_line().ends_with("}\n"));
             assert_eq!(message.to_map().unwrap()["message_type"], "t:kept");
         }
     }

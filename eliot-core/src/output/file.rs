@@ -74,14 +74,15 @@ impl<W: Write + Send> FileDestination<W> {
             .writer
     }
 
-    /// Writes messages with one `write_all` and one flush: a batching
-    /// writer thread's batch.
+    /// Writes messages with one `write_all` and one flush: one message, or a
+    /// batching writer thread's batch.
     fn write_lines<'m>(&self, messages: impl IntoIterator<Item = &'m Message>) -> io::Result<()> {
         let mut state = self.lock()?;
         let State { writer, line } = &mut *state.guard;
         line.clear();
         for message in messages {
-            line.extend_from_slice(message.as_line().as_bytes());
+            line.extend_from_slice(message.as_json().as_bytes());
+            line.push(b'\n');
         }
         let result = writer.write_all(line).and_then(|()| writer.flush());
         if line.capacity() > 1 << 20 {
@@ -172,8 +173,8 @@ impl FileDestination<File> {
 
 impl<W: Write + Send> Destination for FileDestination<W> {
     fn write(&self, message: &Message) -> Result<(), DestinationError> {
-        // The message holds its line with the `\n`: written as it is.
-        Destination::write_lines(self, message.as_line())
+        self.write_lines(std::iter::once(message))?;
+        Ok(())
     }
 
     fn flush(&self) -> Result<(), DestinationError> {

@@ -332,10 +332,8 @@ impl<'b> LineWriter<'b> {
         self.out.push(']');
     }
 
-    /// Closes the object, and ends the line with its `\n` (see
-    /// [`Message`](crate::Message)'s representation).
     pub(crate) fn finish(self) {
-        self.out.push_str("}\n");
+        self.out.push('}');
     }
 }
 
@@ -404,9 +402,7 @@ mod tests {
             build(&mut writer);
             writer.finish();
         });
-        line.strip_suffix('\n')
-            .expect("a line ends with its newline")
-            .to_owned()
+        line.to_string()
     }
 
     #[test]
