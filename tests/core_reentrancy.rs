@@ -14,7 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::capture::{Lines, capture, kind, parse_all, wait_until};
+use crate::support::capture::{Lines, capture, kind, level, parse_all, wait_until};
 use eliot::{
     AsFailure, Failure, Field, add_destination, add_global_fields, current_action, fields,
     log_message, register_exception_extractor, remove_destination, start_action,
@@ -506,4 +506,52 @@ fn a_source_chain_that_loops_is_cut() {
         .count();
     assert!(causes <= 1000, "{causes} causes recorded");
     assert!(traceback.contains("does it loop?"), "{traceback}");
+}
+
+/// A message in the current action takes its slot before its fields are
+/// serialized, and its fields' `Serialize` impls may log, and start and end
+/// actions, while it is written: each line has its own place in the task.
+#[test]
+fn a_field_that_logs_and_starts_an_action_while_serialized_keeps_every_place() {
+    struct StartsAnAction;
+    impl Serialize for StartsAnAction {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let inner = start_action!("t:started_by_value");
+            log_message!("t:logged_in_started_by_value");
+            drop(inner);
+            s.serialize_u8(1)
+        }
+    }
+    let lines = Arc::new(Lines::default());
+    let handle = add_destination(lines.clone());
+    let task_uuid = within_30s("a field that starts an action while serialized", || {
+        let outer = start_action!("t:holds_the_fields");
+        log_message!(
+            "t:fields_that_log",
+            logs = LogsWhenSerialized("t:logged_by_value"),
+            starts = StartsAnAction
+        );
+        log_message!("t:after_the_fields");
+        let task_uuid = outer.task_uuid().to_owned();
+        drop(outer);
+        task_uuid
+    });
+    remove_destination(&handle).unwrap();
+    let seen: Vec<_> = parse_all(&lines.take())
+        .into_iter()
+        .filter(|m| m["task_uuid"] == task_uuid.as_str())
+        .collect();
+    let place = |kind_wanted: &str| {
+        let found = of_type(&seen, kind_wanted);
+        assert_eq!(found.len(), 1, "{kind_wanted}: {seen:#?}");
+        level(found[0])
+    };
+    assert_eq!(place("t:fields_that_log"), [2]);
+    assert_eq!(place("t:logged_by_value"), [3]);
+    assert_eq!(place("t:logged_in_started_by_value"), [4, 2]);
+    assert_eq!(place("t:after_the_fields"), [5]);
+    let fields = of_type(&seen, "t:fields_that_log")[0];
+    assert_eq!(fields["logs"], "serialized");
+    assert_eq!(fields["starts"], 1);
+    assert_eq!(seen.len(), 8, "{seen:#?}");
 }

@@ -1,5 +1,6 @@
 //! Messages: the JSON lines Eliot writes, and the functions that write them.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -307,6 +308,9 @@ pub(crate) fn write_action_end(
 /// log_message("app:started", &[Field::new("port", &8080)]);
 /// ```
 pub fn log_message(message_type: &str, fields: &[Field<'_>]) {
+    if log_in_current_action(message_type, fields) {
+        return;
+    }
     let context = crate::context::current();
     match context.as_deref() {
         Some(Context {
@@ -317,6 +321,49 @@ pub fn log_message(message_type: &str, fields: &[Field<'_>]) {
             log_in_new_task(other.and_then(|c| c.route.as_ref()), message_type, fields).recycle();
         }
     }
+}
+
+thread_local! {
+    /// The message prefix of the current action, copied for
+    /// [`log_in_current_action`].
+    static PREFIX: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// Logs a message in the current action when it writes to the registered
+/// destinations (no route), as [`Action::log`] does: true if it did.
+///
+/// The action's place (its next slot, its prefix) is read while the context
+/// is borrowed, and the prefix copied, so that the context is not shared
+/// for the length of the call (two atomic writes, which cost more than the
+/// copy): the fields' `Serialize` impls and the destinations, which may
+/// change the context, run after the borrow.
+fn log_in_current_action(message_type: &str, fields: &[Field<'_>]) -> bool {
+    let Ok(mut prefix) = PREFIX.try_with(Cell::take) else {
+        return false;
+    };
+    let slot = crate::context::with_current(|context| match context {
+        Some(Context {
+            action: Some(action),
+            ..
+        }) if action.route().is_none() => {
+            prefix.clear();
+            prefix.push_str(action.message_prefix());
+            Some(action.next_slot())
+        }
+        _ => None,
+    })
+    .flatten();
+    if let Some(slot) = slot {
+        write_message(
+            None,
+            Position::InAction(&prefix, slot),
+            message_type,
+            fields,
+        )
+        .recycle();
+    }
+    let _ = PREFIX.try_with(|kept| kept.set(prefix));
+    slot.is_some()
 }
 
 /// Logs a message as a task of its own, whatever action is current, where

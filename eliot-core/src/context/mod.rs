@@ -118,6 +118,12 @@ pub(crate) fn current() -> Shared {
         .flatten()
 }
 
+/// Runs `f` with the thread's current context, borrowed: for what reads it
+/// and runs no code of the user's (which may change the context).
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Context>) -> R) -> Option<R> {
+    CURRENT.try_with(|c| f(live(&c.borrow()).as_deref())).ok()
+}
+
 /// The route of the thread's current context.
 pub(crate) fn current_route() -> Option<Route> {
     CURRENT
