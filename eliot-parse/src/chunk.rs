@@ -3,8 +3,9 @@
 //!
 //! Reading a line (checking its JSON, finding its header and its fields)
 //! is most of the work of reading a log and needs nothing but the line;
-//! placing the message needs the lines before it. [`LogReader::read_chunk`]
-//! hands out the lines of an input a chunk at a time, [`Chunk::scan`] reads
+//! placing the message needs the lines before it. A [`ChunkReader`] hands
+//! out the lines of the inputs a chunk at a time (on a thread of its own if
+//! need be), [`Chunk::scan`] reads
 //! them wherever it is called, and [`LogReader::place`] places a scanned
 //! chunk: the events are those, in the order, that iterating the reader
 //! gives.
@@ -16,16 +17,18 @@
 //! go back to the reader and serve again.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
+use std::fmt;
 use std::io::{self, BufRead};
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::field_index::FieldIndex;
 use super::header::{Slots, ValidHeader};
 use super::line::{LineItem, scan_line};
 use super::message::ActionStatus;
 use super::problem::{Location, Problem};
-use super::reader::{Event, LogReader, ReadError, report};
+use super::reader::{Event, Input, LogReader, ReadError, report};
 use super::scan::unreadable_fields;
 
 /// The buffers of this many chunks placed are kept to read and scan chunks
@@ -35,7 +38,7 @@ use super::scan::unreadable_fields;
 /// 75 MB instead of 47).
 const SPARE_BUFFERS: usize = 32;
 
-/// Lines of one input, read by [`LogReader::read_chunk`], to be scanned by
+/// Lines of one input, read by a [`ChunkReader`], to be scanned by
 /// [`Chunk::scan`] on any thread.
 #[derive(Debug)]
 pub struct Chunk {
@@ -61,7 +64,7 @@ pub struct ScannedChunk {
     source: Arc<str>,
     starts_input: bool,
     /// The chunk's text, which the headers point into.
-    text: Vec<u8>,
+    text: ChunkText,
     found: Found,
     /// How many lines the chunk has.
     line_count: u32,
@@ -117,15 +120,20 @@ impl TextAt {
     }
 
     /// The text, from `chunk` (of which this part was read as UTF-8).
-    fn in_chunk<'a>(&'a self, chunk: &'a [u8]) -> &'a str {
+    fn in_chunk<'a>(&'a self, chunk: &'a ChunkText) -> &'a str {
         match self {
-            TextAt::Chunk(range) => std::str::from_utf8(&chunk[range.clone()]).unwrap_or_default(),
+            TextAt::Chunk(range) => chunk.str_at(range),
             TextAt::Own(text) => text,
         }
     }
 
     /// [`within`](Self::within), kept: a text of its own moves out.
-    fn into_within<'a>(self, outer: &'a str, outer_at: &TextAt, chunk: &'a [u8]) -> Cow<'a, str> {
+    fn into_within<'a>(
+        self,
+        outer: &'a str,
+        outer_at: &TextAt,
+        chunk: &'a ChunkText,
+    ) -> Cow<'a, str> {
         match self {
             TextAt::Chunk(part) => Cow::Borrowed(part_of(&part, outer, outer_at, chunk)),
             TextAt::Own(text) => Cow::Owned(text.into()),
@@ -134,7 +142,7 @@ impl TextAt {
 
     /// The text, taken from `outer` (the text at `outer_at`) when it lies
     /// inside: checked as UTF-8 no more.
-    fn within<'a>(&'a self, outer: &'a str, outer_at: &TextAt, chunk: &'a [u8]) -> &'a str {
+    fn within<'a>(&'a self, outer: &'a str, outer_at: &TextAt, chunk: &'a ChunkText) -> &'a str {
         match self {
             TextAt::Chunk(part) => part_of(part, outer, outer_at, chunk),
             TextAt::Own(text) => text,
@@ -143,9 +151,15 @@ impl TextAt {
 }
 
 /// The text at `part` of `chunk`: a slice of `outer` (the text at
-/// `outer_at`) when it lies inside, else checked as UTF-8.
-fn part_of<'a>(part: &Range<usize>, outer: &'a str, outer_at: &TextAt, chunk: &'a [u8]) -> &'a str {
-    if let TextAt::Chunk(whole) = outer_at
+/// `outer_at`) when it lies inside, else taken from the chunk.
+fn part_of<'a>(
+    part: &Range<usize>,
+    outer: &'a str,
+    outer_at: &TextAt,
+    chunk: &'a ChunkText,
+) -> &'a str {
+    if let ChunkText::Bytes(_) = chunk
+        && let TextAt::Chunk(whole) = outer_at
         && let Some(inside) = part
             .start
             .checked_sub(whole.start)
@@ -153,7 +167,34 @@ fn part_of<'a>(part: &Range<usize>, outer: &'a str, outer_at: &TextAt, chunk: &'
     {
         return inside;
     }
-    std::str::from_utf8(&chunk[part.clone()]).unwrap_or_default()
+    chunk.str_at(part)
+}
+
+/// The text of a scanned chunk: checked as UTF-8 as a whole by the thread
+/// that scanned it (one pass over the text, where its placing would check
+/// every object again), or, when a line is not UTF-8, as it was read.
+#[derive(Debug)]
+enum ChunkText {
+    Utf8(String),
+    Bytes(Vec<u8>),
+}
+
+impl ChunkText {
+    /// The text of `range`, a part the scan read as UTF-8.
+    fn str_at(&self, range: &Range<usize>) -> &str {
+        match self {
+            ChunkText::Utf8(text) => text.get(range.clone()),
+            ChunkText::Bytes(text) => std::str::from_utf8(&text[range.clone()]).ok(),
+        }
+        .unwrap_or_default()
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            ChunkText::Utf8(text) => text.into_bytes(),
+            ChunkText::Bytes(text) => text,
+        }
+    }
 }
 
 impl Chunk {
@@ -183,6 +224,10 @@ impl Chunk {
             });
             line_count += 1;
         }
+        let text = match String::from_utf8(text) {
+            Ok(text) => ChunkText::Utf8(text),
+            Err(bytes) => ChunkText::Bytes(bytes.into_bytes()),
+        };
         ScannedChunk {
             source,
             starts_input,
@@ -231,53 +276,45 @@ fn scan(line: &[u8], unterminated: bool, chunk: &[u8], mut found: impl FnMut(Sca
     });
 }
 
-impl LogReader {
-    /// The next lines of the inputs, a chunk to [`scan`](Chunk::scan) (on
-    /// any thread) and then to [`place`](Self::place), chunks in the order
-    /// they were read. `None` once every input has ended; then iterating
-    /// the reader gives the tasks that never completed. An input that
-    /// cannot be read is reported once the lines read from it before are
-    /// handed out, and reading goes on with the next.
-    ///
-    /// Read a reader by chunks or by iterating, not both, until every input
-    /// has ended.
-    ///
-    /// ```
-    /// use eliot_parse::{Event, LogReader};
-    ///
-    /// let log = "{\"timestamp\":1.0,\"task_uuid\":\"t1\",\"task_level\":[1],\"message_type\":\"app:hello\"}\nnot json\n";
-    /// let mut reader = LogReader::new();
-    /// reader.add_input("example.log", std::io::Cursor::new(log));
-    /// let mut events = Vec::new();
-    /// while let Some(chunk) = reader.read_chunk() {
-    ///     let scanned = std::thread::spawn(move || chunk.unwrap().scan()).join().unwrap();
-    ///     reader.place(scanned, |event| events.push(event));
-    /// }
-    /// events.extend(reader.map(Result::unwrap)); // Tasks never completed: none here.
-    /// assert!(matches!(&events[0], Event::Task(task) if task.is_complete()));
-    /// assert!(matches!(&events[1], Event::Malformed(bad) if bad.location.line == 2));
-    /// assert_eq!(events.len(), 2);
-    /// ```
-    pub fn read_chunk(&mut self) -> Option<Result<Chunk, ReadError>> {
+/// The inputs of a [`LogReader`], read a chunk at a time: see
+/// [`LogReader::chunk_reader`]. It owns them, and can be sent to a thread
+/// of its own, so that waiting for an input (a pipe, a terminal) holds up
+/// nothing else.
+pub struct ChunkReader {
+    inputs: VecDeque<Input>,
+    /// The input being read, and whether a chunk of it was read yet.
+    current: Option<(Input, bool)>,
+    /// An input that failed while a chunk was read: reported after it.
+    read_error: Option<ReadError>,
+    spare: SpareBuffers,
+}
+
+impl Iterator for ChunkReader {
+    type Item = Result<Chunk, ReadError>;
+
+    /// The next lines of the inputs, a chunk to [`scan`](Chunk::scan) and
+    /// then to [`place`](LogReader::place). `None` once every input has
+    /// ended. An input that cannot be read is reported once the lines read
+    /// from it before are handed out, and reading goes on with the next.
+    fn next(&mut self) -> Option<Self::Item> {
         if let Some(error) = self.read_error.take() {
             return Some(Err(error));
         }
-        self.parser.as_ref()?; // The reader has ended: see `add_input`.
         loop {
-            let Some(((name, input), chunks)) = &mut self.current else {
+            let Some(((name, input), read_before)) = &mut self.current else {
                 let Some(input) = self.inputs.pop_front() else {
-                    self.spare_buffers = Vec::new(); // No chunk is read again.
+                    self.spare.close(); // No chunk is read again.
                     return None;
                 };
-                self.current = Some((input, 0));
+                self.current = Some((input, false));
                 continue;
             };
-            let starts_input = *chunks == 0;
-            let (mut text, found) = self.spare_buffers.pop().unwrap_or_default();
+            let starts_input = !std::mem::replace(read_before, true);
+            let (mut text, found) = self.spare.take();
             let ended = read_lines(input.as_mut(), &mut text);
             let source = name.clone();
             match ended {
-                Ok(false) => *chunks += 1,
+                Ok(false) => {}
                 Ok(true) => self.current = None,
                 Err(error) => {
                     let source = source.clone();
@@ -293,15 +330,112 @@ impl LogReader {
                     found,
                 }));
             }
-            self.spare_buffers.push((text, found));
+            self.spare.give_back(text, found);
             if let Some(error) = self.read_error.take() {
                 return Some(Err(error));
             }
         }
     }
+}
 
-    /// Places the messages of a chunk read by [`read_chunk`](Self::read_chunk)
-    /// and scanned, and reports to `emit` what follows: each task they
+impl fmt::Debug for ChunkReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ChunkReader")
+            .field(
+                "inputs",
+                &(self.inputs.len() + usize::from(self.current.is_some())),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// The buffers of chunks placed, shared by the placing [`LogReader`] and
+/// its [`ChunkReader`] (on whatever thread each is), to read chunks into
+/// again. Closed once the chunk reader has ended: no chunk is read any
+/// more, so none is kept.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SpareBuffers(Arc<Mutex<Spare>>);
+
+#[derive(Debug, Default)]
+struct Spare {
+    buffers: Vec<(Vec<u8>, Found)>,
+    closed: bool,
+}
+
+impl SpareBuffers {
+    fn take(&self) -> (Vec<u8>, Found) {
+        self.lock().buffers.pop().unwrap_or_default()
+    }
+
+    fn give_back(&self, mut text: Vec<u8>, mut found: Found) {
+        let mut spare = self.lock();
+        if !spare.closed && spare.buffers.len() < SPARE_BUFFERS {
+            text.clear();
+            found.clear();
+            spare.buffers.push((text, found));
+        }
+    }
+
+    fn close(&self) {
+        let mut spare = self.lock();
+        spare.closed = true;
+        spare.buffers = Vec::new();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Spare> {
+        // Buffers are only pushed and popped under the lock: a panic
+        // elsewhere leaves the list as it was.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl LogReader {
+    /// Takes the inputs added so far, to read them a chunk at a time (on
+    /// any thread): each [`Chunk`] to [`scan`](Chunk::scan) (on any thread)
+    /// and then to [`place`](Self::place) here, chunks in the order they
+    /// were read. Once the chunk reader has ended and every chunk is
+    /// placed, iterating this reader gives the tasks that never completed.
+    ///
+    /// Read a reader's inputs by chunks or by iterating it, not both.
+    ///
+    /// ```
+    /// use eliot_parse::{Event, LogReader};
+    ///
+    /// let log = "{\"timestamp\":1.0,\"task_uuid\":\"t1\",\"task_level\":[1],\"message_type\":\"app:hello\"}\nnot json\n";
+    /// let mut reader = LogReader::new();
+    /// reader.add_input("example.log", std::io::Cursor::new(log));
+    /// // Chunks read on a thread of their own, scanned on another, placed here.
+    /// let chunks = reader.chunk_reader();
+    /// let (to_place, scanned) = std::sync::mpsc::sync_channel(4);
+    /// std::thread::spawn(move || {
+    ///     for chunk in chunks {
+    ///         to_place.send(chunk.unwrap().scan()).unwrap();
+    ///     }
+    /// });
+    /// let mut events = Vec::new();
+    /// for chunk in scanned {
+    ///     reader.place(chunk, |event| events.push(event));
+    /// }
+    /// events.extend(reader.map(Result::unwrap)); // Tasks never completed: none here.
+    /// assert!(matches!(&events[0], Event::Task(task) if task.is_complete()));
+    /// assert!(matches!(&events[1], Event::Malformed(bad) if bad.location.line == 2));
+    /// assert_eq!(events.len(), 2);
+    /// ```
+    pub fn chunk_reader(&mut self) -> ChunkReader {
+        let mut inputs = std::mem::take(&mut self.inputs);
+        if let Some((input, _)) = self.current.take() {
+            inputs.push_front(input);
+        }
+        ChunkReader {
+            inputs,
+            current: None,
+            read_error: None,
+            spare: self.spare_buffers.clone(),
+        }
+    }
+
+    /// Places the messages of a chunk read by a
+    /// [`chunk_reader`](Self::chunk_reader) and scanned, and reports to `emit` what follows: each task they
     /// complete, each line that could not be read in full. Chunks must come
     /// in the order they were read.
     pub fn place(&mut self, chunk: ScannedChunk, mut emit: impl FnMut(Event)) {
@@ -311,14 +445,14 @@ impl LogReader {
         let ScannedChunk {
             source,
             starts_input,
-            text: mut chunk_text,
+            text: chunk_text,
             mut found,
             line_count,
         } = chunk;
         if starts_input {
             self.placed_in_input = 0;
         }
-        let chunk = &chunk_text[..];
+        let chunk = &chunk_text;
         for (line, scanned) in found.drain(..) {
             let location = Location {
                 source: source.clone(),
@@ -331,8 +465,9 @@ impl LogReader {
                     unreadable,
                     report_text,
                 } => {
-                    // The object's text is checked as UTF-8 once, and its
-                    // header's texts taken from it.
+                    // The object's text is checked as UTF-8 once at most
+                    // (see `ChunkText`), and its header's texts taken from
+                    // it.
                     let object = text.in_chunk(chunk);
                     let header = header.map(|header| ValidHeader {
                         task_uuid: header.task_uuid.into_within(object, &text, chunk),
@@ -358,11 +493,7 @@ impl LogReader {
         }
         self.placed_in_input += u64::from(line_count);
         self.lines += u64::from(line_count);
-        let reading = self.current.is_some() || !self.inputs.is_empty();
-        if reading && self.spare_buffers.len() < SPARE_BUFFERS {
-            chunk_text.clear();
-            self.spare_buffers.push((chunk_text, found));
-        }
+        self.spare_buffers.give_back(chunk_text.into_bytes(), found);
     }
 }
 

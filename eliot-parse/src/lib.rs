@@ -13,7 +13,7 @@
 //! - [`LogReader`] reads files or any reader and yields [`Event`]s: each
 //!   [`Task`] as soon as its last line is read, each [`Malformed`] line with
 //!   its file and line number, then the tasks that never completed.
-//! - [`LogReader::read_chunk`], [`Chunk::scan`] and [`LogReader::place`]
+//! - [`LogReader::chunk_reader`], [`Chunk::scan`] and [`LogReader::place`]
 //!   read the same log on every core: chunks of lines scanned on any
 //!   thread, placed in order, the same events in the same order.
 //! - [`Parser`] is the engine underneath, for messages that come from
@@ -99,7 +99,7 @@ mod shape;
 mod task;
 mod task_uuid;
 
-pub use chunk::{Chunk, ScannedChunk};
+pub use chunk::{Chunk, ChunkReader, ScannedChunk};
 pub use field_index::FieldTexts;
 pub use level::TaskLevel;
 pub use message::{ActionStatus, RESERVED_KEYS, WrittenMessage};

@@ -8,7 +8,7 @@ use std::io::{self, BufRead, BufReader};
 use std::path::Path;
 use std::sync::Arc;
 
-use super::chunk::Found;
+use super::chunk::SpareBuffers;
 use super::header::ValidHeader;
 use super::line::{LineItem, scan_line};
 use super::parser::Parser;
@@ -185,12 +185,10 @@ pub struct LogReader {
     unfinished: std::vec::IntoIter<Task>,
     buffer: Vec<u8>,
     pub(super) lines: u64,
-    /// An input that failed while a chunk was read: reported after it.
-    pub(super) read_error: Option<ReadError>,
     /// The lines placed from chunks of the current input.
     pub(super) placed_in_input: u64,
     /// Buffers of chunks placed, to read and scan chunks into again.
-    pub(super) spare_buffers: Vec<(Vec<u8>, Found)>,
+    pub(super) spare_buffers: SpareBuffers,
 }
 
 impl Default for LogReader {
@@ -216,9 +214,8 @@ impl LogReader {
             unfinished: Vec::new().into_iter(),
             buffer: Vec::with_capacity(1024),
             lines: 0,
-            read_error: None,
             placed_in_input: 0,
-            spare_buffers: Vec::new(),
+            spare_buffers: SpareBuffers::default(),
         }
     }
 

@@ -115,7 +115,7 @@ fn by_chunks(mut reader: LogReader) -> Vec<String> {
         }
     });
     let mut in_flight = 0;
-    while let Some(chunk) = reader.read_chunk() {
+    for chunk in reader.chunk_reader() {
         to_scan.send(chunk.unwrap()).unwrap();
         in_flight += 1;
         if in_flight == 4 {
@@ -250,16 +250,17 @@ fn the_lines_of_a_pipe_are_placed_as_they_come() {
         },
     );
     let mut tasks = Vec::new();
-    let chunk = reader.read_chunk().unwrap().unwrap();
+    let mut chunks = reader.chunk_reader();
+    let chunk = chunks.next().unwrap().unwrap();
     reader.place(chunk.scan(), |event| tasks.push(format!("{event:?}")));
     // The two whole lines of the first piece are placed before the second
     // piece is asked for.
     assert_eq!(asked.load(Ordering::Relaxed), 1);
     assert_eq!(tasks.len(), 2, "{tasks:?}");
     // The line cut between the pieces is read whole.
-    let chunk = reader.read_chunk().unwrap().unwrap();
+    let chunk = chunks.next().unwrap().unwrap();
     reader.place(chunk.scan(), |event| tasks.push(format!("{event:?}")));
     assert_eq!(tasks.len(), 3, "{tasks:?}");
     assert!(tasks[2].contains(r#"task_uuid: "c""#), "{tasks:?}");
-    assert!(reader.read_chunk().is_none());
+    assert!(chunks.next().is_none());
 }

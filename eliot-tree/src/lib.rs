@@ -27,8 +27,8 @@
 //! This library holds the pieces the command is made of: [`render`] draws
 //! a task, [`filter`] chooses tasks, [`format`](mod@format) writes values the way
 //! Python's eliot-tree does, [`html`] writes the browser report of
-//! `eliot-tree --html`, and [`ordered`] draws tasks on every core and
-//! prints them in order.
+//! `eliot-tree --html`, and [`ordered`] spreads the reading and the drawing
+//! over every core and hands the results back in order.
 //!
 //! The package has a second command, `eliot-prettyprint`, a port of Python
 //! Eliot's: it shows each message as soon as it is read, without waiting

@@ -1,6 +1,5 @@
 //! The `eliot-tree` command: see the crate docs, or `eliot-tree --help`.
 
-use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
 use std::num::NonZeroUsize;
@@ -11,11 +10,15 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::{Parser as _, ValueEnum};
-use eliot_parse::{Chunk, Event, Location, LogReader, Malformed, Parser, ScannedChunk, Task};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use eliot_parse::{
+    Chunk, ChunkReader, Event, Location, LogReader, Malformed, Parser, ReadError, ScannedChunk,
+    Task,
+};
 use eliot_tree::filter::{TaskFilter, parse_time};
 use eliot_tree::format::escape_into;
 use eliot_tree::html::HtmlReport;
-use eliot_tree::ordered::{self, Job};
+use eliot_tree::ordered::{self, InOrder, Pool, Ticket};
 use eliot_tree::render::{RenderOptions, Renderer};
 
 /// Display Eliot logs as trees of tasks.
@@ -110,11 +113,9 @@ struct Args {
     #[arg(long)]
     stats: bool,
 
-    /// Use this many threads: one reads the log, places its lines and draws
-    /// tasks when it can, the others read lines and draw tasks. By default
-    /// one per core; one when the output is a terminal, where each task is
-    /// shown as soon as its last line is read. The output is the same, in
-    /// the same order.
+    /// Use this many threads: one places the lines read in their tasks, and
+    /// every one reads lines and draws tasks. By default one per core. The
+    /// output is the same, in the same order.
     #[arg(short = 'j', long, value_name = "N")]
     jobs: Option<NonZeroUsize>,
 }
@@ -204,8 +205,9 @@ struct Output {
 enum Printed {
     /// A task drawn, for stdout.
     Task(String),
-    /// A report of a malformed line, for stderr.
-    Malformed(String),
+    /// A report (of a malformed line, of an input that failed), for
+    /// stderr.
+    Report(String),
 }
 
 impl Output {
@@ -221,7 +223,7 @@ impl Output {
                     self.failed(&e);
                 }
             }
-            Printed::Malformed(report) => {
+            Printed::Report(report) => {
                 // Keep stdout and stderr in the order things happened on a
                 // terminal.
                 if self.flush_each_task {
@@ -328,7 +330,7 @@ impl Tally {
         } else {
             ("", "")
         };
-        Printed::Malformed(format!("{on}eliot-tree: {report}{off}\n    {line}"))
+        Printed::Report(format!("{on}eliot-tree: {report}{off}\n    {line}"))
     }
 }
 
@@ -406,11 +408,7 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             Some(jobs) => jobs.get(),
             None => thread::available_parallelism().map_or(1, NonZeroUsize::get),
         };
-        // Output shown task by task (to a terminal) is read and drawn on
-        // this thread: other threads hand a task on only when the next one
-        // comes, and a task would wait on the screen for input that may
-        // never come.
-        let threads = if session.tally.html.is_some() || session.output.flush_each_task {
+        let threads = if session.tally.html.is_some() {
             1
         } else {
             threads
@@ -478,7 +476,19 @@ fn read_all(
         }
     }
     let failed = if threads > 1 {
-        read_on_threads(&mut reader, session, threads)
+        // A pipe or a terminal may keep a reader waiting for its next line:
+        // read there on a thread of its own. Files are read here, as the
+        // chunks are wanted (another thread would cost more on a machine
+        // whose every core is busy scanning and drawing).
+        let may_wait = files.is_empty()
+            || files.iter().any(|file| {
+                file.as_os_str() == "-" || !std::fs::metadata(file).is_ok_and(|m| m.is_file())
+            });
+        let chunks = match may_wait.then(|| read_elsewhere(&mut reader)).flatten() {
+            Some(chunks) => Chunks::Elsewhere(chunks),
+            None => Chunks::Here(reader.chunk_reader()),
+        };
+        read_on_threads(&mut reader, chunks, session, threads)
     } else {
         let mut failed = false;
         for event in reader.by_ref() {
@@ -498,14 +508,115 @@ fn read_all(
     Ok((reader.lines_read(), failed))
 }
 
+/// Where the chunks of lines of the inputs come from.
+enum Chunks {
+    /// Read here, as they are wanted.
+    Here(ChunkReader),
+    /// Read on a thread of their own.
+    Elsewhere(Receiver<Result<Chunk, ReadError>>),
+}
+
+/// What [`Chunks::try_next`] found.
+enum Next {
+    Chunk(Result<Chunk, ReadError>),
+    /// None is read yet.
+    NotYet,
+    /// Every input has ended.
+    Ended,
+}
+
+impl Chunks {
+    fn try_next(&mut self) -> Next {
+        match self {
+            Chunks::Here(inputs) => inputs.next().map_or(Next::Ended, Next::Chunk),
+            Chunks::Elsewhere(chunks) => match chunks.try_recv() {
+                Ok(chunk) => Next::Chunk(chunk),
+                Err(TryRecvError::Empty) => Next::NotYet,
+                Err(TryRecvError::Disconnected) => Next::Ended,
+            },
+        }
+    }
+
+    /// What to wait on for the next chunk, if chunks come from elsewhere.
+    fn to_wait_on(&self) -> Option<&Receiver<Result<Chunk, ReadError>>> {
+        match self {
+            Chunks::Here(_) => None,
+            Chunks::Elsewhere(chunks) => Some(chunks),
+        }
+    }
+}
+
+/// The chunks of lines of `reader`'s inputs, read on a thread of their own,
+/// so that waiting for an input holds up nothing else; `None` (the inputs
+/// left to `reader`) if that thread cannot start.
+fn read_elsewhere(reader: &mut LogReader) -> Option<Receiver<Result<Chunk, ReadError>>> {
+    let (hand_over, handed) = crossbeam_channel::bounded::<ChunkReader>(1);
+    let (read, chunks) = crossbeam_channel::bounded(READ_AHEAD);
+    // Not joined: when the output closes early, the thread may be waiting
+    // for input that never comes, and ends with the process.
+    thread::Builder::new()
+        .name("eliot-tree input".into())
+        .spawn(move || {
+            let Ok(inputs) = handed.recv() else {
+                return;
+            };
+            for chunk in inputs {
+                if read.send(chunk).is_err() {
+                    return; // Nothing more is wanted.
+                }
+            }
+        })
+        .ok()?;
+    // The thread holds the other end until it has received this.
+    hand_over.send(reader.chunk_reader()).ok()?;
+    Some(chunks)
+}
+
+/// The chunks read on a thread of their own ahead of their scanning.
+const READ_AHEAD: usize = 4;
+
+/// The chunks (each about 64 KiB) being scanned or waiting to be placed,
+/// for each thread.
+const CHUNKS_PER_THREAD: usize = 2;
+
 /// The lines of the tasks a drawing thread gets at a time.
 const BATCH_LINES: usize = 500;
 
-/// Reads every event of `reader` on this thread and draws its tasks on
-/// `threads` in all (this one included); what is printed comes in the
-/// order it would have come from one thread. Returns whether an input
-/// failed.
-fn read_on_threads(reader: &mut LogReader, session: &mut Session, threads: usize) -> bool {
+/// The lines of the tasks given to be drawn and not yet printed, at most
+/// (give or take a chunk's), for each thread: what bounds the memory in
+/// flight, even when every task comes at the end (none of a long log's
+/// tasks completed).
+const DRAWING_LINES_PER_THREAD: usize = 4 * BATCH_LINES;
+
+/// What the threads of [`read_on_threads`] are given to do.
+enum Work {
+    /// Read the lines of a chunk.
+    Scan(Ticket, Chunk),
+    /// Draw tasks.
+    Draw(Ticket, Vec<Task>),
+}
+
+/// What they hand back.
+enum Worked {
+    Scanned(Ticket, ScannedChunk),
+    /// The tasks drawn, and the tasks, to be freed on the thread that
+    /// allocated them (measured faster, and less memory, than freeing them
+    /// on another).
+    Drawn(Ticket, Printed, Vec<Task>),
+}
+
+/// Reads `reader`'s log on `threads` in all, this one included: the
+/// `chunks` of its inputs are scanned on every thread and placed on this
+/// one, in the order they were read; the tasks they complete are drawn on
+/// every thread and printed in the order they completed: what is printed
+/// is what one thread would print, and each task as soon as it is drawn.
+/// Returns whether an input failed.
+fn read_on_threads(
+    reader: &mut LogReader,
+    mut chunks: Chunks,
+    session: &mut Session,
+    threads: usize,
+) -> bool {
     let Session {
         output,
         drawing,
@@ -513,136 +624,242 @@ fn read_on_threads(reader: &mut LogReader, session: &mut Session, threads: usize
         ..
     } = session;
     let drawing = &*drawing;
-    // Tasks go to the drawing threads in batches, so that a thread wakes up
-    // once per batch, not once per task. Output to a terminal is flushed
-    // task by task: there a task goes alone. Any other output is written
-    // 64 KiB at a time anyway (a task completed shows once that much was
-    // written after it); a batch holds back a few hundred kB of output.
-    let batch_lines = if output.flush_each_task {
-        0
-    } else {
-        BATCH_LINES
-    };
     // The buffers printed, to draw into again: at most one per batch in
     // flight.
     let (give_back, spare) = crossbeam_channel::unbounded::<String>();
-    let mut batch: Vec<Task> = Vec::new();
-    let mut lines = 0;
-    let mut failed = false;
-    ordered::in_order(
-        threads - 1,
-        4 * threads,
-        |tasks: Vec<Task>| {
-            // A buffer printed before: its memory is reused, not faulted in
-            // afresh, which lowers the peak memory of a run.
+    let work = |work: Work| match work {
+        Work::Scan(ticket, chunk) => Worked::Scanned(ticket, chunk.scan()),
+        Work::Draw(ticket, tasks) => {
+            // A buffer printed before: its memory is reused, not faulted
+            // in afresh, which lowers the peak memory of a run.
             let mut drawn = spare.try_recv().unwrap_or_default();
             for task in &tasks {
                 drawing.draw(task, &mut drawn);
             }
-            // The tasks go back to be freed on the thread that allocated
-            // them (measured faster, and less memory, than freeing them
-            // here).
-            (Printed::Task(drawn), tasks)
-        },
-        |feeder| {
-            // Hands on one event; false once the output is closed.
-            let mut hand_on = |event: Event| {
-                let done = match event {
-                    Event::Task(task) => {
-                        if tally.counts_and_shows(&task) {
-                            lines += task.len();
-                            batch.push(task);
-                        }
-                        None
-                    }
-                    Event::Malformed(bad) => Some(tally.malformed(&bad)),
-                };
-                let full = lines >= batch_lines || done.is_some();
-                if full && !batch.is_empty() {
-                    lines = 0;
-                    if !feeder.feed(Job::Work(std::mem::take(&mut batch))) {
-                        return false;
-                    }
+            Worked::Drawn(ticket, Printed::Task(drawn), tasks)
+        }
+    };
+    // Tasks go to be drawn in batches, so that a thread wakes up once per
+    // batch, not once per task. Output to a terminal is flushed task by
+    // task: there a task goes alone. Any other output is written 64 KiB at
+    // a time anyway (a task completed shows once that much was written
+    // after it); a batch holds back a few hundred kB of output.
+    let batch_limit = if output.flush_each_task {
+        0
+    } else {
+        BATCH_LINES
+    };
+    let mut placing = Placing {
+        output,
+        tally,
+        give_back,
+        scanned: InOrder::new(),
+        drawn: InOrder::new(),
+        drawing_lines: 0,
+        batch: Vec::new(),
+        batch_lines: 0,
+        batch_limit,
+        chunks_ahead: CHUNKS_PER_THREAD * threads,
+        drawing_limit: DRAWING_LINES_PER_THREAD * threads,
+        failed: false,
+    };
+    ordered::with_pool(threads - 1, work, |pool| {
+        placing.run(reader, &mut chunks, pool)
+    });
+    placing.failed
+}
+
+/// The thread of [`read_on_threads`] that places the lines and prints the
+/// tasks.
+struct Placing<'s> {
+    output: &'s mut Output,
+    tally: &'s mut Tally,
+    give_back: Sender<String>,
+    /// The chunks given to be scanned (or an input's failure, reported in
+    /// its place), to be placed in the order they were read.
+    scanned: InOrder<Result<ScannedChunk, ReadError>>,
+    /// The tasks given to be drawn (or a malformed line's report), to be
+    /// printed in the order they completed.
+    drawn: InOrder<(Printed, Vec<Task>)>,
+    /// The lines of the tasks given to be drawn and not printed yet.
+    drawing_lines: usize,
+    /// Tasks to be drawn, not given yet.
+    batch: Vec<Task>,
+    batch_lines: usize,
+    batch_limit: usize,
+    /// The most chunks in `scanned`.
+    chunks_ahead: usize,
+    /// The most lines in `drawing_lines`.
+    drawing_limit: usize,
+    failed: bool,
+}
+
+impl Placing<'_> {
+    /// Places every chunk and prints every task: returns when the inputs
+    /// have ended and everything is printed, or the output was closed.
+    fn run(&mut self, reader: &mut LogReader, chunks: &mut Chunks, pool: &Pool<'_, Work, Worked>) {
+        let mut reading = true;
+        let mut ended = false;
+        let nothing = crossbeam_channel::never();
+        loop {
+            while let Some(worked) = pool.try_result() {
+                self.take(worked);
+            }
+            // Printing makes room for placing, placing makes room for
+            // more chunks, placing and the end of the input give reports
+            // that are printed at once: after these steps nothing is left
+            // to do with the results taken.
+            if !self.print_ready() {
+                return; // The output was closed.
+            }
+            self.place_ready(reader, pool);
+            while reading && self.scanned.len() < self.chunks_ahead {
+                match chunks.try_next() {
+                    Next::Chunk(chunk) => self.scan(chunk, pool),
+                    Next::NotYet => break,
+                    Next::Ended => reading = false,
                 }
-                done.is_none_or(|report| feeder.feed(Job::Done((report, Vec::new()))))
+            }
+            if !reading && self.scanned.is_empty() && !ended {
+                ended = self.place_unfinished(reader, pool);
+            }
+            if !self.print_ready() {
+                return;
+            }
+            if ended && self.drawn.is_empty() {
+                return;
+            }
+            // Nothing to do without waiting: a job given, done here, or,
+            // when every line read is placed, the tasks completed drawn
+            // before more input comes (it may be a while).
+            if let Some(worked) = pool.work_here() {
+                self.take(worked);
+                continue;
+            }
+            if self.scanned.is_empty() && !self.batch.is_empty() {
+                self.give_batch(pool);
+                continue;
+            }
+            // Every job given is being done on another thread; what waits
+            // here waits for one of them (a chunk for its scan, the room
+            // for placing for a drawing given, the end for the last
+            // drawings), or for the input.
+            let input = match chunks.to_wait_on() {
+                Some(chunks) if reading && self.scanned.len() < self.chunks_ahead => chunks,
+                _ => &nothing,
             };
-            // The lines are read in chunks here, scanned on every thread,
-            // and placed here in the order they were read.
-            let reader = RefCell::new(&mut *reader);
-            let open = ordered::in_order(
-                threads - 1,
-                2 * threads,
-                Chunk::scan,
-                |scanning| {
-                    loop {
-                        let chunk = reader.borrow_mut().read_chunk();
-                        match chunk {
-                            None => return true,
-                            Some(Ok(chunk)) => {
-                                if !scanning.feed(Job::Work(chunk)) {
-                                    return false;
-                                }
-                            }
-                            Some(Err(error)) => {
-                                eprintln!("eliot-tree: {error}");
-                                failed = true;
-                            }
-                        }
+            crossbeam_channel::select! {
+                recv(pool.results()) -> worked => {
+                    if let Ok(worked) = worked {
+                        self.take(worked);
                     }
+                }
+                recv(input) -> chunk => match chunk {
+                    Ok(chunk) => self.scan(chunk, pool),
+                    Err(_) => reading = false,
                 },
-                |scanned: ScannedChunk| {
-                    let mut open = true;
-                    reader
-                        .borrow_mut()
-                        .place(scanned, |event| open = open && hand_on(event));
-                    open
-                },
-            );
-            if !open {
-                return;
             }
-            if !batch.is_empty() && !feeder.feed(Job::Work(std::mem::take(&mut batch))) {
-                return;
+        }
+    }
+
+    fn scan(&mut self, chunk: Result<Chunk, ReadError>, pool: &Pool<'_, Work, Worked>) {
+        match chunk {
+            Ok(chunk) => pool.offer(Work::Scan(self.scanned.ticket(), chunk)),
+            Err(error) => self.scanned.push(Err(error)),
+        }
+    }
+
+    fn take(&mut self, worked: Worked) {
+        match worked {
+            Worked::Scanned(ticket, chunk) => self.scanned.put(ticket, Ok(chunk)),
+            Worked::Drawn(ticket, printed, tasks) => self.drawn.put(ticket, (printed, tasks)),
+        }
+    }
+
+    /// Places the chunks scanned whose turn it is, while the drawing has
+    /// room for the tasks they complete.
+    fn place_ready(&mut self, reader: &mut LogReader, pool: &Pool<'_, Work, Worked>) {
+        while self.drawing_lines < self.drawing_limit
+            && let Some(chunk) = self.scanned.pop()
+        {
+            match chunk {
+                Ok(chunk) => reader.place(chunk, |event| self.hand_on(event, pool)),
+                Err(error) => self.report_failure(&error, pool),
             }
-            // The tasks that never completed, drawn here one at a time: they
-            // come all at once, each unpacked as it is handed back, and
-            // several in flight to other threads held more memory than the
-            // log's size when no task of a long log completes.
-            for event in reader.into_inner().by_ref() {
-                let printed = match event {
-                    Ok(Event::Task(task)) => {
-                        if !tally.counts_and_shows(&task) {
-                            continue;
-                        }
-                        let mut drawn = spare.try_recv().unwrap_or_default();
-                        drawing.draw(&task, &mut drawn);
-                        (Printed::Task(drawn), vec![task])
-                    }
-                    // Every input has ended, so none of these is expected;
-                    // reported all the same rather than lost.
-                    Ok(Event::Malformed(bad)) => (tally.malformed(&bad), Vec::new()),
-                    Err(error) => {
-                        eprintln!("eliot-tree: {error}");
-                        failed = true;
-                        continue;
-                    }
-                };
-                if !feeder.feed(Job::Done(printed)) {
-                    return;
+        }
+    }
+
+    /// Reports an input that failed, in its place among the tasks and
+    /// the reports before it.
+    fn report_failure(&mut self, error: &ReadError, pool: &Pool<'_, Work, Worked>) {
+        self.failed = true;
+        self.give_batch(pool);
+        let report = Printed::Report(format!("eliot-tree: {error}"));
+        self.drawn.push((report, Vec::new()));
+    }
+
+    /// Once every line is placed: the tasks that never completed, while
+    /// the drawing has room. Returns whether every one was given.
+    fn place_unfinished(&mut self, reader: &mut LogReader, pool: &Pool<'_, Work, Worked>) -> bool {
+        while self.drawing_lines < self.drawing_limit {
+            match reader.next() {
+                Some(Ok(event)) => self.hand_on(event, pool),
+                // Every input has ended, so no failure is expected;
+                // reported all the same rather than lost.
+                Some(Err(error)) => self.report_failure(&error, pool),
+                None => {
+                    self.give_batch(pool);
+                    return true;
                 }
             }
-        },
-        |(printed, tasks)| {
+        }
+        false
+    }
+
+    /// Takes an event of the reader: a task to draw (in a batch), or a
+    /// report to print in its place.
+    fn hand_on(&mut self, event: Event, pool: &Pool<'_, Work, Worked>) {
+        match event {
+            Event::Task(task) => {
+                if self.tally.counts_and_shows(&task) {
+                    self.batch_lines += task.len();
+                    self.batch.push(task);
+                    if self.batch_lines >= self.batch_limit {
+                        self.give_batch(pool);
+                    }
+                }
+            }
+            Event::Malformed(bad) => {
+                self.give_batch(pool);
+                let report = self.tally.malformed(&bad);
+                self.drawn.push((report, Vec::new()));
+            }
+        }
+    }
+
+    fn give_batch(&mut self, pool: &Pool<'_, Work, Worked>) {
+        if !self.batch.is_empty() {
+            self.drawing_lines += std::mem::take(&mut self.batch_lines);
+            let tasks = std::mem::take(&mut self.batch);
+            pool.give(Work::Draw(self.drawn.ticket(), tasks));
+        }
+    }
+
+    /// Prints what is drawn, in order; false once the output is closed.
+    fn print_ready(&mut self) -> bool {
+        while let Some((printed, tasks)) = self.drawn.pop() {
+            self.drawing_lines -= tasks.iter().map(Task::len).sum::<usize>();
             drop(tasks);
-            let open = output.print(&printed);
+            if !self.output.print(&printed) {
+                return false;
+            }
             if let Printed::Task(mut buffer) = printed {
                 buffer.clear();
-                let _ = give_back.send(buffer);
+                let _ = self.give_back.send(buffer);
             }
-            open
-        },
-    );
-    failed
+        }
+        true
+    }
 }
 
 /// One file being followed.

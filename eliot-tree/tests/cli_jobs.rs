@@ -102,3 +102,40 @@ fn a_closed_output_stops_every_thread() {
         "it ends by itself, without a signal: {status}"
     );
 }
+
+#[test]
+fn an_input_that_fails_is_reported_in_its_place_by_every_number_of_threads() {
+    let first = scratch_file("jobs-first.log", &interleaved_log(500));
+    let second = scratch_file("jobs-second.log", &interleaved_log(400));
+    // A directory opens, and fails when it is read: after the first file's
+    // lines, before the second's.
+    let directory = first.parent().unwrap().join("jobs-a-directory");
+    std::fs::create_dir_all(&directory).unwrap();
+    let inputs = [
+        first.to_str().unwrap(),
+        directory.to_str().unwrap(),
+        second.to_str().unwrap(),
+    ];
+    let one = eliot_tree(&[&["--jobs", "1"][..], &inputs].concat(), None);
+    assert_eq!(one.status, Some(2), "an input could not be read");
+    let failure = one
+        .stderr
+        .lines()
+        .position(|line| line.contains("jobs-a-directory"))
+        .expect("the failure is reported");
+    let before = &one.stderr.lines().collect::<Vec<_>>()[..failure];
+    assert!(before.iter().any(|line| line.contains("jobs-first.log")));
+    assert!(!before.iter().any(|line| line.contains("jobs-second.log")));
+    for jobs in ["2", "3"] {
+        let many = eliot_tree(&[&["--jobs", jobs][..], &inputs].concat(), None);
+        assert_eq!(many.status, one.status, "--jobs {jobs}");
+        assert!(
+            many.stdout == one.stdout,
+            "--jobs {jobs}: other tasks, or in another order"
+        );
+        assert!(
+            many.stderr == one.stderr,
+            "--jobs {jobs}: other reports, or in another order"
+        );
+    }
+}
