@@ -28,8 +28,8 @@
 //!
 //! ```text
 //! writer: throughput_vs_tracing=<x> p50_vs_tracing=<x> p99_vs_tracing=<x>
-//!         vs_limit=<x> vs_limit_cpu=<x> p999_ns=<n> two_producers_vs_one=<x>
-//!         max_rss_mib=<x> lost=<n>
+//!         vs_limit=<x> vs_limit_cpu=<x> p999_ns=<n> p999_floor_ns=<n>
+//!         two_producers_vs_one=<x> max_rss_mib=<x> lost=<n>
 //! ```
 //!
 //! (eliot / tracing, 1 producer, flat; `vs_limit` is eliot's throughput
@@ -37,7 +37,9 @@
 //! measured beside the limit; `vs_limit_cpu` the same comparison in CPU
 //! time per message, the limit thread's (its writes included) over eliot's
 //! producer thread's, which other processes on a busy machine hardly move;
-//! `p999_ns` is eliot's caller p99.9 there;
+//! `p999_ns` is eliot's caller p99.9 there, `p999_floor_ns` the p99.9 of a
+//! bare loop as long as eliot's median call, timed alike (what the machine
+//! adds to any call that long);
 //! `two_producers_vs_one` eliot's throughput flat with 2 producers over 1;
 //! `max_rss_mib` eliot's peak RSS over the flat workloads; `lost` sums
 //! eliot's lost lines over all workloads). Both competitors get a `BufWriter<File>` (their workers
@@ -502,6 +504,43 @@ fn limit(dir: &Path) -> (f64, f64) {
     (rate, cpu_per_line)
 }
 
+/// The machine's own p99.9 for a call as long as eliot's median one: a loop
+/// of dependent multiplications, timed as the logging calls are (two
+/// `Instant::now()` and a histogram record), made as long as `p50_ns` at its
+/// median, then run as many times as a workload logs. What it shows at
+/// p99.9 is what the machine adds to any call of that length (interrupts,
+/// a virtual machine's exits), the floor under eliot's caller p99.9.
+/// Returns the loop's p50 and p99.9.
+fn p999_floor(p50_ns: u64) -> (u64, u64) {
+    let timed_loop = |iterations: u64, calls: u64| {
+        let mut histogram = Histogram::new();
+        let mut x = 1u64;
+        for _ in 0..calls {
+            let call = Instant::now();
+            for i in 0..iterations {
+                x = std::hint::black_box(x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(i));
+            }
+            histogram.record(call.elapsed().as_nanos() as u64);
+        }
+        (histogram.percentile(0.5), histogram.percentile(0.999))
+    };
+    // The fewest iterations whose median call lasts p50_ns, found by
+    // bisection on short runs.
+    let (mut low, mut high) = (0u64, 1u64);
+    while timed_loop(high, 20_000).0 < p50_ns && high < 1 << 20 {
+        high *= 2;
+    }
+    while high - low > 1 {
+        let middle = (low + high) / 2;
+        if timed_loop(middle, 20_000).0 < p50_ns {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    timed_loop(high, MESSAGES)
+}
+
 /// Where to serialize: what the caller pays to build the line (what
 /// eliot-rs does) beside what it would pay to capture the fields as owned
 /// values for the writer thread to serialize, for the benchmark's three
@@ -771,10 +810,17 @@ fn main() {
         .status()
         .unwrap();
     assert!(status.success());
+    let (floor_p50, floor_p999) = p999_floor(e.p50);
+    println!(
+        "the machine's floor: a loop of {floor_p50} ns a call at its median (eliot's caller: {} \
+         ns), timed alike, {MESSAGES} calls: p99.9 {floor_p999} ns (eliot's caller: {} ns)",
+        e.p50, e.p999
+    );
     let two_vs_one = eliot_flat[1].msgs_per_s / eliot_flat[0].msgs_per_s;
     println!(
         "writer: throughput_vs_tracing={:.2} p50_vs_tracing={:.2} p99_vs_tracing={:.2} \
-         vs_limit={vs_limit:.2} vs_limit_cpu={vs_limit_cpu:.2} p999_ns={} two_producers_vs_one={two_vs_one:.2} max_rss_mib={:.1} lost={}",
+         vs_limit={vs_limit:.2} vs_limit_cpu={vs_limit_cpu:.2} p999_ns={} p999_floor_ns={floor_p999} \
+         two_producers_vs_one={two_vs_one:.2} max_rss_mib={:.1} lost={}",
         e.msgs_per_s / t.msgs_per_s,
         e.p50 as f64 / t.p50 as f64,
         e.p99 as f64 / t.p99 as f64,
