@@ -589,20 +589,25 @@ const BATCH_LINES: usize = 500;
 const DRAWING_LINES_PER_THREAD: usize = 4 * BATCH_LINES;
 
 /// What the threads of [`read_on_threads`] are given to do.
-enum Work {
+enum Work<'o> {
     /// Read the lines of a chunk.
     Scan(Ticket, Chunk),
     /// Draw tasks.
     Draw(Ticket, Vec<Task>),
+    /// Print these, in order, to the output (which one thread holds at a
+    /// time); they drew this many lines.
+    Print(&'o mut Output, Vec<Printed>, usize),
 }
 
 /// What they hand back.
-enum Worked {
+enum Worked<'o> {
     Scanned(Ticket, ScannedChunk),
     /// The tasks drawn, and the tasks, to be freed on the thread that
     /// allocated them (measured faster, and less memory, than freeing them
     /// on another).
     Drawn(Ticket, Printed, Vec<Task>),
+    /// The output, and what was printed to it.
+    Printed(&'o mut Output, Vec<Printed>, usize),
 }
 
 /// Reads `reader`'s log on `threads` in all, this one included: the
@@ -611,10 +616,10 @@ enum Worked {
 /// every thread and printed in the order they completed: what is printed
 /// is what one thread would print, and each task as soon as it is drawn.
 /// Returns whether an input failed.
-fn read_on_threads(
+fn read_on_threads<'s>(
     reader: &mut LogReader,
     mut chunks: Chunks,
-    session: &mut Session,
+    session: &'s mut Session,
     threads: usize,
 ) -> bool {
     let Session {
@@ -627,16 +632,26 @@ fn read_on_threads(
     // The buffers printed, to draw into again: at most one per batch in
     // flight.
     let (give_back, spare) = crossbeam_channel::unbounded::<String>();
-    let work = |work: Work| match work {
-        Work::Scan(ticket, chunk) => Worked::Scanned(ticket, chunk.scan()),
-        Work::Draw(ticket, tasks) => {
-            // A buffer printed before: its memory is reused, not faulted
-            // in afresh, which lowers the peak memory of a run.
-            let mut drawn = spare.try_recv().unwrap_or_default();
-            for task in &tasks {
-                drawing.draw(task, &mut drawn);
+    let work = |work: Work<'s>| -> Worked<'s> {
+        match work {
+            Work::Scan(ticket, chunk) => Worked::Scanned(ticket, chunk.scan()),
+            Work::Draw(ticket, tasks) => {
+                // A buffer printed before: its memory is reused, not faulted
+                // in afresh, which lowers the peak memory of a run.
+                let mut drawn = spare.try_recv().unwrap_or_default();
+                for task in &tasks {
+                    drawing.draw(task, &mut drawn);
+                }
+                Worked::Drawn(ticket, Printed::Task(drawn), tasks)
             }
-            Worked::Drawn(ticket, Printed::Task(drawn), tasks)
+            Work::Print(output, printed, lines) => {
+                for each in &printed {
+                    if !output.print(each) {
+                        break;
+                    }
+                }
+                Worked::Printed(output, printed, lines)
+            }
         }
     };
     // Tasks go to be drawn in batches, so that a thread wakes up once per
@@ -650,7 +665,9 @@ fn read_on_threads(
         BATCH_LINES
     };
     let mut placing = Placing {
-        output,
+        output: Some(output),
+        printing: Vec::new(),
+        printing_lines: 0,
         tally,
         give_back,
         scanned: InOrder::new(),
@@ -672,7 +689,12 @@ fn read_on_threads(
 /// The thread of [`read_on_threads`] that places the lines and prints the
 /// tasks.
 struct Placing<'s> {
-    output: &'s mut Output,
+    /// The output, when no other thread is printing to it.
+    output: Option<&'s mut Output>,
+    /// What is drawn, in order, to be printed next.
+    printing: Vec<Printed>,
+    /// The lines of the tasks in `printing`.
+    printing_lines: usize,
     tally: &'s mut Tally,
     give_back: Sender<String>,
     /// The chunks given to be scanned (or an input's failure, reported in
@@ -694,10 +716,15 @@ struct Placing<'s> {
     failed: bool,
 }
 
-impl Placing<'_> {
+impl<'s> Placing<'s> {
     /// Places every chunk and prints every task: returns when the inputs
     /// have ended and everything is printed, or the output was closed.
-    fn run(&mut self, reader: &mut LogReader, chunks: &mut Chunks, pool: &Pool<'_, Work, Worked>) {
+    fn run(
+        &mut self,
+        reader: &mut LogReader,
+        chunks: &mut Chunks,
+        pool: &Pool<'_, Work<'s>, Worked<'s>>,
+    ) {
         let mut reading = true;
         let mut ended = false;
         let nothing = crossbeam_channel::never();
@@ -709,7 +736,7 @@ impl Placing<'_> {
             // more chunks, placing and the end of the input give reports
             // that are printed at once: after these steps nothing is left
             // to do with the results taken.
-            if !self.print_ready() {
+            if !self.print_ready(pool) {
                 return; // The output was closed.
             }
             self.place_ready(reader, pool);
@@ -723,10 +750,10 @@ impl Placing<'_> {
             if !reading && self.scanned.is_empty() && !ended {
                 ended = self.place_unfinished(reader, pool);
             }
-            if !self.print_ready() {
+            if !self.print_ready(pool) {
                 return;
             }
-            if ended && self.drawn.is_empty() {
+            if ended && self.drawn.is_empty() && self.printing.is_empty() && self.output.is_some() {
                 return;
             }
             // Nothing to do without waiting: a job given, done here, or,
@@ -762,15 +789,25 @@ impl Placing<'_> {
         }
     }
 
-    fn scan(&mut self, chunk: Result<Chunk, ReadError>, pool: &Pool<'_, Work, Worked>) {
+    fn scan(&mut self, chunk: Result<Chunk, ReadError>, pool: &Pool<'_, Work<'s>, Worked<'s>>) {
         match chunk {
             Ok(chunk) => pool.offer(Work::Scan(self.scanned.ticket(), chunk)),
             Err(error) => self.scanned.push(Err(error)),
         }
     }
 
-    fn take(&mut self, worked: Worked) {
+    fn take(&mut self, worked: Worked<'s>) {
         match worked {
+            Worked::Printed(output, printed, lines) => {
+                self.drawing_lines -= lines;
+                for each in printed {
+                    if let Printed::Task(mut buffer) = each {
+                        buffer.clear();
+                        let _ = self.give_back.send(buffer);
+                    }
+                }
+                self.output = Some(output);
+            }
             Worked::Scanned(ticket, chunk) => self.scanned.put(ticket, Ok(chunk)),
             Worked::Drawn(ticket, printed, tasks) => self.drawn.put(ticket, (printed, tasks)),
         }
@@ -778,7 +815,7 @@ impl Placing<'_> {
 
     /// Places the chunks scanned whose turn it is, while the drawing has
     /// room for the tasks they complete.
-    fn place_ready(&mut self, reader: &mut LogReader, pool: &Pool<'_, Work, Worked>) {
+    fn place_ready(&mut self, reader: &mut LogReader, pool: &Pool<'_, Work<'s>, Worked<'s>>) {
         while self.drawing_lines < self.drawing_limit
             && let Some(chunk) = self.scanned.pop()
         {
@@ -791,7 +828,7 @@ impl Placing<'_> {
 
     /// Reports an input that failed, in its place among the tasks and
     /// the reports before it.
-    fn report_failure(&mut self, error: &ReadError, pool: &Pool<'_, Work, Worked>) {
+    fn report_failure(&mut self, error: &ReadError, pool: &Pool<'_, Work<'s>, Worked<'s>>) {
         self.failed = true;
         self.give_batch(pool);
         let report = Printed::Report(format!("eliot-tree: {error}"));
@@ -800,7 +837,11 @@ impl Placing<'_> {
 
     /// Once every line is placed: the tasks that never completed, while
     /// the drawing has room. Returns whether every one was given.
-    fn place_unfinished(&mut self, reader: &mut LogReader, pool: &Pool<'_, Work, Worked>) -> bool {
+    fn place_unfinished(
+        &mut self,
+        reader: &mut LogReader,
+        pool: &Pool<'_, Work<'s>, Worked<'s>>,
+    ) -> bool {
         while self.drawing_lines < self.drawing_limit {
             match reader.next() {
                 Some(Ok(event)) => self.hand_on(event, pool),
@@ -818,7 +859,7 @@ impl Placing<'_> {
 
     /// Takes an event of the reader: a task to draw (in a batch), or a
     /// report to print in its place.
-    fn hand_on(&mut self, event: Event, pool: &Pool<'_, Work, Worked>) {
+    fn hand_on(&mut self, event: Event, pool: &Pool<'_, Work<'s>, Worked<'s>>) {
         match event {
             Event::Task(task) => {
                 if self.tally.counts_and_shows(&task) {
@@ -837,7 +878,7 @@ impl Placing<'_> {
         }
     }
 
-    fn give_batch(&mut self, pool: &Pool<'_, Work, Worked>) {
+    fn give_batch(&mut self, pool: &Pool<'_, Work<'s>, Worked<'s>>) {
         if !self.batch.is_empty() {
             self.drawing_lines += std::mem::take(&mut self.batch_lines);
             let tasks = std::mem::take(&mut self.batch);
@@ -845,18 +886,26 @@ impl Placing<'_> {
         }
     }
 
-    /// Prints what is drawn, in order; false once the output is closed.
-    fn print_ready(&mut self) -> bool {
+    /// Prints what is drawn, in order: gives it to be printed when no
+    /// other thread is printing. False once the output is closed.
+    fn print_ready(&mut self, pool: &Pool<'_, Work<'s>, Worked<'s>>) -> bool {
         while let Some((printed, tasks)) = self.drawn.pop() {
-            self.drawing_lines -= tasks.iter().map(Task::len).sum::<usize>();
+            self.printing_lines += tasks.iter().map(Task::len).sum::<usize>();
             drop(tasks);
-            if !self.output.print(&printed) {
-                return false;
-            }
-            if let Printed::Task(mut buffer) = printed {
-                buffer.clear();
-                let _ = self.give_back.send(buffer);
-            }
+            self.printing.push(printed);
+        }
+        let Some(output) = self.output.take() else {
+            return true; // Being printed: the output comes back.
+        };
+        if output.closed {
+            return false;
+        }
+        if self.printing.is_empty() {
+            self.output = Some(output);
+        } else {
+            let printing = std::mem::take(&mut self.printing);
+            let lines = std::mem::take(&mut self.printing_lines);
+            pool.give(Work::Print(output, printing, lines));
         }
         true
     }
