@@ -613,9 +613,9 @@ enum Worked<'o> {
 /// Reads `reader`'s log on `threads` in all, this one included: the
 /// `chunks` of its inputs are scanned on every thread and placed on this
 /// one, in the order they were read; the tasks they complete are drawn on
-/// every thread and printed in the order they completed: what is printed
-/// is what one thread would print, and each task as soon as it is drawn.
-/// Returns whether an input failed.
+/// every thread and printed in the order they completed, by one thread at
+/// a time: what is printed is what one thread would print, and each task
+/// as soon as it is drawn. Returns whether an input failed.
 fn read_on_threads<'s>(
     reader: &mut LogReader,
     mut chunks: Chunks,
