@@ -139,3 +139,25 @@ fn an_input_that_fails_is_reported_in_its_place_by_every_number_of_threads() {
         );
     }
 }
+
+#[test]
+fn a_pipe_read_on_every_number_of_threads_prints_what_one_thread_prints() {
+    // Standard input is read on a thread of its own (a pipe may keep its
+    // reader waiting); files are read by the placing thread.
+    let log = interleaved_log(2_000);
+    let one = eliot_tree(&["--jobs", "1"], Some(&log));
+    assert_eq!(one.status, Some(1), "malformed lines are reported");
+    assert!(one.stdout.len() > 100_000, "{}", one.stdout.len());
+    for jobs in ["2", "3"] {
+        let many = eliot_tree(&["--jobs", jobs], Some(&log));
+        assert_eq!(many.status, one.status, "--jobs {jobs}");
+        assert!(
+            many.stdout == one.stdout,
+            "--jobs {jobs}: other tasks, or in another order"
+        );
+        assert!(
+            many.stderr == one.stderr,
+            "--jobs {jobs}: other reports, or in another order"
+        );
+    }
+}
