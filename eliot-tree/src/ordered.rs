@@ -334,6 +334,35 @@ mod tests {
     }
 
     #[test]
+    fn the_giving_thread_does_offered_jobs_before_given_ones() {
+        let order = with_pool(
+            0,
+            |n: u32| n,
+            |pool| {
+                pool.give(1);
+                pool.offer(2);
+                pool.give(3);
+                pool.offer(4);
+                std::iter::from_fn(|| pool.work_here()).collect::<Vec<_>>()
+            },
+        );
+        assert_eq!(order, [2, 4, 1, 3]);
+    }
+
+    #[test]
+    fn a_pool_thread_does_given_jobs_before_offered_ones() {
+        let (given, offered) = (Queue::new(), Queue::new());
+        offered.push(2);
+        given.push(1);
+        offered.push(4);
+        given.push(3);
+        let order: Vec<u32> = std::iter::from_fn(|| next_job(&given.queued, &offered.queued))
+            .take(4)
+            .collect();
+        assert_eq!(order, [1, 3, 2, 4]);
+    }
+
+    #[test]
     fn jobs_left_when_the_body_returns_are_not_done() {
         let done = AtomicUsize::new(0);
         with_pool(
