@@ -32,10 +32,11 @@ use super::reader::{Event, Input, LogReader, ReadError, report};
 use super::scan::unreadable_fields;
 
 /// The buffers of this many chunks placed are kept to read and scan chunks
-/// into again: as many as are in flight. The threads pass them back and
-/// forth instead of one allocating what another frees, which stays in the
-/// allocator's pages of the first (a log whose tasks never complete took
-/// 75 MB instead of 47).
+/// into again: more than a reader keeps in flight. The threads pass them
+/// back and forth instead of one allocating what another frees, which
+/// stays in the allocator's pages of the first and raised the peak memory
+/// of a log whose tasks never complete well above the log's size (see
+/// eliot-tree's perf bench, `never_complete_rss_vs_file`).
 const SPARE_BUFFERS: usize = 32;
 
 /// Lines of one input, read by a [`ChunkReader`], to be scanned by
