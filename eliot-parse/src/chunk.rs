@@ -128,52 +128,19 @@ impl TextAt {
         }
     }
 
-    /// [`within`](Self::within), kept: a text of its own moves out.
-    fn into_within<'a>(
-        self,
-        outer: &'a str,
-        outer_at: &TextAt,
-        chunk: &'a ChunkText,
-    ) -> Cow<'a, str> {
+    /// [`in_chunk`](Self::in_chunk), kept: a text of its own moves out.
+    fn into_in_chunk(self, chunk: &ChunkText) -> Cow<'_, str> {
         match self {
-            TextAt::Chunk(part) => Cow::Borrowed(part_of(&part, outer, outer_at, chunk)),
+            TextAt::Chunk(range) => Cow::Borrowed(chunk.str_at(&range)),
             TextAt::Own(text) => Cow::Owned(text.into()),
         }
     }
-
-    /// The text, taken from `outer` (the text at `outer_at`) when it lies
-    /// inside: checked as UTF-8 no more.
-    fn within<'a>(&'a self, outer: &'a str, outer_at: &TextAt, chunk: &'a ChunkText) -> &'a str {
-        match self {
-            TextAt::Chunk(part) => part_of(part, outer, outer_at, chunk),
-            TextAt::Own(text) => text,
-        }
-    }
-}
-
-/// The text at `part` of `chunk`: a slice of `outer` (the text at
-/// `outer_at`) when it lies inside, else taken from the chunk.
-fn part_of<'a>(
-    part: &Range<usize>,
-    outer: &'a str,
-    outer_at: &TextAt,
-    chunk: &'a ChunkText,
-) -> &'a str {
-    if let ChunkText::Bytes(_) = chunk
-        && let TextAt::Chunk(whole) = outer_at
-        && let Some(inside) = part
-            .start
-            .checked_sub(whole.start)
-            .and_then(|start| outer.get(start..start + part.len()))
-    {
-        return inside;
-    }
-    chunk.str_at(part)
 }
 
 /// The text of a scanned chunk: checked as UTF-8 as a whole by the thread
 /// that scanned it (one pass over the text, where its placing would check
-/// every object again), or, when a line is not UTF-8, as it was read.
+/// every object again), or, when a line is not UTF-8 (rare: a damaged
+/// log), as it was read, each text checked as it is taken.
 #[derive(Debug)]
 enum ChunkText {
     Utf8(String),
@@ -466,15 +433,13 @@ impl LogReader {
                     unreadable,
                     report_text,
                 } => {
-                    // The object's text is checked as UTF-8 once at most
-                    // (see `ChunkText`), and its header's texts taken from
-                    // it.
+                    // Texts are checked as UTF-8 no more (see `ChunkText`).
                     let object = text.in_chunk(chunk);
                     let header = header.map(|header| ValidHeader {
-                        task_uuid: header.task_uuid.into_within(object, &text, chunk),
+                        task_uuid: header.task_uuid.into_in_chunk(chunk),
                         task_level: header.task_level,
                         timestamp: header.timestamp,
-                        type_name: header.type_name.into_within(object, &text, chunk),
+                        type_name: header.type_name.into_in_chunk(chunk),
                         status: header.status,
                         fields: header.fields,
                     });
@@ -482,7 +447,7 @@ impl LogReader {
                         header,
                         object,
                         || unreadable,
-                        || report_text.within(object, &text, chunk),
+                        || report_text.in_chunk(chunk),
                         &location,
                         &mut emit,
                     );
