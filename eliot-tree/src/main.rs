@@ -456,6 +456,11 @@ fn html_report(args: &Args) -> HtmlReport {
     report
 }
 
+/// What is printed of an input that failed.
+fn failure_report(error: &ReadError) -> Printed {
+    Printed::Report(format!("eliot-tree: {error}"))
+}
+
 /// Reads every input to its end; returns the lines read and whether an
 /// input failed.
 fn read_all(
@@ -495,7 +500,7 @@ fn read_all(
             match event {
                 Ok(event) => session.event(event),
                 Err(error) => {
-                    eprintln!("eliot-tree: {error}");
+                    session.output.print(&failure_report(&error));
                     failed = true;
                 }
             }
@@ -830,8 +835,12 @@ impl<'s> Placing<'s> {
     /// the reports before it.
     fn report_failure(&mut self, error: &ReadError, pool: &Pool<'_, Work<'s>, Worked<'s>>) {
         self.failed = true;
+        self.report(failure_report(error), pool);
+    }
+
+    /// Prints `report` after the tasks before it.
+    fn report(&mut self, report: Printed, pool: &Pool<'_, Work<'s>, Worked<'s>>) {
         self.give_batch(pool);
-        let report = Printed::Report(format!("eliot-tree: {error}"));
         self.drawn.push((report, Vec::new()));
     }
 
@@ -871,9 +880,8 @@ impl<'s> Placing<'s> {
                 }
             }
             Event::Malformed(bad) => {
-                self.give_batch(pool);
                 let report = self.tally.malformed(&bad);
-                self.drawn.push((report, Vec::new()));
+                self.report(report, pool);
             }
         }
     }
