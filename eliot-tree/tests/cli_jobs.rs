@@ -3,7 +3,28 @@
 
 mod support;
 
-use support::{eliot_tree, scratch_file};
+use support::{Run, eliot_tree, scratch_file};
+
+/// Runs eliot-tree with `args` (and `stdin`) on one thread, then on each
+/// number of threads in `jobs`, asserts that each of those runs ends with
+/// the same status and prints and reports exactly what the one-thread run
+/// does, in the same order, and returns the one-thread run.
+fn one_thread_run_matched_by(jobs: &[&str], args: &[&str], stdin: Option<&str>) -> Run {
+    let one = eliot_tree(&[&["--jobs", "1"], args].concat(), stdin);
+    for jobs in jobs {
+        let many = eliot_tree(&[&["--jobs", jobs], args].concat(), stdin);
+        assert_eq!(many.status, one.status, "--jobs {jobs} {args:?}");
+        assert!(
+            many.stdout == one.stdout,
+            "--jobs {jobs} {args:?} printed other tasks, or in another order"
+        );
+        assert!(
+            many.stderr == one.stderr,
+            "--jobs {jobs} {args:?} reported other lines, or in another order"
+        );
+    }
+    one
+}
 
 /// A log of `tasks` interleaved tasks (each: a start, three messages, an
 /// end), every seventh line followed by a malformed one, and every tenth
@@ -57,22 +78,10 @@ fn every_number_of_threads_prints_what_one_thread_prints() {
     let log = scratch_file("jobs.log", &interleaved_log(3_000));
     let path = log.to_str().unwrap();
     for extra in [&[][..], &["--json"][..]] {
-        let one = eliot_tree(&[&["--jobs", "1"], extra, &[path]].concat(), None);
+        let one = one_thread_run_matched_by(&["2", "3", "8"], &[extra, &[path]].concat(), None);
         assert_eq!(one.status, Some(1), "malformed lines are reported");
         assert!(one.stdout.len() > 100_000, "{}", one.stdout.len());
         assert!(one.stderr.lines().count() > 1_000);
-        for jobs in ["2", "3", "8"] {
-            let many = eliot_tree(&[&["--jobs", jobs], extra, &[path]].concat(), None);
-            assert_eq!(many.status, one.status, "--jobs {jobs} {extra:?}");
-            assert!(
-                many.stdout == one.stdout,
-                "--jobs {jobs} {extra:?} printed other tasks, or in another order"
-            );
-            assert!(
-                many.stderr == one.stderr,
-                "--jobs {jobs} {extra:?} reported other lines, or in another order"
-            );
-        }
     }
 }
 
@@ -116,7 +125,7 @@ fn an_input_that_fails_is_reported_in_its_place_by_every_number_of_threads() {
         directory.to_str().unwrap(),
         second.to_str().unwrap(),
     ];
-    let one = eliot_tree(&[&["--jobs", "1"][..], &inputs].concat(), None);
+    let one = one_thread_run_matched_by(&["2", "3"], &inputs, None);
     assert_eq!(one.status, Some(2), "an input could not be read");
     let failure = one
         .stderr
@@ -126,18 +135,6 @@ fn an_input_that_fails_is_reported_in_its_place_by_every_number_of_threads() {
     let before = &one.stderr.lines().collect::<Vec<_>>()[..failure];
     assert!(before.iter().any(|line| line.contains("jobs-first.log")));
     assert!(!before.iter().any(|line| line.contains("jobs-second.log")));
-    for jobs in ["2", "3"] {
-        let many = eliot_tree(&[&["--jobs", jobs][..], &inputs].concat(), None);
-        assert_eq!(many.status, one.status, "--jobs {jobs}");
-        assert!(
-            many.stdout == one.stdout,
-            "--jobs {jobs}: other tasks, or in another order"
-        );
-        assert!(
-            many.stderr == one.stderr,
-            "--jobs {jobs}: other reports, or in another order"
-        );
-    }
 }
 
 #[test]
@@ -145,19 +142,7 @@ fn a_pipe_read_on_every_number_of_threads_prints_what_one_thread_prints() {
     // Standard input is read on a thread of its own (a pipe may keep its
     // reader waiting); files are read by the placing thread.
     let log = interleaved_log(2_000);
-    let one = eliot_tree(&["--jobs", "1"], Some(&log));
+    let one = one_thread_run_matched_by(&["2", "3"], &[], Some(&log));
     assert_eq!(one.status, Some(1), "malformed lines are reported");
     assert!(one.stdout.len() > 100_000, "{}", one.stdout.len());
-    for jobs in ["2", "3"] {
-        let many = eliot_tree(&["--jobs", jobs], Some(&log));
-        assert_eq!(many.status, one.status, "--jobs {jobs}");
-        assert!(
-            many.stdout == one.stdout,
-            "--jobs {jobs}: other tasks, or in another order"
-        );
-        assert!(
-            many.stderr == one.stderr,
-            "--jobs {jobs}: other reports, or in another order"
-        );
-    }
 }
