@@ -161,6 +161,12 @@ impl WrittenMessage {
         self.text.as_str()
     }
 
+    /// Reads a byte of each cache line of the message's text (see
+    /// [`Task::warm_cache`](super::Task::warm_cache)).
+    pub(crate) fn touch(&self) -> u8 {
+        self.text.touch()
+    }
+
     /// Where the message's text is: the parser packs the text of the
     /// messages of tasks left open for long.
     pub(crate) fn text_mut(&mut self) -> &mut Text {

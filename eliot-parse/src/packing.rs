@@ -46,6 +46,20 @@ impl Text {
         Some(FieldTexts::new(text, index?))
     }
 
+    /// Reads a byte of each cache line of the stored text and its index,
+    /// the last byte included.
+    pub(crate) fn touch(&self) -> u8 {
+        let Text::Plain(stored) = self else {
+            return 0;
+        };
+        let stored = stored.as_bytes();
+        let last = stored.last().copied().unwrap_or_default();
+        stored
+            .iter()
+            .step_by(64)
+            .fold(last, |read, byte| read ^ byte)
+    }
+
     fn text_and_index(&self) -> (&str, Option<&[u8]>) {
         match self {
             Text::Plain(stored) => field_index::split(stored),

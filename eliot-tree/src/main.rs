@@ -644,6 +644,12 @@ fn read_on_threads<'s>(
                 // A buffer printed before: its memory is reused, not faulted
                 // in afresh, which lowers the peak memory of a run.
                 let mut drawn = spare.try_recv().unwrap_or_default();
+                // The tasks were built on the placing thread: their
+                // messages come into this core's cache all at once, rather
+                // than a miss at a time as the drawing reaches each.
+                for task in &tasks {
+                    task.warm_cache();
+                }
                 for task in &tasks {
                     drawing.draw(task, &mut drawn);
                 }
