@@ -581,8 +581,12 @@ fn read_elsewhere(reader: &mut LogReader) -> Option<Receiver<Result<Chunk, ReadE
 const READ_AHEAD: usize = 4;
 
 /// The chunks (each about 64 KiB) being scanned or waiting to be placed,
-/// for each thread.
-const CHUNKS_PER_THREAD: usize = 2;
+/// for each thread. The placing thread sets the pace: the other threads
+/// scan ahead of it while no drawing waits, and with too few chunks ahead
+/// they sit idle between the drawings that come in bursts, while the
+/// placing thread scans what they could have (see the README for the
+/// figures).
+const CHUNKS_PER_THREAD: usize = 6;
 
 /// The lines of the tasks a drawing thread gets at a time.
 const BATCH_LINES: usize = 500;
