@@ -43,11 +43,15 @@
 //!    are printed beside it); its CPU time on the whole file over the parse
 //!    limit's; our peak memory on the whole file; and the worst case's.
 //!
-//! CPU time is read from /proc when the renderer has exited and is not yet
-//! reaped: the nanoseconds of `/proc/<pid>/schedstat` for a renderer that
-//! ran one thread (both do), else `utime + stime` of `/proc/<pid>/stat` in
-//! clock ticks, converted with the tick rate the kernel gives this process
-//! (`AT_CLKTCK` in `/proc/self/auxv`).
+//! The renderers are not watched while they run (but for Python's peak
+//! memory, sampled every 5 ms): a look at a process in /proc takes a core
+//! from it now and then, which slowed the run on both cores. CPU time is
+//! read from /proc when the renderer has exited and is not yet reaped:
+//! `utime + stime` of `/proc/<pid>/stat` in clock ticks, converted with the
+//! tick rate the kernel gives this process (`AT_CLKTCK` in
+//! `/proc/self/auxv`), or, for a renderer that ran one thread (those
+//! figures then agree with its main thread's), the nanoseconds of
+//! `/proc/<pid>/schedstat`.
 //!
 //! These are figures to read, not a timed test.
 
@@ -338,7 +342,7 @@ fn html_report(binary: &str, log: &Path, dir: &Path, log_bytes: usize, tree: &Me
         .map(|_| {
             let mut command = Command::new(binary);
             command.args(["--stats", "--html"]).arg(&report).arg(log);
-            let measured = measure(command, &dir.join("html.txt"), false);
+            let measured = measure(command, &dir.join("html.txt"), false, Watch::Exit);
             assert!(
                 measured.stderr.contains(&format!("shown={TASKS} ")),
                 "the report holds every task: {}",
@@ -431,10 +435,27 @@ fn clock_ticks_per_second() -> f64 {
         .expect("AT_CLKTCK in /proc/self/auxv")
 }
 
+/// How a run is watched while it runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Watch {
+    /// Not at all: the run is waited for, and its figures read once it has
+    /// exited. Looking at a process in /proc every few milliseconds takes a
+    /// core from it now and then: on 2 cores, eliot-tree's run on both was
+    /// 12 ms slower when watched (158 against 146 ms, medians of 14).
+    Exit,
+    /// Its peak memory sampled from /proc every 5 ms, for a renderer that
+    /// does not report its own (Python's).
+    Memory,
+}
+
 /// Runs `command` with stdout to `out` (to nowhere unless `keep`), and
-/// measures it: the child is watched through /proc until it has exited but
-/// is not reaped yet (a zombie), when its CPU times are final.
-fn measure(mut command: Command, out: &Path, keep: bool) -> Measured {
+/// measures it once it has exited and before it is reaped (a zombie),
+/// when its CPU times are final: the wall-clock time from its start to its
+/// exit, and its CPU time, from `/proc/<pid>/stat` (`utime + stime` of all
+/// its threads, in clock ticks), or, when those agree with its main
+/// thread's time to within their rounding (it ran one thread), from that
+/// thread's `/proc/<pid>/schedstat`, in nanoseconds.
+fn measure(mut command: Command, out: &Path, keep: bool, watch: Watch) -> Measured {
     let output = if keep {
         std::fs::File::create(out)
     } else {
@@ -451,52 +472,57 @@ fn measure(mut command: Command, out: &Path, keep: bool) -> Measured {
         .expect("the renderer runs");
     let proc_dir = format!("/proc/{}", child.id());
     let mut peak_kb = 0u64;
-    // Whether every look at the process found one thread: then the main
-    // thread's schedstat is the whole process's CPU time.
-    let mut one_thread = true;
-    let (wall, cpu, cpu_source) = loop {
-        if let Ok(status) = std::fs::read_to_string(format!("{proc_dir}/status")) {
-            let field = |key: &str| -> Option<u64> {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix(key))
-                    .and_then(|v| v.split_whitespace().next()?.parse().ok())
-            };
-            if let Some(kb) = field("VmHWM:") {
-                peak_kb = peak_kb.max(kb);
-            }
-            one_thread &= field("Threads:") == Some(1);
-        } else {
-            one_thread = false;
+    if watch == Watch::Memory {
+        while !exited(&proc_dir) {
+            let status = std::fs::read_to_string(format!("{proc_dir}/status")).unwrap_or_default();
+            let hwm = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next()?.parse().ok());
+            peak_kb = peak_kb.max(hwm.unwrap_or(0));
+            std::thread::sleep(Duration::from_millis(5));
         }
-        let stat = std::fs::read_to_string(format!("{proc_dir}/stat")).expect("/proc/<pid>/stat");
-        // The fields after the command name: state, ppid, ..., utime (12th), stime (13th).
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .map_or("", |(_, rest)| rest)
-            .split_whitespace()
-            .collect();
-        if fields[0] == "Z" {
-            let wall = started.elapsed().as_secs_f64();
-            let nanos = std::fs::read_to_string(format!("{proc_dir}/schedstat"))
-                .ok()
-                .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok());
-            match nanos {
-                Some(nanos) if one_thread => {
-                    break (wall, nanos / 1e9, "CPU time from /proc/<pid>/schedstat");
-                }
-                _ => {
-                    let ticks: f64 =
-                        fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-                    break (
-                        wall,
-                        ticks / clock_ticks_per_second(),
-                        "CPU time from /proc/<pid>/stat, in clock ticks",
-                    );
-                }
+    }
+    // Waits for the exit and leaves the child unreaped, so that /proc
+    // still holds its times.
+    let pid = rustix::process::Pid::from_child(&child);
+    loop {
+        let exited = rustix::process::waitid(
+            rustix::process::WaitId::Pid(pid),
+            rustix::process::WaitIdOptions::EXITED | rustix::process::WaitIdOptions::NOWAIT,
+        );
+        match exited {
+            Err(rustix::io::Errno::INTR) => continue,
+            other => {
+                other.expect("waiting for the renderer's exit");
+                break;
             }
         }
-        std::thread::sleep(Duration::from_millis(5));
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let stat = std::fs::read_to_string(format!("{proc_dir}/stat")).expect("/proc/<pid>/stat");
+    // The fields after the command name: state, ppid, ..., utime (12th), stime (13th).
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let ticks_per_second = clock_ticks_per_second();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    let all_threads = ticks / ticks_per_second;
+    let main_thread = std::fs::read_to_string(format!("{proc_dir}/schedstat"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map(|nanos| nanos / 1e9);
+    // Each of utime and stime is rounded down to a tick.
+    let (cpu, cpu_source) = match main_thread {
+        Some(main) if all_threads <= main + 2.0 / ticks_per_second => {
+            (main, "CPU time from /proc/<pid>/schedstat")
+        }
+        _ => (
+            all_threads,
+            "CPU time from /proc/<pid>/stat, in clock ticks",
+        ),
     };
     let status = child.wait().expect("reaping the renderer");
     let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
@@ -508,6 +534,15 @@ fn measure(mut command: Command, out: &Path, keep: bool) -> Measured {
         peak_rss_mb: peak_kb as f64 / 1024.0,
         stderr,
     }
+}
+
+/// Whether the process of `proc_dir` has exited (is a zombie, or gone).
+fn exited(proc_dir: &str) -> bool {
+    std::fs::read_to_string(format!("{proc_dir}/stat")).map_or(true, |stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| state == "Z")
+    })
 }
 
 struct Rendered {
@@ -526,7 +561,7 @@ fn render_ours(binary: &str, log: &Path, out: &Path, keep: bool, extra: &[&str])
         .args(["--stats", "--color", "never"])
         .args(extra)
         .arg(log);
-    let mut measured = measure(command, out, keep);
+    let mut measured = measure(command, out, keep, Watch::Exit);
     let stderr = measured.stderr.clone();
     let stat = |key: &str| -> f64 {
         stderr
@@ -547,7 +582,7 @@ fn render_ours(binary: &str, log: &Path, out: &Path, keep: bool, extra: &[&str])
 fn render_python(binary: &Path, log: &Path, out: &Path) -> Measured {
     let mut command = Command::new(binary);
     command.args(["--color", "never"]).arg(log);
-    measure(command, out, true)
+    measure(command, out, true, Watch::Memory)
 }
 
 /// Compares the two renderings task by task (tasks that never completed
