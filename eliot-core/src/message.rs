@@ -308,62 +308,49 @@ pub(crate) fn write_action_end(
 /// log_message("app:started", &[Field::new("port", &8080)]);
 /// ```
 pub fn log_message(message_type: &str, fields: &[Field<'_>]) {
-    if log_in_current_action(message_type, fields) {
-        return;
-    }
-    let context = crate::context::current();
-    match context.as_deref() {
+    // What the message needs of the context is read while the context is
+    // borrowed, and copied: the action's prefix, its next slot, the route.
+    // Sharing the context for the length of the call would cost two atomic
+    // writes, more than the copy; and the fields' `Serialize` impls and the
+    // destinations, which may change the context, run after the borrow.
+    let mut prefix = PREFIX.try_with(Cell::take).unwrap_or_default();
+    let place = crate::context::with_current(|context| match context {
         Some(Context {
             action: Some(action),
             ..
-        }) => action.log(message_type, fields),
-        other => {
-            log_in_new_task(other.and_then(|c| c.route.as_ref()), message_type, fields).recycle();
-        }
-    }
-}
-
-thread_local! {
-    /// The message prefix of the current action, copied for
-    /// [`log_in_current_action`].
-    static PREFIX: Cell<String> = const { Cell::new(String::new()) };
-}
-
-/// Logs a message in the current action when it writes to the registered
-/// destinations (no route), as [`Action::log`] does: true if it did.
-///
-/// The action's place (its next slot, its prefix) is read while the context
-/// is borrowed, and the prefix copied, so that the context is not shared
-/// for the length of the call (two atomic writes, which cost more than the
-/// copy): the fields' `Serialize` impls and the destinations, which may
-/// change the context, run after the borrow.
-fn log_in_current_action(message_type: &str, fields: &[Field<'_>]) -> bool {
-    let Ok(mut prefix) = PREFIX.try_with(Cell::take) else {
-        return false;
-    };
-    let slot = crate::context::with_current(|context| match context {
-        Some(Context {
-            action: Some(action),
-            ..
-        }) if action.route().is_none() => {
+        }) => {
             prefix.clear();
             prefix.push_str(action.message_prefix());
-            Some(action.next_slot())
+            Place::InAction(action.next_slot(), action.route().cloned())
         }
-        _ => None,
+        other => Place::NewTask(other.and_then(|c| c.route.clone())),
     })
-    .flatten();
-    if let Some(slot) = slot {
-        write_message(
-            None,
+    .unwrap_or(Place::NewTask(None));
+    match place {
+        Place::InAction(slot, route) => write_message(
+            route.as_ref(),
             Position::InAction(&prefix, slot),
             message_type,
             fields,
-        )
-        .recycle();
+        ),
+        Place::NewTask(route) => log_in_new_task(route.as_ref(), message_type, fields),
     }
+    .recycle();
     let _ = PREFIX.try_with(|kept| kept.set(prefix));
-    slot.is_some()
+}
+
+/// Where [`log_message`] logs, as the current context says.
+enum Place {
+    /// The current action's next slot, and the action's route.
+    InAction(u32, Option<Route>),
+    /// A task of its own, on the context's route.
+    NewTask(Option<Route>),
+}
+
+thread_local! {
+    /// The message prefix of the current action, copied by [`log_message`]:
+    /// its memory serves the thread's next message.
+    static PREFIX: Cell<String> = const { Cell::new(String::new()) };
 }
 
 /// Logs a message as a task of its own, whatever action is current, where
