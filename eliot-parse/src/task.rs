@@ -236,7 +236,7 @@ impl Task {
     /// children, then its end.
     pub fn messages(&self) -> impl Iterator<Item = &WrittenMessage> {
         let mut out = Vec::with_capacity(self.lines);
-        self.root.collect_messages(&mut out);
+        self.root.each_message(&mut |message| out.push(message));
         out.into_iter()
     }
 
@@ -258,7 +258,10 @@ impl Task {
     /// assert_eq!(task.messages().count(), 1);
     /// ```
     pub fn warm_cache(&self) {
-        std::hint::black_box(self.root.touch());
+        let mut read = 0;
+        self.root
+            .each_message(&mut |message| read ^= message.touch());
+        std::hint::black_box(read);
     }
 
     /// Every action of the task in tree order, placeholders included.
@@ -299,30 +302,17 @@ impl Node {
         self.task_level().last().unwrap_or(0)
     }
 
-    /// A byte of each cache line of the subtree's messages.
-    fn touch(&self) -> u8 {
+    /// Calls `each` with every message of the subtree in tree order: an
+    /// action's start, its children, then its end.
+    fn each_message<'a>(&'a self, each: &mut impl FnMut(&'a WrittenMessage)) {
         match self {
-            Node::Message(message) => message.touch(),
+            Node::Message(message) => each(message),
             Node::Action(action) => {
-                let ends = action.start.iter().chain(&action.end);
-                let read = ends.fold(0, |read, message| read ^ message.touch());
-                action
-                    .children
-                    .iter()
-                    .fold(read, |read, child| read ^ child.touch())
-            }
-        }
-    }
-
-    fn collect_messages<'a>(&'a self, out: &mut Vec<&'a WrittenMessage>) {
-        match self {
-            Node::Message(message) => out.push(message),
-            Node::Action(action) => {
-                out.extend(action.start.as_ref());
+                action.start.iter().for_each(&mut *each);
                 for child in &action.children {
-                    child.collect_messages(out);
+                    child.each_message(each);
                 }
-                out.extend(action.end.as_ref());
+                action.end.iter().for_each(each);
             }
         }
     }
