@@ -11,8 +11,8 @@
 //! gives.
 //!
 //! A scanned line carries its header, not its message: the placing thread
-//! makes the message from the chunk's text (which it read), so that what
-//! lives on is allocated, and freed, by one thread, and the scanning
+//! makes the message from the chunk's text, so that what lives on is
+//! allocated, and freed, by one thread, and the scanning
 //! thread's work reaches it as a few words a line. The buffers of a chunk
 //! go back to the reader and serve again.
 

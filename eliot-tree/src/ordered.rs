@@ -324,7 +324,7 @@ mod tests {
     }
 
     #[test]
-    fn a_slow_job_holds_back_those_after_it_not_before() {
+    fn results_come_in_the_order_given_when_a_job_is_slow() {
         assert_eq!(squares(2, 3), (0..50).map(|n| n * n).collect::<Vec<_>>());
     }
 
